@@ -1,0 +1,18 @@
+"""The model catalog: every Mistral model on Bedrock as data, and resolution of ids, aliases and ARNs."""
+
+from .data import MODELS
+from .resolve import INVALID_MODEL_MESSAGE, PROFILE_PREFIXES, ResolvedModel, all_models, resolve
+from .spec import ConverseFeatures, Dialect, ModelSpec, ParamSpec
+
+__all__ = [
+    "INVALID_MODEL_MESSAGE",
+    "MODELS",
+    "PROFILE_PREFIXES",
+    "ConverseFeatures",
+    "Dialect",
+    "ModelSpec",
+    "ParamSpec",
+    "ResolvedModel",
+    "all_models",
+    "resolve",
+]

@@ -1,0 +1,261 @@
+"""Mistral's chat-completion dialect (Mistral Large 24.02/24.07, Small 24.02).
+
+``{"messages": […], "tools": […], "tool_choice": "auto"|"any"|"none", "max_tokens", "temperature", "top_p"}`` →
+``{"choices": [{"index": 0, "message": {…}, "stop_reason": "stop"|"length"|"tool_calls"}]}``.
+
+The key is ``stop_reason``, not ``finish_reason``; streams carry whole-message-shaped increments under
+``choices[].message`` (not ``delta``); there is no ``stop`` parameter in this schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..catalog import Dialect, ModelSpec
+from ..conversation import Completion, Delta, Message, Params, StopReason, Tool, ToolCall, Usage
+from ..errors import ModelErrorException, ValidationException
+from . import schema as s
+from .base import Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter, request_seed
+from .common import decode_arguments, param_schema, params_from_body, require_object, validate
+from .messages import CONTAINER_VALIDATION_ERROR
+from .text import METRICS_KEY, metrics_payload, stop_reason, usage_from_metrics
+from .tool_ids import IdStyle, assign_ids
+
+__all__ = ["ChatFormat", "check_turns", "tool_call_to_wire", "tools_to_wire"]
+
+TOOL_CHOICES = ("auto", "any", "none")
+
+_TOOL_CALL = s.obj(
+    {
+        "id": s.string(),
+        "type": s.string(enum=("function",)),
+        "function": s.obj({"name": s.string(), "arguments": s.string()}, ("name", "arguments")),
+    },
+    ("function",),
+)
+_MESSAGE = s.obj(
+    {
+        "role": s.string(enum=("system", "user", "assistant", "tool")),
+        "content": s.string(nullable=True),
+        "tool_calls": s.array(_TOOL_CALL, nullable=True),
+        "tool_call_id": s.string(nullable=True),
+        "name": s.string(nullable=True),
+    },
+    ("role",),
+)
+_TOOL = s.obj(
+    {
+        "type": s.string(enum=("function",)),
+        "function": s.obj(
+            {
+                "name": s.string(),
+                "description": s.string(),
+                "parameters": s.obj({}, additional=True),
+            },
+            ("name",),
+        ),
+    },
+    ("function",),
+)
+
+
+def tool_call_to_wire(call: ToolCall) -> dict[str, Any]:
+    return {"id": call.id, "function": {"name": call.name, "arguments": call.arguments_json}}
+
+
+def tools_to_wire(tools: Sequence[Tool]) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": tool.name,
+                "description": tool.description,
+                "parameters": dict(tool.parameters),
+            },
+        }
+        for tool in tools
+    ]
+
+
+def message_to_wire(message: Message) -> dict[str, Any]:
+    wire: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        wire["tool_calls"] = [tool_call_to_wire(call) for call in message.tool_calls]
+    if message.role == "tool":
+        wire["tool_call_id"] = message.tool_call_id
+    return wire
+
+
+def message_from_wire(wire: Mapping[str, Any]) -> Message:
+    calls = tuple(
+        decode_arguments(str(call.get("id") or ""), call["function"]["name"], call["function"]["arguments"])
+        for call in wire.get("tool_calls") or ()
+    )
+    return Message(
+        role=wire["role"],
+        content=str(wire.get("content") or ""),
+        tool_calls=calls,
+        tool_call_id=wire.get("tool_call_id"),
+        name=wire.get("name"),
+    )
+
+
+def check_turns(messages: Sequence[Message]) -> None:
+    """The rules Mistral's serving container enforces on a conversation.
+
+    It answers violations with a terse ``Validation Error``; the conditions are the ones mistral-common checks:
+    the conversation ends with a user or tool turn, and every tool result answers an earlier tool call.
+    """
+    calls: set[str] = set()
+    for message in messages:
+        calls.update(call.id for call in message.tool_calls)
+        if message.role == "tool" and message.tool_call_id not in calls:
+            raise ValidationException(CONTAINER_VALIDATION_ERROR)
+    if not messages or messages[-1].role not in ("user", "tool"):
+        raise ValidationException(CONTAINER_VALIDATION_ERROR)
+
+
+def tools_from_wire(wire: Sequence[Mapping[str, Any]]) -> tuple[Tool, ...]:
+    return tuple(
+        Tool(
+            name=tool["function"]["name"],
+            description=str(tool["function"].get("description") or ""),
+            parameters=tool["function"].get("parameters") or {"type": "object", "properties": {}},
+        )
+        for tool in wire
+    )
+
+
+class _Writer(StreamWriter):
+    def __init__(self, seed: str) -> None:
+        self._seed = seed
+        self._calls: list[dict[str, Any]] = []
+
+    def text(self, text: str) -> list[Event]:
+        return [_chunk({"role": "assistant", "content": text}, None)]
+
+    def tool_calls(self, calls: Sequence[Any]) -> list[Event]:
+        # Bedrock sends all tool calls in the final chunk together with stop_reason "tool_calls".
+        self._calls.extend(tool_call_to_wire(c) for c in assign_ids(calls, IdStyle.BASE64URL_22, self._seed))
+        return []
+
+    def finish(
+        self,
+        stop_reason: StopReason,
+        usage: Usage,
+        metrics: Metrics,
+        stop_sequence: str | None = None,
+    ) -> list[Event]:
+        message: dict[str, Any] = {"role": "assistant", "content": ""}
+        if self._calls:
+            message["tool_calls"] = self._calls
+        event = _chunk(message, stop_reason)
+        event[1][METRICS_KEY] = metrics_payload(usage, metrics)
+        return [event]
+
+
+def _chunk(message: dict[str, Any], reason: str | None) -> Event:
+    return "chunk", {"choices": [{"index": 0, "message": message, "stop_reason": reason}]}
+
+
+class _Reader(StreamReader):
+    def feed(self, event_type: str, payload: Mapping[str, Any]) -> list[Delta]:
+        if event_type != "chunk":
+            return []
+        choices = payload.get("choices")
+        choice = choices[0] if isinstance(choices, list) and choices else {}
+        message = choice.get("message") or {}
+        usage, metrics = usage_from_metrics(payload)
+        raw = choice.get("stop_reason")
+        return [
+            Delta(
+                text=str(message.get("content") or ""),
+                tool_calls=message_from_wire({"role": "assistant", **message}).tool_calls,
+                stop_reason=stop_reason(raw),
+                usage=usage,
+                metrics=metrics,
+                raw_stop_reason=raw,
+            )
+        ]
+
+
+class ChatFormat(Format):
+    """Mistral's own chat-completion body."""
+
+    dialect = Dialect.CHAT
+
+    def build_body(
+        self,
+        spec: ModelSpec,
+        messages: Sequence[Message],
+        params: Params,
+        tools: Sequence[Tool] = (),
+        tool_choice: str | None = None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"messages": [message_to_wire(m) for m in messages]}
+        if tools:
+            body["tools"] = tools_to_wire(tools)
+        if tool_choice is not None:
+            body["tool_choice"] = tool_choice
+        for key in ("max_tokens", "temperature", "top_p"):
+            value = getattr(params, key)
+            if value is not None:
+                body[key] = value
+        return body
+
+    def parse_response(self, body: Mapping[str, Any], usage: Usage | None = None) -> Completion:
+        choices = body.get("choices")
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], Mapping):
+            raise ModelErrorException("The model's response has no choices[0].")
+        choice = choices[0]
+        message = message_from_wire({"role": "assistant", **(choice.get("message") or {})})
+        raw = choice.get("stop_reason")
+        return Completion(
+            text=message.content,
+            stop_reason=stop_reason(raw),
+            tool_calls=message.tool_calls,
+            usage=usage,
+            raw_stop_reason=raw,
+        )
+
+    def stream_reader(self) -> StreamReader:
+        return _Reader()
+
+    def schema(self, spec: ModelSpec) -> s.Schema:
+        props: dict[str, s.Schema] = {
+            "messages": s.array(_MESSAGE),
+            "tools": s.array(_TOOL),
+            "tool_choice": s.string(enum=TOOL_CHOICES),
+        }
+        for key in ("max_tokens", "temperature", "top_p"):
+            props[key] = param_schema(spec, key)
+        return s.obj(props, required=("messages",))
+
+    def parse_request(self, spec: ModelSpec, body: object, *, stream: bool) -> ParsedRequest:
+        data = require_object(body)
+        if "stop" in data:
+            # The schema lets it through; Mistral's serving container then refuses it.
+            raise ValidationException(CONTAINER_VALIDATION_ERROR)
+        validate(data, self.schema(spec))
+        messages = tuple(message_from_wire(m) for m in data["messages"])
+        check_turns(messages)
+        return ParsedRequest(
+            spec=spec,
+            dialect=self.dialect,
+            messages=messages,
+            params=params_from_body(data, stop_key=None),
+            tools=tools_from_wire(data.get("tools") or ()),
+            tool_choice=data.get("tool_choice"),
+            stream=stream,
+        )
+
+    def build_response(self, request: ParsedRequest, completion: Completion, metrics: Metrics) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "content": completion.text}
+        if completion.tool_calls:
+            calls = assign_ids(completion.tool_calls, IdStyle.BASE64URL_22, request_seed(request))
+            message["tool_calls"] = [tool_call_to_wire(call) for call in calls]
+        return {"choices": [{"index": 0, "message": message, "stop_reason": completion.stop_reason}]}
+
+    def stream_writer(self, request: ParsedRequest) -> StreamWriter:
+        return _Writer(request_seed(request))

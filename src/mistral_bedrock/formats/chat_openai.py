@@ -1,0 +1,304 @@
+"""The OpenAI-style chat dialect of the newer Mistral models on Bedrock (Pixtral Large 25.02 and later).
+
+Responses carry ``id``, ``object``, ``created``, ``model``, ``choices[].message`` with ``finish_reason`` (not
+``stop_reason``) and ``usage``; streams carry ``choices[].delta`` increments. Content may be a string or a list
+of parts (``text``, ``image_url``, ``input_audio``).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..catalog import Dialect, ModelSpec
+from ..conversation import Completion, Delta, Message, Params, StopReason, Tool, ToolCall, Usage
+from ..errors import ModelErrorException
+from . import schema as s
+from .base import Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter, request_seed
+from .chat import check_turns, tool_call_to_wire, tools_from_wire, tools_to_wire
+from .common import decode_arguments, param_schema, params_from_body, require_object, validate
+from .messages import SchemaViolation, schema_error
+from .text import METRICS_KEY, metrics_payload, stop_reason, usage_from_metrics
+from .tool_ids import IdStyle, assign_ids
+
+__all__ = ["ChatOpenAIFormat"]
+
+TOOL_CHOICES = ("auto", "any", "none", "required")
+_PART_TYPES = ("text", "image_url", "input_audio")
+
+_MESSAGE = s.obj(
+    {
+        "role": s.string(enum=("system", "user", "assistant", "tool")),
+        "content": s.anything(),
+        "tool_calls": s.array(s.obj({}, additional=True), nullable=True),
+        "tool_call_id": s.string(nullable=True),
+        "name": s.string(nullable=True),
+        "prefix": s.obj({}, additional=True, nullable=True),
+    },
+    ("role",),
+)
+
+
+def _content_text(content: object, path: str, problems: list[SchemaViolation]) -> str:
+    """Flatten string-or-parts content to text; non-text parts become short placeholders."""
+    if content is None or isinstance(content, str):
+        return content or ""
+    if not isinstance(content, list):
+        problems.append(SchemaViolation(path, "expected type: JSONArray, found: JSONObject"))
+        return ""
+    pieces: list[str] = []
+    for index, part in enumerate(content):
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind not in _PART_TYPES:
+            problems.append(SchemaViolation(f"{path}/{index}/type", f"{kind} is not a valid enum value"))
+        elif kind == "text":
+            pieces.append(str(part.get("text") or ""))
+        else:
+            pieces.append(f"[{kind}]")
+    return "".join(pieces)
+
+
+def _tool_choice(value: object, problems: list[SchemaViolation]) -> tuple[str | None, str | None]:
+    if value is None:
+        return None, None
+    if isinstance(value, str):
+        if value not in TOOL_CHOICES:
+            problems.append(SchemaViolation("#/tool_choice", f"{value} is not a valid enum value"))
+            return None, None
+        return ("any" if value == "required" else value), None
+    if isinstance(value, dict) and isinstance(value.get("function"), dict):
+        return "any", str(value["function"].get("name") or "")
+    problems.append(SchemaViolation("#/tool_choice", "expected type: String, found: JSONObject"))
+    return None, None
+
+
+def _completion_usage(usage: Usage) -> dict[str, int]:
+    return {
+        "prompt_tokens": usage.input_tokens,
+        "completion_tokens": usage.output_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+
+
+def _openai_call(call: ToolCall) -> dict[str, Any]:
+    return {"type": "function", **tool_call_to_wire(call)}
+
+
+class _Writer(StreamWriter):
+    def __init__(self, request: ParsedRequest) -> None:
+        self._seed = request_seed(request)
+        self._head = {
+            "id": str(uuid.uuid4()),
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": request.spec.model_id.removeprefix("mistral.").split("-v1:")[0],
+        }
+        self._first = True
+
+    def _chunk(self, delta: dict[str, Any], reason: str | None) -> Event:
+        if self._first:
+            delta = {"role": "assistant", **delta}
+            self._first = False
+        choice = {"index": 0, "delta": delta, "finish_reason": reason}
+        return "chunk", {**self._head, "choices": [choice]}
+
+    def text(self, text: str) -> list[Event]:
+        return [self._chunk({"content": text}, None)]
+
+    def tool_calls(self, calls: Sequence[Any]) -> list[Event]:
+        wired = [{"index": i, **_openai_call(c)} for i, c in enumerate(assign_ids(calls, IdStyle.ALNUM_9, self._seed))]
+        return [self._chunk({"tool_calls": wired}, None)]
+
+    def finish(
+        self,
+        stop_reason: StopReason,
+        usage: Usage,
+        metrics: Metrics,
+        stop_sequence: str | None = None,
+    ) -> list[Event]:
+        event = self._chunk({"content": ""}, stop_reason)
+        event[1]["usage"] = _completion_usage(usage)
+        event[1][METRICS_KEY] = metrics_payload(usage, metrics)
+        return [event]
+
+
+class _Reader(StreamReader):
+    def __init__(self) -> None:
+        self._calls: dict[int, dict[str, str]] = {}
+
+    def feed(self, event_type: str, payload: Mapping[str, Any]) -> list[Delta]:
+        if event_type != "chunk":
+            return []
+        choices = payload.get("choices")
+        choice = choices[0] if isinstance(choices, list) and choices else {}
+        delta = choice.get("delta") or choice.get("message") or {}
+        for index, call in enumerate(delta.get("tool_calls") or ()):
+            slot = self._calls.setdefault(int(call.get("index", index)), {"id": "", "name": "", "args": ""})
+            function = call.get("function") or {}
+            slot["id"] = call.get("id") or slot["id"]
+            slot["name"] = function.get("name") or slot["name"]
+            slot["args"] += function.get("arguments") or ""
+        raw = choice.get("finish_reason")
+        reason = stop_reason(raw)
+        calls: tuple[ToolCall, ...] = ()
+        if reason is not None and self._calls:
+            calls = tuple(decode_arguments(c["id"], c["name"], c["args"]) for _, c in sorted(self._calls.items()))
+        usage, metrics = usage_from_metrics(payload)
+        if usage is None and isinstance(payload.get("usage"), Mapping):
+            u = payload["usage"]
+            usage = Usage(int(u.get("prompt_tokens", 0)), int(u.get("completion_tokens", 0)))
+        return [
+            Delta(
+                text=str(delta.get("content") or ""),
+                tool_calls=calls,
+                stop_reason=reason,
+                usage=usage,
+                metrics=metrics,
+                raw_stop_reason=raw,
+            )
+        ]
+
+
+class ChatOpenAIFormat(Format):
+    """The OpenAI-style chat-completion body."""
+
+    dialect = Dialect.CHAT_OPENAI
+
+    def build_body(
+        self,
+        spec: ModelSpec,
+        messages: Sequence[Message],
+        params: Params,
+        tools: Sequence[Tool] = (),
+        tool_choice: str | None = None,
+    ) -> dict[str, Any]:
+        wire: list[dict[str, Any]] = []
+        for m in messages:
+            item: dict[str, Any] = {"role": m.role, "content": m.content}
+            if m.tool_calls:
+                item["tool_calls"] = [_openai_call(c) for c in m.tool_calls]
+            if m.role == "tool":
+                item["tool_call_id"] = m.tool_call_id
+            wire.append(item)
+        body: dict[str, Any] = {"messages": wire}
+        if tools:
+            body["tools"] = tools_to_wire(tools)
+        if tool_choice is not None:
+            body["tool_choice"] = tool_choice
+        for key in ("max_tokens", "temperature", "top_p"):
+            value = getattr(params, key)
+            if value is not None:
+                body[key] = value
+        if params.stop:
+            body["stop"] = list(params.stop)
+        return body
+
+    def parse_response(self, body: Mapping[str, Any], usage: Usage | None = None) -> Completion:
+        choices = body.get("choices")
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], Mapping):
+            raise ModelErrorException("The model's response has no choices[0].")
+        choice = choices[0]
+        message = choice.get("message") or {}
+        calls = tuple(
+            decode_arguments(str(c.get("id") or ""), c["function"]["name"], c["function"]["arguments"])
+            for c in message.get("tool_calls") or ()
+        )
+        if usage is None and isinstance(body.get("usage"), Mapping):
+            u = body["usage"]
+            usage = Usage(int(u.get("prompt_tokens", 0)), int(u.get("completion_tokens", 0)))
+        raw = choice.get("finish_reason")
+        return Completion(
+            text=str(message.get("content") or ""),
+            stop_reason=stop_reason(raw),
+            tool_calls=calls,
+            usage=usage,
+            raw_stop_reason=raw,
+        )
+
+    def stream_reader(self) -> StreamReader:
+        return _Reader()
+
+    def schema(self, spec: ModelSpec) -> s.Schema:
+        props: dict[str, s.Schema] = {
+            "messages": s.array(_MESSAGE),
+            "tools": s.array(
+                s.obj(
+                    {
+                        "type": s.string(enum=("function",)),
+                        "function": s.obj(
+                            {
+                                "name": s.string(),
+                                "description": s.string(),
+                                "parameters": s.obj({}, additional=True),
+                                "strict": s.anything(),
+                            },
+                            ("name",),
+                        ),
+                    },
+                    ("function",),
+                )
+            ),
+            "tool_choice": s.anything(),
+            "stop": s.anything(),
+            "stream": s.anything(),
+            "response_format": s.obj({}, additional=True),
+        }
+        for key in ("max_tokens", "temperature", "top_p"):
+            props[key] = param_schema(spec, key)
+        return s.obj(props, required=("messages",))
+
+    def parse_request(self, spec: ModelSpec, body: object, *, stream: bool) -> ParsedRequest:
+        data = require_object(body)
+        validate(data, self.schema(spec))
+        problems: list[SchemaViolation] = []
+        messages: list[Message] = []
+        for index, wire in enumerate(data["messages"]):
+            text = _content_text(wire.get("content"), f"#/messages/{index}/content", problems)
+            calls = tuple(
+                decode_arguments(
+                    str(c.get("id") or ""),
+                    str((c.get("function") or {}).get("name") or ""),
+                    (c.get("function") or {}).get("arguments") or "{}",
+                )
+                for c in wire.get("tool_calls") or ()
+            )
+            messages.append(Message(wire["role"], text, calls, wire.get("tool_call_id"), wire.get("name")))
+        choice, forced = _tool_choice(data.get("tool_choice"), problems)
+        stop = data.get("stop")
+        if stop is not None and not (
+            isinstance(stop, str) or (isinstance(stop, list) and all(isinstance(x, str) for x in stop))
+        ):
+            problems.append(SchemaViolation("#/stop", "expected type: JSONArray, found: JSONObject"))
+        if problems:
+            raise schema_error(problems)
+        check_turns(messages)
+        return ParsedRequest(
+            spec=spec,
+            dialect=self.dialect,
+            messages=tuple(messages),
+            params=params_from_body(data),
+            tools=tools_from_wire(data.get("tools") or ()),
+            tool_choice=choice,
+            forced_tool=forced or None,
+            stream=stream,
+        )
+
+    def build_response(self, request: ParsedRequest, completion: Completion, metrics: Metrics) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "content": completion.text}
+        if completion.tool_calls:
+            calls = assign_ids(completion.tool_calls, IdStyle.ALNUM_9, request_seed(request))
+            message["tool_calls"] = [_openai_call(c) for c in calls]
+        usage = completion.usage or Usage(0, 0)
+        return {
+            "id": str(uuid.uuid4()),
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": request.spec.model_id.removeprefix("mistral.").split("-v1:")[0],
+            "choices": [{"index": 0, "message": message, "finish_reason": completion.stop_reason}],
+            "usage": _completion_usage(usage),
+        }
+
+    def stream_writer(self, request: ParsedRequest) -> StreamWriter:
+        return _Writer(request)

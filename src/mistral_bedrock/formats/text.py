@@ -1,0 +1,200 @@
+"""The text-completion dialect: ``{"prompt": "<s>[INST] … [/INST]", …}`` → ``{"outputs": [{text, stop_reason}]}``.
+
+The stop key is ``stop`` — sending ``stop_sequences`` is the classic client bug, and Bedrock rejects it as an
+extraneous key. ``stop_reason`` lives inside ``outputs[0]``, never at the top level. In a stream, the final
+chunk carries the last piece of text *and* the stop reason *and* the invocation metrics together.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..catalog import Dialect, ModelSpec
+from ..conversation import Completion, Delta, Message, Params, StopReason, Tool, Usage
+from ..errors import ModelErrorException
+from . import schema as s
+from .base import Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter
+from .common import param_schema, params_from_body, require_object, validate
+
+__all__ = ["TextFormat", "messages_from_prompt", "metrics_payload", "usage_from_metrics"]
+
+_STOP_REASONS: dict[str, StopReason] = {
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "tool_calls",
+}
+METRICS_KEY = "amazon-bedrock-invocationMetrics"
+
+
+def metrics_payload(usage: Usage, metrics: Metrics) -> dict[str, int]:
+    """The ``amazon-bedrock-invocationMetrics`` object of a stream's last chunk."""
+    return {
+        "inputTokenCount": usage.input_tokens,
+        "outputTokenCount": usage.output_tokens,
+        "invocationLatency": metrics.invocation_latency,
+        "firstByteLatency": metrics.first_byte_latency,
+    }
+
+
+def usage_from_metrics(chunk: Mapping[str, Any]) -> tuple[Usage | None, Mapping[str, int] | None]:
+    raw = chunk.get(METRICS_KEY)
+    if not isinstance(raw, Mapping):
+        return None, None
+    usage = Usage(int(raw.get("inputTokenCount", 0)), int(raw.get("outputTokenCount", 0)))
+    return usage, {str(k): int(v) for k, v in raw.items() if isinstance(v, (int, float))}
+
+
+def stop_reason(value: object) -> StopReason | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in _STOP_REASONS:
+        raise ModelErrorException(f"Unexpected stop_reason in the model's response: {value!r}")
+    return _STOP_REASONS[value]
+
+
+_TURN = re.compile(r"\[INST\](.*?)\[/INST\]([^\[]*)", re.S)
+
+
+def messages_from_prompt(prompt: str) -> tuple[Message, ...]:
+    """Recover the turns of a Mistral instruct prompt (best effort; engines use it to find the last question).
+
+    ``<s>[INST] Q1 [/INST] A1</s> [INST] Q2 [/INST]`` → user Q1, assistant A1, user Q2. Text outside any
+    ``[INST]`` block is taken as a single user turn.
+    """
+    cleaned = prompt.replace("<s>", "").replace("</s>", "")
+    turns: list[Message] = []
+    for match in _TURN.finditer(cleaned):
+        turns.append(Message.user(match[1].strip()))
+        answer = match[2].strip()
+        if answer:
+            turns.append(Message.assistant(answer))
+    if not turns and cleaned.strip():
+        turns.append(Message.user(cleaned.strip()))
+    return tuple(turns)
+
+
+class _Writer(StreamWriter):
+    """Holds back the latest text so the final chunk carries text, stop reason and metrics together."""
+
+    def __init__(self) -> None:
+        self._held: str | None = None
+
+    def text(self, text: str) -> list[Event]:
+        out = [] if self._held is None else [self._chunk(self._held, None)]
+        self._held = text
+        return out
+
+    def tool_calls(self, calls: Sequence[Any]) -> list[Event]:
+        return []  # the text dialect has no structured tool calls; tools come back as text
+
+    def finish(
+        self,
+        stop_reason: StopReason,
+        usage: Usage,
+        metrics: Metrics,
+        stop_sequence: str | None = None,
+    ) -> list[Event]:
+        event = self._chunk(self._held or "", stop_reason)
+        event[1][METRICS_KEY] = metrics_payload(usage, metrics)
+        self._held = None
+        return [event]
+
+    @staticmethod
+    def _chunk(text: str, reason: str | None) -> Event:
+        return "chunk", {"outputs": [{"text": text, "stop_reason": reason}]}
+
+
+class _Reader(StreamReader):
+    def feed(self, event_type: str, payload: Mapping[str, Any]) -> list[Delta]:
+        if event_type != "chunk":
+            return []
+        outputs = payload.get("outputs")
+        first = outputs[0] if isinstance(outputs, list) and outputs else {}
+        usage, metrics = usage_from_metrics(payload)
+        raw = first.get("stop_reason")
+        return [
+            Delta(
+                text=str(first.get("text") or ""),
+                stop_reason=stop_reason(raw),
+                usage=usage,
+                metrics=metrics,
+                raw_stop_reason=raw,
+            )
+        ]
+
+
+class TextFormat(Format):
+    """Mistral's text-completion body."""
+
+    dialect = Dialect.TEXT
+
+    def build_body(
+        self,
+        spec: ModelSpec,
+        messages: Sequence[Message],
+        params: Params,
+        tools: Sequence[Tool] = (),
+        tool_choice: str | None = None,
+    ) -> dict[str, Any]:
+        from ..prompt import render  # mistral-common loads only when a prompt is rendered
+
+        return self.body_for_prompt(render(messages, spec, tools or None).text, params)
+
+    @staticmethod
+    def body_for_prompt(prompt: str, params: Params) -> dict[str, Any]:
+        """A body for an already rendered (or verbatim) prompt. Unset parameters are left out."""
+        body: dict[str, Any] = {"prompt": prompt}
+        for key in ("max_tokens", "temperature", "top_p", "top_k"):
+            value = getattr(params, key)
+            if value is not None:
+                body[key] = value
+        if params.stop:
+            body["stop"] = list(params.stop)
+        return body
+
+    def parse_response(self, body: Mapping[str, Any], usage: Usage | None = None) -> Completion:
+        outputs = body.get("outputs")
+        if not isinstance(outputs, list) or not outputs or not isinstance(outputs[0], Mapping):
+            raise ModelErrorException("The model's response has no outputs[0].")
+        first = outputs[0]
+        raw = first.get("stop_reason")
+        return Completion(
+            text=str(first.get("text") or ""),
+            stop_reason=stop_reason(raw),
+            usage=usage,
+            raw_stop_reason=raw,
+        )
+
+    def stream_reader(self) -> StreamReader:
+        return _Reader()
+
+    def schema(self, spec: ModelSpec) -> s.Schema:
+        props: dict[str, s.Schema] = {
+            "prompt": s.string(),
+            "stop": s.array(s.string(), max_items=spec.max_stop),
+        }
+        for key in ("max_tokens", "temperature", "top_p", "top_k"):
+            if key in spec.params:
+                props[key] = param_schema(spec, key)
+        return s.obj(props, required=("prompt",))
+
+    def parse_request(self, spec: ModelSpec, body: object, *, stream: bool) -> ParsedRequest:
+        data = require_object(body)
+        validate(data, self.schema(spec))
+        prompt = str(data["prompt"])
+        return ParsedRequest(
+            spec=spec,
+            dialect=self.dialect,
+            messages=messages_from_prompt(prompt),
+            prompt=prompt,
+            params=params_from_body(data),
+            stream=stream,
+        )
+
+    def build_response(self, request: ParsedRequest, completion: Completion, metrics: Metrics) -> dict[str, Any]:
+        return {"outputs": [{"text": completion.text, "stop_reason": completion.stop_reason}]}
+
+    def stream_writer(self, request: ParsedRequest) -> StreamWriter:
+        return _Writer()

@@ -1,0 +1,1 @@
+"""Wire protocol pieces shared by the client and the runtime. Standard library only."""
