@@ -41,6 +41,7 @@ __all__ = [
     "StreamError",
     "ThrottlingException",
     "TransportError",
+    "UnknownOperationException",
     "UnrecognizedClientException",
     "ValidationException",
     "error_class",
@@ -184,6 +185,12 @@ class SerializationException(BedrockError):
     """AWS ``SerializationException``."""
 
     code = "SerializationException"
+
+
+class UnknownOperationException(BedrockError):
+    """AWS ``UnknownOperationException``."""
+
+    code = "UnknownOperationException"
 
 
 class UnrecognizedClientException(BedrockError):

@@ -75,7 +75,11 @@ def test_error_envelope_is_byte_exact() -> None:
 @pytest.mark.parametrize(
     ("headers", "body", "expected"),
     [
-        ({"x-amzn-ErrorType": error_type_header("ModelNotReadyException")}, b'{"message":"m"}', "ModelNotReadyException"),
+        (
+            {"x-amzn-ErrorType": error_type_header("ModelNotReadyException")},
+            b'{"message":"m"}',
+            "ModelNotReadyException",
+        ),
         ({}, b'{"__type":"com.amazonaws.bedrockruntime#ThrottlingException","message":"m"}', "ThrottlingException"),
         ({}, b'{"code":"ValidationException","Message":"m"}', "ValidationException"),
         ({}, b"not json", "429"),
@@ -89,7 +93,10 @@ def test_parse_error_follows_botocore_precedence(headers: dict[str, str], body: 
 def test_paths_round_trip_like_botocore() -> None:
     arn = "arn:aws:bedrock:us-east-1::foundation-model/mistral.mistral-large-2402-v1:0"
     path = model_path(arn, OperationName.INVOKE_MODEL)
-    assert path == "/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A%3Afoundation-model%2Fmistral.mistral-large-2402-v1%3A0/invoke"
+    assert (
+        path
+        == "/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A%3Afoundation-model%2Fmistral.mistral-large-2402-v1%3A0/invoke"
+    )
     assert split_model_path(path) == (arn, "invoke")
     # A raw ':' (as some clients send) is accepted too; a literal '/' never splits the label.
     assert split_model_path("/model/mistral.mistral-7b-instruct-v0:2/invoke") == (

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from ..catalog import ModelSpec
@@ -31,7 +31,7 @@ TOKENIZER_NAMES: tuple[str, ...] = ("v1", "v2", "v3", "v7", "v7-mm", "v3-tekken"
 _PROBE_ID = "3NcHNntdRyaHu8zisKJAhQ"
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_tokenizer(name: str) -> MistralTokenizer[Any, Any, Any, Any, Any]:
     """The mistral-common tokenizer for a catalog tokenizer name, loaded on first use and cached.
 
@@ -99,7 +99,7 @@ def _requires_short_ids(mistral: MistralTokenizer[Any, Any, Any, Any, Any]) -> b
     from mistral_common.protocol.instruct.messages import AssistantMessage, ToolMessage, UserMessage
     from mistral_common.protocol.instruct.request import ChatCompletionRequest
     from mistral_common.protocol.instruct.tool_calls import FunctionCall, ToolCall
-    from mistral_common.protocol.instruct.validator import ValidationMode, get_validator
+    from mistral_common.protocol.instruct.validator import get_validator
 
     probe: ChatCompletionRequest[Any] = ChatCompletionRequest(
         messages=[
@@ -109,13 +109,13 @@ def _requires_short_ids(mistral: MistralTokenizer[Any, Any, Any, Any, Any]) -> b
         ]
     )
     try:
-        get_validator(mistral.version, ValidationMode.test).validate_request(probe)
+        get_validator(mistral.version, mistral.mode).validate_request(probe)
     except MistralCommonException:
         return True
     return False
 
 
-@lru_cache(maxsize=None)
+@cache
 def _info(name: str) -> TokenizerInfo:
     from mistral_common.tokens.tokenizers.instruct import InstructTokenizerV2
     from mistral_common.tokens.tokenizers.sentencepiece import SentencePieceTokenizer

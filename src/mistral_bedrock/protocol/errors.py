@@ -156,6 +156,15 @@ ERROR_CODES: dict[str, ErrorCode] = {
             None,
             "Start of structure or map found where not expected.",
         ),
+        # The front end's answer for a path or method that names no operation; not modelled.
+        ErrorCode(
+            "UnknownOperationException",
+            404,
+            "client",
+            False,
+            None,
+            "The requested operation is not recognized by the service.",
+        ),
         # Authentication failures are answered by the AWS front end, not by Bedrock itself; they are not in the
         # service model but every SDK classifies them by the same header.
         ErrorCode(

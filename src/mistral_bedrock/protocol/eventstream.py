@@ -734,7 +734,7 @@ class EventStreamDecoder:
             error.offset = self._offset
             raise error
 
-    def feed(self, data: bytes) -> list[EventStreamMessage]:
+    def feed(self, data: bytes | bytearray | memoryview) -> list[EventStreamMessage]:
         """Add bytes; return the messages they complete (possibly none)."""
         if self._error is not None:
             raise self._error
@@ -819,7 +819,7 @@ class EventStreamDecoder:
         return messages
 
 
-def decode_message(frame: bytes) -> EventStreamMessage:
+def decode_message(frame: bytes | bytearray | memoryview) -> EventStreamMessage:
     """Decode bytes holding exactly one complete frame."""
     decoder = EventStreamDecoder()
     messages = decoder.feed(frame)

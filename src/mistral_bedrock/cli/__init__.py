@@ -1,0 +1,52 @@
+"""The ``mistral-bedrock`` command line.
+
+One subcommand per module, imported only when that subcommand runs, so ``--help`` stays fast and
+``import mistral_bedrock`` never pulls in click or rich.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+import click
+
+from .._version import __version__
+
+__all__ = ["COMMANDS", "main"]
+
+# name → (module, one-line help). The table is the whole command list; modules load on use.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "serve": ("serve", "Run the local Bedrock runtime (Bedrock's wire protocol, offline)."),
+    "tokens": ("tokens", "Render a Bedrock request body's prompt and count its tokens exactly."),
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module = importlib.import_module(f"{__name__}.{entry[0]}")
+        command: click.Command = module.command
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mistral-bedrock")
+def cli() -> None:
+    """Mistral AI models on Amazon Bedrock: run the classic examples, inspect prompts, serve Bedrock locally."""
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point."""
+    cli.main(args=list(argv) if argv is not None else sys.argv[1:], prog_name="mistral-bedrock")

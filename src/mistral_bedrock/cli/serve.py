@@ -1,0 +1,79 @@
+"""``mistral-bedrock serve``: the local Bedrock runtime in the foreground.
+
+Prints one line with the URL once it accepts connections; Ctrl-C or SIGTERM stop it cleanly. Point any AWS
+client at it with ``--endpoint-url`` or ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .errors import fail
+
+__all__ = ["command"]
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8787, show_default=True, type=click.IntRange(1, 65535), help="Port to bind.")
+@click.option("--engine", default="builtin", show_default=True, help="Engine: NAME or NAME:ARG (scripted:rules.yaml).")
+@click.option(
+    "--auth",
+    default="lenient",
+    show_default=True,
+    help="lenient (any well-formed SigV4 or Bearer), or strict:AKID:SECRET[,…] to verify signatures.",
+)
+@click.option("--fault", "faults", multiple=True, help="Inject a fault, e.g. throttle:rate=0.3 (repeatable).")
+@click.option("--fault-seed", default=0, show_default=True, help="Seed for rate-based faults.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Server worker processes.")
+@click.option(
+    "--count-tokens/--refuse-count-tokens",
+    default=True,
+    show_default=True,
+    help="Answer CountTokens (real Bedrock refuses it for Mistral models).",
+)
+@click.option("--padding/--no-padding", default=True, show_default=True, help="Pad stream events like Bedrock.")
+@click.option("--allow-insecure-bind", is_flag=True, help="Allow a non-loopback bind without strict auth.")
+def command(
+    host: str,
+    port: int,
+    engine: str,
+    auth: str,
+    faults: tuple[str, ...],
+    fault_seed: int,
+    workers: int,
+    count_tokens: bool,
+    padding: bool,
+    allow_insecure_bind: bool,
+) -> None:
+    """Serve Bedrock's runtime API for Mistral models on HTTP/1.1 and cleartext HTTP/2."""
+    from ..engines import create_engine
+    from ..runtime import RuntimeConfig, parse_fault_spec, serve
+    from ..runtime.auth import parse_auth_spec
+    from ..runtime.server import InsecureBindError, check_bind
+
+    config = RuntimeConfig(
+        engine=engine,
+        faults=faults,
+        auth=auth,
+        count_tokens=count_tokens,
+        padding=padding,
+        fault_seed=fault_seed,
+    )
+    # Check every setting here, in the parent, so a mistake is one clear line rather than a worker crash.
+    try:
+        create_engine(engine)
+        parse_auth_spec(auth)
+        for spec in faults:
+            parse_fault_spec(spec)
+        check_bind(host, auth, allow_insecure_bind)
+    except (ValueError, InsecureBindError) as exc:
+        raise fail(exc) from None
+
+    def announce(line: str) -> None:
+        click.echo(line)
+        sys.stdout.flush()
+
+    serve(config, host=host, port=port, workers=workers, allow_insecure_bind=allow_insecure_bind, announce=announce)

@@ -1,0 +1,55 @@
+"""``mistral-bedrock tokens``: what a Bedrock request body turns into, token by token.
+
+Reads a text-completion body (``prompt``) or a chat body (``messages``, optional ``tools``) and prints
+``{"model", "tokenizer", "prompt", "token_ids", "count"}`` as JSON. The body is validated exactly as Bedrock
+would; anything Bedrock would reject is reported on one line with exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..catalog import Dialect, resolve
+from ..errors import MistralBedrockError
+from ..formats import dialect_for_body, format_for
+from ..prompt import encode_prompt, render
+from .errors import fail
+
+__all__ = ["command"]
+
+
+@click.command("tokens")
+@click.option("--model", "-m", required=True, help="Model id, alias, ARN or inference profile.")
+@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
+def command(model: str, file: click.utils.LazyFile) -> None:
+    """Render FILE (a Bedrock request body; stdin by default) and count its tokens with the model's tokenizer."""
+    text = file.read()
+    try:
+        body = json.loads(text)
+    except ValueError as exc:
+        raise fail(f"the request body is not valid JSON: {exc}") from None
+    try:
+        spec = resolve(model, enforce_profile=False).spec
+        dialect = dialect_for_body(spec, body)
+        request = format_for(dialect).parse_request(spec, body, stream=False)
+        if dialect is Dialect.TEXT:
+            assert request.prompt is not None
+            rendered = encode_prompt(request.prompt, spec)
+        else:
+            rendered = render(request.messages, spec, request.tools or None)
+    except MistralBedrockError as exc:
+        raise fail(exc) from None
+    click.echo(
+        json.dumps(
+            {
+                "model": spec.model_id,
+                "tokenizer": spec.tokenizer,
+                "prompt": rendered.text,
+                "token_ids": list(rendered.token_ids),
+                "count": rendered.count,
+            },
+            ensure_ascii=False,
+        )
+    )

@@ -1,0 +1,141 @@
+"""The built-in engine: deterministic answers computed from the request, for tests and offline work.
+
+Same request, same answer, byte for byte. The answer (see ``docs/ENGINES.md``):
+
+* tool calls, when the request's tool choice calls for them (below);
+* after tool results: ``Here is what NAME returned: KEY: VALUE, KEY: VALUE.`` (one sentence per result);
+* otherwise: ``I am the built-in engine of mistral-bedrock. You said: LAST USER TURN``.
+
+From the second user turn on, `` (turn N)`` is appended, N being the number of user turns, so that tests can see
+the history arrived. Text-dialect answers start with a space, as Mistral's text completions do. The answer is
+then cut and counted by :mod:`~mistral_bedrock.engines.output` with the model's tokenizer.
+
+Tool calls: never for tool choice ``none``; always for ``any`` (the tools the last user turn names, else the
+first tool) and for a forced tool (that tool); for ``auto``, the tools the last user turn names — by name,
+case-insensitively, ``_`` and ``-`` read as spaces — unless the conversation ends with tool results, which are
+answered in text. Arguments are built from the tool's schema (:mod:`~mistral_bedrock.engines.arguments`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from ..catalog import Dialect
+from ..conversation import Message, Tool, ToolCall
+from ..errors import ValidationException
+from ..formats import ParsedRequest
+from .arguments import arguments_for
+from .base import EngineEvent
+from .output import Answer, shape, stream_events
+from .view import conversation, last_user_text, tool_name_for, trailing_tool_results, user_turns
+
+__all__ = ["LEAD_IN", "BuiltinEngine", "builtin_answer"]
+
+#: How every plain answer of the built-in engine begins.
+LEAD_IN = "I am the built-in engine of mistral-bedrock."
+
+
+def _spaced(text: str) -> str:
+    return re.sub(r"[\s_-]+", " ", text.lower()).strip()
+
+
+def named_tools(tools: Sequence[Tool], text: str) -> list[Tool]:
+    """The tools ``text`` mentions by name (case-insensitive, ``_``/``-`` as spaces), in definition order."""
+    haystack = _spaced(text)
+    return [
+        tool for tool in tools if re.search(rf"(?<!\w){re.escape(_spaced(tool.name))}(?!\w)", haystack) is not None
+    ]
+
+
+def _tools_to_call(request: ParsedRequest) -> list[Tool]:
+    choice = request.effective_tool_choice
+    if choice == "none":
+        return []
+    if request.forced_tool is not None:
+        forced = [tool for tool in request.tools if tool.name == request.forced_tool]
+        if not forced:
+            raise ValidationException(
+                f"The tool choice names the tool {request.forced_tool!r}, which is not among the request's tools."
+            )
+        return forced[:1]
+    named = named_tools(request.tools, last_user_text(request))
+    if choice == "any":
+        return named or [request.tools[0]]
+    if trailing_tool_results(request):
+        return []  # "auto" after a tool result: answer with it rather than call again
+    return named
+
+
+def _scalar(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _summary(content: str) -> str:
+    try:
+        data = json.loads(content)
+    except ValueError:
+        return content.strip() or "nothing"
+    if isinstance(data, dict):
+        return ", ".join(f"{key}: {_scalar(value)}" for key, value in data.items()) or "nothing"
+    if isinstance(data, list):
+        return ", ".join(_scalar(item) for item in data) or "nothing"
+    return _scalar(data)
+
+
+def _result_sentences(results: Sequence[Message], messages: Sequence[Message]) -> str:
+    return " ".join(
+        f"Here is what {tool_name_for(result, messages)} returned: {_summary(result.content)}." for result in results
+    )
+
+
+def _reply_text(request: ParsedRequest) -> str:
+    results = trailing_tool_results(request)
+    if results:
+        text = _result_sentences(results, conversation(request))
+    else:
+        said = last_user_text(request)
+        text = f"{LEAD_IN} You said: {said}" if said else LEAD_IN
+    turns = user_turns(request)
+    if turns > 1:
+        text += f" (turn {turns})"
+    if request.dialect is Dialect.TEXT:
+        text = " " + text  # a completion's first token is "▁Word": Bedrock returns it as " Word"
+    return text
+
+
+def builtin_answer(request: ParsedRequest) -> Answer:
+    """The built-in engine's answer to a request, before ``max_tokens`` and stop sequences apply.
+
+    Raises:
+        ValidationException: When a forced tool is not among the request's tools.
+    """
+    tools = _tools_to_call(request)
+    if tools:
+        user_text = last_user_text(request)
+        return Answer(tool_calls=tuple(ToolCall("", tool.name, arguments_for(tool.parameters, user_text)) for tool in tools))
+    return Answer(_reply_text(request))
+
+
+class BuiltinEngine:
+    """Deterministic answers from the request itself; the runtime's default engine.
+
+    Attributes:
+        name: ``builtin``.
+    """
+
+    name = "builtin"
+
+    async def generate(self, request: ParsedRequest) -> AsyncIterator[EngineEvent]:
+        """Yield the answer token by token, tool calls, then the :class:`~mistral_bedrock.engines.Stop`.
+
+        Raises:
+            ValidationException: Before any event, when a forced tool is not among the request's tools.
+        """
+        # Tokenizing (and loading a tokenizer the first time) is CPU work: keep it off the event loop.
+        output = await asyncio.to_thread(lambda: shape(request, builtin_answer(request)))
+        async for event in stream_events(output):
+            yield event

@@ -1,0 +1,69 @@
+"""Plain text ↔ token ids, for counting and cutting model output token by token.
+
+No BOS/EOS and no control tokens: this is the text a model generates after the prompt. SentencePiece models
+put a dummy-prefix ``▁`` in front of every string they encode; generated text has no such prefix (the model's
+first token is usually ``▁Word``, which Bedrock returns as ``" Word"``), so :func:`encode_text` keeps the
+dummy prefix off and :func:`decode` keeps a leading space. The two are inverses: ``decode(encode_text(t)) == t``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..catalog import ModelSpec
+from .tokenizers import TokenizerInfo, tokenizer_info
+
+__all__ = ["decode", "encode_text", "truncate_to_tokens"]
+
+
+def _encode_text(info: TokenizerInfo, text: str) -> list[int]:
+    if not info.sentencepiece:
+        return info.raw.encode(text, bos=False, eos=False)
+    # "\n" encodes as the dummy prefix plus the newline byte; byte pieces never merge with their neighbours,
+    # so what follows is encoded exactly as it would be without a dummy prefix.
+    sentinel = list(info.newline_ids)
+    ids = info.raw.encode("\n" + text, bos=False, eos=False)
+    if ids[: len(sentinel)] != sentinel:  # pragma: no cover - guards the assumption above
+        raise RuntimeError(f"tokenizer {info.name}: newline sentinel merged with the text")
+    return ids[len(sentinel) :]
+
+
+def _decode(info: TokenizerInfo, ids: Sequence[int]) -> str:
+    plain = [int(token) for token in ids if token not in info.control_ids]
+    if not info.sentencepiece:
+        return info.raw.decode(plain)
+    text = info.raw.decode([*info.newline_ids, *plain])  # SentencePiece drops the sentinel's dummy prefix
+    return text[1:]  # and the sentinel's newline
+
+
+def encode_text(text: str, spec: ModelSpec) -> tuple[int, ...]:
+    """Token ids of ``text`` as generated output: no BOS/EOS, no dummy prefix, control strings as plain text."""
+    return tuple(_encode_text(tokenizer_info(spec), text))
+
+
+def decode(ids: Sequence[int], spec: ModelSpec) -> str:
+    """Text of generated token ids; control tokens (``</s>``…) are dropped, a leading ``▁`` stays a space."""
+    return _decode(tokenizer_info(spec), ids)
+
+
+def truncate_to_tokens(text: str, n: int, spec: ModelSpec) -> str:
+    """The longest prefix of ``text`` that is whole tokens and at most ``n`` of them.
+
+    The cut falls on a token boundary of :func:`encode_text`; when token ``n`` ends inside a character (a
+    byte-fallback or byte-level token) the cut moves back to the last whole character, so the result always
+    decodes cleanly, is a prefix of ``text``, and re-encodes to at most ``n`` tokens.
+
+    Raises:
+        ValueError: If ``n`` is negative.
+    """
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    info = tokenizer_info(spec)
+    ids = _encode_text(info, text)
+    if len(ids) <= n:
+        return text
+    for k in range(n, 0, -1):
+        candidate = _decode(info, ids[:k])
+        if text.startswith(candidate) and len(_encode_text(info, candidate)) <= n:
+            return candidate
+    return ""

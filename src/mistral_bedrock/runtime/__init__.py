@@ -1,0 +1,24 @@
+"""The local Bedrock runtime: Bedrock's wire protocol for Mistral models, offline.
+
+Requires the ``runtime`` extra (starlette, granian, uvicorn).
+"""
+
+from .app import CONTROL_PREFIX, RuntimeState, app_from_env, create_app
+from .config import RuntimeConfig
+from .faults import FaultController, FaultRule, parse_fault_spec
+from .server import InsecureBindError, ServerThread, check_bind, serve
+
+__all__ = [
+    "CONTROL_PREFIX",
+    "FaultController",
+    "FaultRule",
+    "InsecureBindError",
+    "RuntimeConfig",
+    "RuntimeState",
+    "ServerThread",
+    "app_from_env",
+    "check_bind",
+    "create_app",
+    "parse_fault_spec",
+    "serve",
+]

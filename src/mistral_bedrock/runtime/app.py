@@ -1,0 +1,210 @@
+"""The local Bedrock runtime as an ASGI app, built by a factory (no module-level state).
+
+Routing works on the *raw* path: ``/model/{label}/{operation}`` is split on literal ``/`` before the label is
+percent-decoded, so ARNs whose ``/`` arrives as ``%2F`` stay one label and a raw ``:`` is accepted too. The
+reserved prefix ``/_mistral_bedrock/`` holds the control endpoints:
+
+=========================================  =====================================================
+``GET /_mistral_bedrock/health``           liveness and the engine's name
+``GET|POST|DELETE /_mistral_bedrock/faults``  list, add (a JSON rule), or clear fault rules
+``GET|DELETE /_mistral_bedrock/requests``  the journal of received requests; clear it
+=========================================  =====================================================
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from urllib.parse import quote
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from mistral_bedrock.catalog import resolve
+from mistral_bedrock.engines import Engine, create_engine
+from mistral_bedrock.errors import BedrockError, UnknownOperationException
+from mistral_bedrock.protocol.errors import ERROR_CODES
+from mistral_bedrock.protocol.operations import operation_for_suffix, split_model_path
+
+from .auth import AuthPolicy, AuthRequest, parse_auth_spec
+from .config import RuntimeConfig
+from .faults import FaultController, FaultRule, parse_fault_spec
+from .handlers import HANDLERS, Call
+from .journal import Journal, JournalEntry
+from .responses import error_response
+
+__all__ = ["CONTROL_PREFIX", "RuntimeState", "app_from_env", "create_app"]
+
+CONTROL_PREFIX = "/_mistral_bedrock"
+logger = logging.getLogger("mistral_bedrock.runtime")
+
+
+@dataclass
+class RuntimeState:
+    """What one app instance holds: its engine, fault rules, auth policy and journal."""
+
+    engine: Engine
+    faults: FaultController
+    auth: AuthPolicy
+    journal: Journal
+    config: RuntimeConfig
+
+
+def _raw_path(scope: Scope) -> str:
+    raw = scope.get("raw_path")
+    if raw:
+        return bytes(raw).decode("latin-1").split("?", 1)[0]
+    return quote(scope["path"], safe="/:@!$&'()*+,;=-._~")
+
+
+def _headers(scope: Scope) -> list[tuple[str, str]]:
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+
+
+class _ModelEndpoint:
+    """The Bedrock surface: every path outside the control routes lands here."""
+
+    def __init__(self, state: RuntimeState) -> None:
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        request_id = str(uuid.uuid4())
+        request = Request(scope, receive)
+        body = await request.body()
+        raw_path = _raw_path(scope)
+        split = split_model_path(raw_path)
+        operation = operation_for_suffix(split[1]) if split else None
+        label = split[0] if split else raw_path
+        model_id: str | None = None
+        try:
+            if operation is None or scope["method"] != operation.method:
+                raise UnknownOperationException(ERROR_CODES["UnknownOperationException"].message)
+            header_pairs = _headers(scope)
+            self.state.auth.check(
+                AuthRequest(
+                    method=scope["method"],
+                    raw_path=raw_path,
+                    query=bytes(scope.get("query_string", b"")).decode("latin-1"),
+                    headers=tuple(header_pairs),
+                    body=body,
+                ),
+                datetime.now(timezone.utc),
+            )
+            resolved = resolve(label)
+            model_id = resolved.model_id
+            faults = self.state.faults.decide(resolved.model_id, operation.name.value)
+            if faults.error is not None:
+                rule = faults.error
+                assert rule.code is not None
+                raise BedrockError(rule.message or ERROR_CODES[rule.code].message, error_code=rule.code)
+            call = Call(
+                request_id=request_id,
+                operation=operation,
+                model=resolved,
+                body=body,
+                headers={k.lower(): v for k, v in header_pairs},
+                faults=faults,
+                engine=self.state.engine,
+                padding=self.state.config.padding,
+                count_tokens=self.state.config.count_tokens,
+                started=started,
+            )
+            response = await HANDLERS[operation.name](call)
+            status, code = 200, None
+        except BedrockError as error:
+            status, code = error.status or 500, error.error_code
+            response = error_response(status, error.error_code, error.message, request_id)
+        except Exception:  # a bug must not take the server down or leak a traceback to the client
+            logger.exception("internal error in request %s", request_id)
+            status, code = 500, "InternalServerException"
+            response = error_response(status, code, "The server encountered an internal error.", request_id)
+        self.state.journal.add(
+            JournalEntry(
+                request_id=request_id,
+                operation=operation.name.value if operation else "",
+                model=label,
+                model_id=model_id,
+                status=status,
+                error_code=code,
+                body=Journal.body_of(body),
+            )
+        )
+        await response(scope, receive, send)
+
+
+def _control_routes(state: RuntimeState) -> list[Route]:
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "engine": state.engine.name})
+
+    async def faults(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                data = json.loads(await request.body())
+                items = data if isinstance(data, list) else [data]
+                for item in items:
+                    state.faults.add(FaultRule.from_json(item))
+            except (ValueError, TypeError, AttributeError) as exc:
+                return JSONResponse({"message": f"invalid fault rule: {exc}"}, status_code=400)
+        elif request.method == "DELETE":
+            state.faults.reset()
+        return JSONResponse({"faults": state.faults.snapshot()})
+
+    async def requests(request: Request) -> Response:
+        if request.method == "DELETE":
+            state.journal.clear()
+        return JSONResponse({"requests": [entry.to_json() for entry in state.journal.entries()]})
+
+    return [
+        Route(f"{CONTROL_PREFIX}/health", health, methods=["GET"]),
+        Route(f"{CONTROL_PREFIX}/faults", faults, methods=["GET", "POST", "DELETE"]),
+        Route(f"{CONTROL_PREFIX}/requests", requests, methods=["GET", "DELETE"]),
+    ]
+
+
+def create_app(
+    config: RuntimeConfig | None = None,
+    *,
+    engine: Engine | None = None,
+    faults: Iterable[FaultRule | str] = (),
+    auth: AuthPolicy | None = None,
+) -> Starlette:
+    """Build a runtime app.
+
+    Args:
+        config: Settings; defaults to the built-in engine, lenient auth, no faults.
+        engine: An engine object, overriding ``config.engine``.
+        faults: Extra fault rules (objects or ``--fault`` specs) on top of ``config.faults``.
+        auth: An auth policy object, overriding ``config.auth``.
+
+    Returns:
+        A Starlette app; ``app.state.runtime`` is its :class:`RuntimeState`.
+    """
+    config = config or RuntimeConfig()
+    controller = FaultController(seed=config.fault_seed)
+    for item in (*config.faults, *faults):
+        controller.add(parse_fault_spec(item) if isinstance(item, str) else item)
+    state = RuntimeState(
+        engine=engine or create_engine(config.engine),
+        faults=controller,
+        auth=auth or parse_auth_spec(config.auth),
+        journal=Journal(config.journal_size),
+        config=config,
+    )
+    # Control routes first; every other path, whatever its method, is Bedrock's surface (raw-path routing).
+    app = Starlette(routes=[*_control_routes(state), Route("/{path:path}", _ModelEndpoint(state))])
+    app.state.runtime = state
+    return app
+
+
+def app_from_env() -> Starlette:
+    """The factory server workers call: settings come from ``MISTRAL_BEDROCK_RUNTIME``."""
+    return create_app(RuntimeConfig.from_env())

@@ -1,0 +1,250 @@
+"""One handler per operation: parse → ask the engine → serialize, in the operation's wire shape.
+
+Engine output becomes a whole response (InvokeModel, Converse) or an event stream (the two streaming
+operations) through the same format objects. An engine error before its first event is an HTTP error; after
+it, an in-stream exception frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from mistral_bedrock.catalog import Dialect, ResolvedModel
+from mistral_bedrock.conversation import Completion, ToolCall, Usage
+from mistral_bedrock.engines import Engine, Stop, TextDelta, ToolCallEvent
+from mistral_bedrock.engines.tokens import input_tokens
+from mistral_bedrock.errors import BedrockError, SerializationException, ValidationException
+from mistral_bedrock.formats import Format, Metrics, ParsedRequest, dialect_for_body, format_for
+from mistral_bedrock.formats.messages import MALFORMED
+from mistral_bedrock.protocol.errors import ERROR_CODES
+from mistral_bedrock.protocol.eventstream import encode_event, encode_exception
+from mistral_bedrock.protocol.operations import Operation, OperationName
+
+from .faults import Faults
+from .responses import DropConnection, EventStreamResponse, JSONBytesResponse, json_response
+
+__all__ = ["HANDLERS", "Call", "Handler"]
+
+_PADDING = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+COUNT_TOKENS_REFUSED = "The provided model doesn't support counting tokens."
+
+
+@dataclass(frozen=True)
+class Call:
+    """Everything a handler needs about one request."""
+
+    request_id: str
+    operation: Operation
+    model: ResolvedModel
+    body: bytes
+    headers: dict[str, str]  # lower-cased names
+    faults: Faults
+    engine: Engine
+    padding: bool
+    count_tokens: bool
+    started: float
+
+
+Response = JSONBytesResponse | EventStreamResponse
+Handler = Callable[[Call], Awaitable[Response]]
+
+
+def _native_request(call: Call, *, stream: bool) -> tuple[Format, ParsedRequest]:
+    try:
+        data = json.loads(call.body) if call.body else None
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationException(MALFORMED) from None
+    if data is None:
+        raise ValidationException(MALFORMED)
+    spec = call.model.spec
+    fmt = format_for(dialect_for_body(spec, data))
+    return fmt, fmt.parse_request(spec, data, stream=stream)
+
+
+def _converse_request(call: Call, *, stream: bool) -> tuple[Format, ParsedRequest]:
+    fmt = format_for(Dialect.CONVERSE)
+    return fmt, fmt.parse_request(call.model.spec, call.body, stream=stream)
+
+
+def _elapsed_ms(started: float) -> int:
+    return max(1, int((time.perf_counter() - started) * 1000))
+
+
+async def _complete(call: Call, request: ParsedRequest) -> tuple[Completion, Metrics]:
+    """Run the engine to the end and fold its events into one completion."""
+    if call.faults.first_byte_ms:
+        await asyncio.sleep(call.faults.first_byte_ms / 1000)
+    texts: list[str] = []
+    calls: list[ToolCall] = []
+    first_byte = 0
+    async for event in call.engine.generate(request):
+        first_byte = first_byte or _elapsed_ms(call.started)
+        if isinstance(event, TextDelta):
+            texts.append(event.text)
+        elif isinstance(event, ToolCallEvent):
+            calls.append(event.call)
+        elif isinstance(event, Stop):
+            completion = Completion(
+                text="".join(texts),
+                stop_reason=event.reason,
+                tool_calls=tuple(calls),
+                usage=event.usage,
+                stop_sequence=event.stop_sequence,
+            )
+            latency = _elapsed_ms(call.started)
+            return completion, Metrics(latency, first_byte or latency)
+    raise BedrockError("The engine ended without a stop event.", error_code="InternalServerException")
+
+
+async def invoke_model(call: Call) -> Response:
+    fmt, request = _native_request(call, stream=False)
+    completion, metrics = await _complete(call, request)
+    usage = completion.usage or Usage(0, 0)
+    headers = {
+        "X-Amzn-Bedrock-Invocation-Latency": str(metrics.invocation_latency),
+        "X-Amzn-Bedrock-Output-Token-Count": str(usage.output_tokens),
+        "X-Amzn-Bedrock-Input-Token-Count": str(usage.input_tokens),
+    }
+    latency_mode = call.headers.get("x-amzn-bedrock-performanceconfig-latency")
+    if latency_mode:
+        headers["X-Amzn-Bedrock-PerformanceConfig-Latency"] = latency_mode
+    return json_response(fmt.build_response(request, completion, metrics), call.request_id, headers)
+
+
+async def converse(call: Call) -> Response:
+    fmt, request = _converse_request(call, stream=False)
+    completion, metrics = await _complete(call, request)
+    return json_response(fmt.build_response(request, completion, metrics), call.request_id)
+
+
+class _Encoder:
+    """Frames one stream's events; native dialects wrap each model chunk as base64 ``bytes``."""
+
+    def __init__(self, native: bool, padding: bool) -> None:
+        self.native = native
+        self.padding = padding
+        self.sent = 0
+
+    def frame(self, event_type: str, payload: dict[str, Any]) -> bytes:
+        if self.native:
+            chunk = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+            wire: dict[str, Any] = {"bytes": base64.b64encode(chunk).decode()}
+        else:
+            wire = dict(payload)
+        if self.padding:
+            # Real Bedrock pads events with a prefix of this alphabet, of varying length; clients ignore it.
+            wire["p"] = _PADDING[: 1 + (self.sent * 7) % len(_PADDING)]
+        self.sent += 1
+        return encode_event(event_type, json.dumps(wire, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def _exception_frame(operation: Operation, error: BedrockError) -> bytes:
+    """An in-stream exception; codes that are not members of this stream's union travel as model errors."""
+    row = ERROR_CODES.get(error.error_code)
+    member = row.stream_member if row else None
+    body: dict[str, Any] = {"message": error.message}
+    if member is None or member not in operation.stream_errors:
+        member = "modelStreamErrorException"
+        body = {"message": error.message, "originalStatusCode": error.status or 500, "originalMessage": error.message}
+    return encode_exception(member, json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+async def _stream(call: Call, fmt: Format, request: ParsedRequest) -> Response:
+    if call.faults.first_byte_ms:
+        await asyncio.sleep(call.faults.first_byte_ms / 1000)
+    events = call.engine.generate(request).__aiter__()
+    first = await events.__anext__()  # errors before the first event become HTTP errors
+    first_byte = _elapsed_ms(call.started)
+    writer = fmt.stream_writer(request)
+    encoder = _Encoder(native=fmt.dialect is not Dialect.CONVERSE, padding=call.padding)
+    faults = call.faults
+
+    async def frames() -> AsyncIterator[bytes]:
+        event: Any = first
+        try:
+            while True:
+                if isinstance(event, TextDelta):
+                    out = writer.text(event.text)
+                elif isinstance(event, ToolCallEvent):
+                    out = writer.tool_calls([event.call])
+                else:
+                    assert isinstance(event, Stop)
+                    metrics = Metrics(_elapsed_ms(call.started), first_byte)
+                    out = writer.finish(event.reason, event.usage, metrics, event.stop_sequence)
+                for event_type, payload in out:
+                    if faults.drop_after is not None and encoder.sent >= faults.drop_after:
+                        raise DropConnection
+                    if faults.stream_error is not None and encoder.sent >= faults.stream_error.after:
+                        rule = faults.stream_error
+                        code = rule.code or "ModelStreamErrorException"
+                        message = rule.message or ERROR_CODES[code].message
+                        yield _exception_frame(call.operation, BedrockError(message, error_code=code))
+                        return
+                    yield encoder.frame(event_type, payload)
+                if isinstance(event, Stop):
+                    return
+                if faults.per_token_ms:
+                    await asyncio.sleep(faults.per_token_ms / 1000)
+                event = await events.__anext__()
+        except BedrockError as error:
+            yield _exception_frame(call.operation, error)
+        except StopAsyncIteration:
+            error = BedrockError("The model stopped without a stop reason.", error_code="InternalServerException")
+            yield _exception_frame(call.operation, error)
+
+    return EventStreamResponse(frames(), call.request_id)
+
+
+async def invoke_model_stream(call: Call) -> Response:
+    fmt, request = _native_request(call, stream=True)
+    return await _stream(call, fmt, request)
+
+
+async def converse_stream(call: Call) -> Response:
+    fmt, request = _converse_request(call, stream=True)
+    return await _stream(call, fmt, request)
+
+
+async def count_tokens(call: Call) -> Response:
+    """CountTokens, answered with the model's real tokenizer (real Bedrock refuses it for Mistral models)."""
+    try:
+        data = json.loads(call.body) if call.body else {}
+    except (ValueError, UnicodeDecodeError):
+        raise SerializationException("Could not parse the request body as JSON.") from None
+    source = data.get("input") if isinstance(data, dict) else None
+    if not isinstance(source, dict) or len([v for v in source.values() if v is not None]) != 1:
+        raise ValidationException(
+            "1 validation error detected: Value at 'input' failed to satisfy constraint: "
+            "Member must have one and only one member set"
+        )
+    if not call.count_tokens:
+        raise ValidationException(COUNT_TOKENS_REFUSED)
+    spec = call.model.spec
+    if source.get("invokeModel") is not None:
+        try:
+            raw = base64.b64decode(str(source["invokeModel"].get("body", "")), validate=True)
+        except (binascii.Error, AttributeError):
+            raise SerializationException("The invokeModel body is not valid base64.") from None
+        inner = replace(call, body=raw)
+        _, request = _native_request(inner, stream=False)
+    elif isinstance(source.get("converse"), dict):
+        request = format_for(Dialect.CONVERSE).parse_request(spec, source["converse"], stream=False)
+    else:
+        raise SerializationException("Start of structure or map found where not expected at 'input'")
+    return json_response({"inputTokens": input_tokens(request)}, call.request_id)
+
+
+HANDLERS: dict[OperationName, Handler] = {
+    OperationName.INVOKE_MODEL: invoke_model,
+    OperationName.INVOKE_MODEL_WITH_RESPONSE_STREAM: invoke_model_stream,
+    OperationName.CONVERSE: converse,
+    OperationName.CONVERSE_STREAM: converse_stream,
+    OperationName.COUNT_TOKENS: count_tokens,
+}
