@@ -76,12 +76,12 @@ class _Builder:
         parts = schema.get("allOf")
         if isinstance(parts, list):
             merged = {k: v for k, v in schema.items() if k != "allOf"}
-            for part in parts:
-                if isinstance(part, Mapping):
-                    part = self._resolve(part)
-                    merged["properties"] = {**merged.get("properties", {}), **part.get("properties", {})}
-                    merged["required"] = [*merged.get("required", []), *part.get("required", [])]
-                    merged.update({k: v for k, v in part.items() if k not in ("properties", "required")})
+            for raw in parts:
+                if isinstance(raw, Mapping):
+                    sub = self._resolve(raw)
+                    merged["properties"] = {**merged.get("properties", {}), **sub.get("properties", {})}
+                    merged["required"] = [*merged.get("required", []), *sub.get("required", [])]
+                    merged.update({k: v for k, v in sub.items() if k not in ("properties", "required")})
             return merged
         return schema
 

@@ -46,9 +46,7 @@ def _spaced(text: str) -> str:
 def named_tools(tools: Sequence[Tool], text: str) -> list[Tool]:
     """The tools ``text`` mentions by name (case-insensitive, ``_``/``-`` as spaces), in definition order."""
     haystack = _spaced(text)
-    return [
-        tool for tool in tools if re.search(rf"(?<!\w){re.escape(_spaced(tool.name))}(?!\w)", haystack) is not None
-    ]
+    return [tool for tool in tools if re.search(rf"(?<!\w){re.escape(_spaced(tool.name))}(?!\w)", haystack) is not None]
 
 
 def _tools_to_call(request: ParsedRequest) -> list[Tool]:
@@ -116,7 +114,9 @@ def builtin_answer(request: ParsedRequest) -> Answer:
     tools = _tools_to_call(request)
     if tools:
         user_text = last_user_text(request)
-        return Answer(tool_calls=tuple(ToolCall("", tool.name, arguments_for(tool.parameters, user_text)) for tool in tools))
+        return Answer(
+            tool_calls=tuple(ToolCall("", tool.name, arguments_for(tool.parameters, user_text)) for tool in tools)
+        )
     return Answer(_reply_text(request))
 
 

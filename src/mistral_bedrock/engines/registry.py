@@ -1,0 +1,79 @@
+"""Engines by name: the built-in ones, plus third-party engines found through entry points.
+
+A third-party package registers an engine in the ``mistral_bedrock.engines`` entry-point group; the entry point
+names a factory (a class or a function). :func:`create_engine` calls it with the spec's argument — ``NAME:ARG``
+→ ``factory("ARG")``, plain ``NAME`` → ``factory()`` — and checks that the result is an
+:class:`~mistral_bedrock.engines.Engine`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from typing import Any
+
+from .base import Engine
+from .builtin import BuiltinEngine
+from .scripted import ScriptedEngine
+
+__all__ = ["ENGINES", "ENTRY_POINT_GROUP", "EngineFactory", "available_engines", "create_engine"]
+
+#: The entry-point group third-party engines register in.
+ENTRY_POINT_GROUP = "mistral_bedrock.engines"
+
+#: Builds an engine from the argument after ``NAME:`` (None when the spec has none).
+EngineFactory = Callable[[str | None], Engine]
+
+
+def _builtin(argument: str | None) -> Engine:
+    if argument is not None:
+        raise ValueError(f"The builtin engine takes no argument (got 'builtin:{argument}').")
+    return BuiltinEngine()
+
+
+def _scripted(argument: str | None) -> Engine:
+    if not argument:
+        raise ValueError("The scripted engine needs a rules file: 'scripted:PATH' (.yaml, .yml or .json).")
+    return ScriptedEngine.from_file(argument)
+
+
+#: The engines that ship with mistral-bedrock.
+ENGINES: dict[str, EngineFactory] = {"builtin": _builtin, "scripted": _scripted}
+
+
+def _from_entry_point(name: str, factory: Callable[..., Any]) -> EngineFactory:
+    def build(argument: str | None) -> Engine:
+        engine = factory() if argument is None else factory(argument)
+        if not isinstance(engine, Engine):
+            raise TypeError(f"Entry point {name!r} in {ENTRY_POINT_GROUP!r} did not return an engine: {engine!r}")
+        return engine
+
+    return build
+
+
+def _discovered() -> dict[str, Any]:
+    return {point.name: point for point in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def available_engines() -> list[str]:
+    """Every engine name :func:`create_engine` accepts, sorted: built-in and installed third-party ones."""
+    return sorted({*ENGINES, *_discovered()})
+
+
+def create_engine(spec: str) -> Engine:
+    """Build an engine from ``NAME`` or ``NAME:ARG`` (e.g. ``builtin``, ``scripted:rules.yaml``).
+
+    Built-in names win over third-party entry points of the same name. Entry points are loaded only when named.
+
+    Raises:
+        ValueError: For an unknown name (listing the available ones), or an argument the engine rejects.
+    """
+    name, sep, argument = spec.partition(":")
+    arg = argument if sep else None
+    factory = ENGINES.get(name)
+    if factory is None:
+        point = _discovered().get(name)
+        if point is None:
+            raise ValueError(f"Unknown engine {name!r}; available engines: {', '.join(available_engines())}")
+        factory = _from_entry_point(name, point.load())
+    return factory(arg)

@@ -1,0 +1,98 @@
+"""The scripted engine: answers, tool calls, errors and timing from a rules file.
+
+The first rule whose conditions all hold answers; with none, the ``default`` reply; without one, the built-in
+engine. A rule with a ``sequence`` answers its successive matches with successive replies, the last repeating;
+that state belongs to the engine instance (:meth:`ScriptedEngine.reset` clears it). Scripted text goes through
+the same cutting and counting as the built-in engine's (:mod:`~mistral_bedrock.engines.output`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..conversation import ToolCall
+from ..formats import ParsedRequest
+from .base import EngineEvent
+from .builtin import builtin_answer
+from .output import Answer, Output, shape, stream_events
+from .rules import Reply, RuleSet, load_rules, parse_rules
+
+__all__ = ["ScriptedEngine"]
+
+
+def _output(request: ParsedRequest, reply: Reply) -> Output:
+    if reply.text is None and reply.tool_calls is None:
+        answer = builtin_answer(request)
+    else:
+        calls = tuple(ToolCall("", call.name, call.arguments) for call in reply.tool_calls or ())
+        answer = Answer(reply.text or "", calls)
+    return shape(request, answer, stop_reason=reply.stop_reason)
+
+
+class ScriptedEngine:
+    """Answers chosen by rules; see ``docs/ENGINES.md`` for the file format.
+
+    Args:
+        rules: A validated :class:`~mistral_bedrock.engines.rules.RuleSet`, or the same as Python values (a
+            mapping with ``rules`` and ``default``, or a list of rules). None: no rules (built-in answers).
+
+    Raises:
+        ValueError: If the rules are invalid.
+
+    Attributes:
+        name: ``scripted``.
+        rules: The rules.
+    """
+
+    name = "scripted"
+
+    def __init__(
+        self, rules: RuleSet | Mapping[str, Any] | list[Any] | None = None, *, source: str = "<rules>"
+    ) -> None:
+        self.rules = rules if isinstance(rules, RuleSet) else parse_rules(rules, source)
+        self._matches: dict[int, int] = {}  # rule index → how many requests it has answered
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> ScriptedEngine:
+        """An engine with the rules of a YAML (``.yaml``/``.yml``) or JSON (``.json``) file.
+
+        Raises:
+            ValueError: If the file cannot be read or is invalid, naming the file, the rule and the problem.
+        """
+        return cls(load_rules(path))
+
+    def reset(self) -> None:
+        """Start every ``sequence`` over."""
+        self._matches.clear()
+
+    def select(self, request: ParsedRequest) -> Reply | None:
+        """The reply for ``request`` (advancing the matching rule's sequence), or None for the built-in answer."""
+        for index, rule in enumerate(self.rules.rules):
+            if rule.matches(request):
+                seen = self._matches.get(index, 0)
+                self._matches[index] = seen + 1
+                replies = rule.replies
+                return replies[min(seen, len(replies) - 1)]
+        return self.rules.default
+
+    async def generate(self, request: ParsedRequest) -> AsyncIterator[EngineEvent]:
+        """Yield the scripted answer's events.
+
+        Raises:
+            BedrockError: A scripted error — before any event, or after ``after_chunks`` text deltas.
+        """
+        reply = self.select(request) or Reply()  # an empty reply is the built-in answer
+        if reply.latency_ms:
+            await asyncio.sleep(reply.latency_ms / 1000)
+        error = reply.error.exception() if reply.error is not None else None
+        if error is not None and reply.error is not None and reply.error.after_chunks is None:
+            raise error
+        output = await asyncio.to_thread(_output, request, reply)
+        after = reply.error.after_chunks if reply.error is not None else None
+        async for event in stream_events(
+            output, token_delay=reply.token_latency_ms / 1000, error=error, error_after=after or 0
+        ):
+            yield event

@@ -1,0 +1,46 @@
+"""A real runtime on a real loopback socket, shared by the runtime tests, and clients to talk to it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+from botocore.config import Config
+
+from mistral_bedrock.runtime import CONTROL_PREFIX, ServerThread
+
+
+@pytest.fixture(scope="session")
+def runtime() -> Iterator[ServerThread]:
+    with ServerThread() as server:
+        yield server
+
+
+@pytest.fixture
+def control(runtime: ServerThread) -> Iterator[httpx.Client]:
+    """The runtime's control endpoints; fault rules and the journal are cleared around each test."""
+    with httpx.Client(base_url=runtime.url + CONTROL_PREFIX, headers={"Authorization": "Bearer test"}) as client:
+        client.delete("/faults").raise_for_status()
+        client.delete("/requests").raise_for_status()
+        yield client
+        client.delete("/faults").raise_for_status()
+
+
+def make_client(url: str, **config: Any) -> Any:
+    return boto3.client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        endpoint_url=url,
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="secret",
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
+    )
+
+
+@pytest.fixture
+def bedrock(runtime: ServerThread, control: httpx.Client) -> Any:
+    """Unmodified boto3, one attempt per call so injected errors surface as they are."""
+    return make_client(runtime.url)
