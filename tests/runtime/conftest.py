@@ -36,11 +36,18 @@ def make_client(url: str, **config: Any) -> Any:
         endpoint_url=url,
         aws_access_key_id="AKIDEXAMPLE",
         aws_secret_access_key="secret",
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, **config),
     )
 
 
+@pytest.fixture(scope="session")
+def _session_bedrock(runtime: ServerThread) -> Iterator[Any]:
+    client = make_client(runtime.url)
+    yield client
+    client.close()
+
+
 @pytest.fixture
-def bedrock(runtime: ServerThread, control: httpx.Client) -> Any:
+def bedrock(_session_bedrock: Any, control: httpx.Client) -> Any:
     """Unmodified boto3, one attempt per call so injected errors surface as they are."""
-    return make_client(runtime.url)
+    return _session_bedrock

@@ -8,6 +8,7 @@ would; anything Bedrock would reject is reported on one line with exit code 2.
 from __future__ import annotations
 
 import json
+from typing import TextIO
 
 import click
 
@@ -23,7 +24,7 @@ __all__ = ["command"]
 @click.command("tokens")
 @click.option("--model", "-m", required=True, help="Model id, alias, ARN or inference profile.")
 @click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
-def command(model: str, file: click.utils.LazyFile) -> None:
+def command(model: str, file: TextIO) -> None:
     """Render FILE (a Bedrock request body; stdin by default) and count its tokens with the model's tokenizer."""
     text = file.read()
     try:

@@ -15,7 +15,10 @@ How strings are filled (the first rule that gives a value):
    run of capitalised words in the user's text, its first word excepted ("weather in Paris" → ``Paris``).
 3. Otherwise the user's text itself (at most 100 characters), or the parameter's name when there is none.
 
-Numbers take the first number in the user's text when it is in range, else the smallest allowed value.
+With a ``pattern``, the first of these candidates that matches it is taken, else the first word or capitalised
+run of the user's text that does; when none does, the first candidate is used anyway (no string is generated
+from a pattern). Numbers take the first number in the user's text when it is in range, else the minimum (or,
+without one, the maximum). Booleans are ``true``. Array items are varied, for ``uniqueItems``.
 """
 
 from __future__ import annotations
@@ -189,7 +192,10 @@ class _Builder:
         candidates = [*self._from_text(schema, name), name or "value"]
         pattern = schema.get("pattern")
         if isinstance(pattern, str):
-            matching = [c for c in candidates if _matches(pattern, c)]
+            # Any word of the text may be what the pattern wants (a code, a number, a name).
+            extra = [*_CAPS.findall(self._text), *(m.group() for m in _CAPITALISED_RUN.finditer(self._text))]
+            extra += re.findall(r"[\w@.:/+-]+", self._text)
+            matching = [c for c in [*candidates, *extra] if _matches(pattern, c)]
             candidates = matching or candidates
         value = candidates[0] if index == 0 else f"{candidates[0]} {index + 1}"
         low = int(schema.get("minLength") or 0)

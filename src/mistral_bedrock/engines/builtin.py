@@ -10,10 +10,11 @@ From the second user turn on, `` (turn N)`` is appended, N being the number of u
 the history arrived. Text-dialect answers start with a space, as Mistral's text completions do. The answer is
 then cut and counted by :mod:`~mistral_bedrock.engines.output` with the model's tokenizer.
 
-Tool calls: never for tool choice ``none``; always for ``any`` (the tools the last user turn names, else the
-first tool) and for a forced tool (that tool); for ``auto``, the tools the last user turn names — by name,
-case-insensitively, ``_`` and ``-`` read as spaces — unless the conversation ends with tool results, which are
-answered in text. Arguments are built from the tool's schema (:mod:`~mistral_bedrock.engines.arguments`).
+Tool calls: never for tool choice ``none``, and never when the conversation ends with tool results (those are
+answered in text whatever the tool choice, so tool loops end). Otherwise always for ``any`` (the tools the last
+user turn names, else the first tool) and for a forced tool (that tool); for ``auto``, the tools the last user
+turn names — by name, case-insensitively, ``_`` and ``-`` read as spaces. Arguments are built from the tool's
+schema (:mod:`~mistral_bedrock.engines.arguments`).
 """
 
 from __future__ import annotations
@@ -53,18 +54,20 @@ def _tools_to_call(request: ParsedRequest) -> list[Tool]:
     choice = request.effective_tool_choice
     if choice == "none":
         return []
-    if request.forced_tool is not None:
-        forced = [tool for tool in request.tools if tool.name == request.forced_tool]
-        if not forced:
-            raise ValidationException(
-                f"The tool choice names the tool {request.forced_tool!r}, which is not among the request's tools."
-            )
+    forced = [tool for tool in request.tools if tool.name == request.forced_tool]
+    if request.forced_tool is not None and not forced:
+        raise ValidationException(
+            f"The tool choice names the tool {request.forced_tool!r}, which is not among the request's tools."
+        )
+    if trailing_tool_results(request):
+        # Tool results are answered in text whatever the tool choice, so that a client's tool loop ends even when
+        # it keeps sending "any" (a real model would call again, and the loop would never finish).
+        return []
+    if forced:
         return forced[:1]
     named = named_tools(request.tools, last_user_text(request))
     if choice == "any":
         return named or [request.tools[0]]
-    if trailing_tool_results(request):
-        return []  # "auto" after a tool result: answer with it rather than call again
     return named
 
 

@@ -184,6 +184,13 @@ def _where(loc: Sequence[int | str], data: object) -> str:
     return ".".join(str(part) for part in loc) or "top level"
 
 
+def _problem(error: Mapping[str, Any]) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown key"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
 def parse_rules(data: object, source: str = "<rules>") -> RuleSet:
     """Validate rules already read into Python values (a mapping, or a bare list of rules).
 
@@ -201,7 +208,7 @@ def parse_rules(data: object, source: str = "<rules>") -> RuleSet:
     try:
         return RuleSet.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{_where(err['loc'], data)}: {err['msg']}" for err in exc.errors())
+        problems = "; ".join(f"{_where(err['loc'], data)}: {_problem(err)}" for err in exc.errors())
         raise ValueError(f"Invalid rules file {source}: {problems}") from None
 
 

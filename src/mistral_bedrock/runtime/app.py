@@ -93,7 +93,7 @@ class _ModelEndpoint:
                 AuthRequest(
                     method=scope["method"],
                     raw_path=raw_path,
-                    query=bytes(scope.get("query_string", b"")).decode("latin-1"),
+                    query_string=bytes(scope.get("query_string", b"")).decode("latin-1"),
                     headers=tuple(header_pairs),
                     body=body,
                 ),

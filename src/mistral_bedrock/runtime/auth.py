@@ -13,7 +13,11 @@ Policies:
   so clients exercise their auth-error paths even offline.
 * :class:`StrictAuth`: verifies SigV4 the way the AWS front end does for ``bedrock-runtime`` (signing name
   ``bedrock``, double-encoded canonical URI, ±5 minutes of clock skew) against configured access keys, and
-  compares bearer tokens against configured Bedrock API keys.
+  compares bearer tokens against configured Bedrock API keys. The region is not checked unless pinned, since
+  one local runtime answers for every region.
+
+botocore (1.44) refuses to send a Bearer token to an ``http://`` endpoint ("Bearer authorization requires an HTTPS
+endpoint."), so boto3 clients using ``AWS_BEARER_TOKEN_BEDROCK`` need the runtime behind TLS; other clients differ.
 
 Errors. Codes, statuses and messages copy what AWS answers; the evidence for each is in brackets:
 

@@ -196,8 +196,8 @@ async def _stream(call: Call, fmt: Format, request: ParsedRequest) -> Response:
         except BedrockError as error:
             yield _exception_frame(call.operation, error)
         except StopAsyncIteration:
-            error = BedrockError("The model stopped without a stop reason.", error_code="InternalServerException")
-            yield _exception_frame(call.operation, error)
+            ended = BedrockError("The model stopped without a stop reason.", error_code="InternalServerException")
+            yield _exception_frame(call.operation, ended)
 
     return EventStreamResponse(frames(), call.request_id)
 

@@ -1,0 +1,91 @@
+"""The engine registry: built-in names, ``NAME:ARG`` specs, entry-point discovery, and the package's exports."""
+
+from __future__ import annotations
+
+import importlib.metadata
+from typing import Any
+
+import pytest
+from engines_support import RULES_DIR
+
+import mistral_bedrock.engines as engines
+from mistral_bedrock.engines import (
+    ENGINES,
+    ENTRY_POINT_GROUP,
+    BuiltinEngine,
+    ScriptedEngine,
+    available_engines,
+    base,
+    create_engine,
+    registry,
+)
+
+
+def fake_entry_points(monkeypatch: pytest.MonkeyPatch, **targets: str) -> None:
+    points = [importlib.metadata.EntryPoint(name, value, ENTRY_POINT_GROUP) for name, value in targets.items()]
+
+    def select(*, group: str) -> list[importlib.metadata.EntryPoint]:
+        return points if group == ENTRY_POINT_GROUP else []
+
+    monkeypatch.setattr(registry, "entry_points", select)
+
+
+def test_builtin_engines() -> None:
+    assert sorted(ENGINES) == ["builtin", "scripted"]
+    assert isinstance(create_engine("builtin"), BuiltinEngine)
+    engine = create_engine(f"scripted:{RULES_DIR / 'tool_loop.yaml'}")
+    assert isinstance(engine, ScriptedEngine)
+    assert engine.rules.rules[0].name == "top song loop"
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("nope", r"Unknown engine 'nope'; available engines: builtin, scripted"),
+        ("scripted", r"scripted engine needs a rules file"),
+        ("scripted:", r"scripted engine needs a rules file"),
+        ("builtin:x", r"builtin engine takes no argument"),
+        ("scripted:/does/not/exist.yaml", r"Cannot read rules file /does/not/exist\.yaml"),
+    ],
+)
+def test_bad_specs(monkeypatch: pytest.MonkeyPatch, spec: str, message: str) -> None:
+    fake_entry_points(monkeypatch)
+    with pytest.raises(ValueError, match=message):
+        create_engine(spec)
+
+
+def test_third_party_engines_through_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_entry_points(
+        monkeypatch,
+        echo="mistral_bedrock.engines.builtin:BuiltinEngine",
+        broken="builtins:dict",
+        builtin="builtins:dict",  # built-in names win
+    )
+    assert available_engines() == ["broken", "builtin", "echo", "scripted"]
+    assert isinstance(create_engine("echo"), BuiltinEngine)
+    assert isinstance(create_engine("builtin"), BuiltinEngine)
+    with pytest.raises(TypeError, match=r"'broken'.*did not return an engine"):
+        create_engine("broken")
+    with pytest.raises(ValueError, match="available engines: broken, builtin, echo, scripted"):
+        create_engine("missing")
+
+
+def test_entry_point_gets_the_argument(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_entry_points(monkeypatch, rules="mistral_bedrock.engines.scripted:ScriptedEngine.from_file")
+    engine: Any = create_engine(f"rules:{RULES_DIR / 'contract.yaml'}")
+    assert isinstance(engine, ScriptedEngine)
+
+
+def test_all_is_sorted_complete_and_reexports_base() -> None:
+    # isort-style, as ruff's RUF022 keeps it: CONSTANTS, then Classes, then functions.
+    assert engines.__all__ == sorted(
+        engines.__all__, key=lambda n: (0 if n.isupper() else 1 if n[0].isupper() else 2, n)
+    )
+    assert all(hasattr(engines, name) for name in engines.__all__)
+    assert set(base.__all__) <= set(engines.__all__)
+    public = {
+        name for name, value in vars(engines).items() if not name.startswith("_") and not hasattr(value, "__path__")
+    }
+    public -= {"annotations"}
+    submodules = {"arguments", "base", "builtin", "output", "registry", "rules", "scripted", "tokens", "view"}
+    assert public - submodules == set(engines.__all__)
