@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from engines_support import (
     RULES_DIR,
     TOP_SONG,
@@ -247,3 +248,14 @@ def test_unknown_extension_and_missing_file(tmp_path: Path) -> None:
 def test_bad_rules_from_a_dict() -> None:
     with pytest.raises(ValueError, match=r"Invalid rules file <rules>: rule 0, reply.text"):
         ScriptedEngine([{"reply": {"text": 3}}])
+
+
+def test_the_documented_example_is_valid() -> None:
+    docs = Path(__file__).parents[2] / "docs" / "ENGINES.md"
+    example = docs.read_text(encoding="utf-8").split("```yaml\n", 1)[1].split("```", 1)[0]
+    engine = ScriptedEngine(yaml.safe_load(example), source="docs/ENGINES.md")
+    assert len(engine.rules.rules) == 4
+    events, error = collect_until_error(engine, chat("Tell me a story"))
+    assert text_of(events) == "Once upon a"
+    assert isinstance(error, ModelStreamErrorException)
+    assert answer(engine, "Something else") == "I have no script for that."

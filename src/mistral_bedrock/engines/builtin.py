@@ -44,7 +44,7 @@ def _spaced(text: str) -> str:
     return re.sub(r"[\s_-]+", " ", text.lower()).strip()
 
 
-def named_tools(tools: Sequence[Tool], text: str) -> list[Tool]:
+def _named_tools(tools: Sequence[Tool], text: str) -> list[Tool]:
     """The tools ``text`` mentions by name (case-insensitive, ``_``/``-`` as spaces), in definition order."""
     haystack = _spaced(text)
     return [tool for tool in tools if re.search(rf"(?<!\w){re.escape(_spaced(tool.name))}(?!\w)", haystack) is not None]
@@ -65,7 +65,7 @@ def _tools_to_call(request: ParsedRequest) -> list[Tool]:
         return []
     if forced:
         return forced[:1]
-    named = named_tools(request.tools, last_user_text(request))
+    named = _named_tools(request.tools, last_user_text(request))
     if choice == "any":
         return named or [request.tools[0]]
     return named

@@ -12,7 +12,7 @@ kind               effect
 ``drop``           the connection is cut after ``after`` chunks, mid-stream, with no clean ending
 =================  ==============================================================================
 
-``rate`` (0–1) fires on that share of matching requests, drawn from a seeded generator so a run is
+``rate`` (0 to 1) fires on that share of matching requests, drawn from a seeded generator so a run is
 repeatable; ``count`` fires on the next N matching requests; neither means every request. ``model`` limits a
 rule to one model (any id form the catalog resolves); ``operation`` to one operation.
 

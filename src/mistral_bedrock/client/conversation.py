@@ -1,0 +1,66 @@
+"""The multi-turn helper's state, shared by :class:`Conversation` and :class:`AsyncConversation`.
+
+Each turn goes out in the model's native dialect: a rendered ``<s>[INST] … [/INST] …</s>`` prompt for text
+models (BOS once, ``</s>`` after each answer), ``messages`` for chat models. A turn that fails leaves the
+history as it was, so the conversation stays consistent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..catalog import Dialect, resolve
+from ..conversation import Message, Params
+from .core import ClientCore, Prepared
+from .result import Result
+
+__all__ = ["ConversationState"]
+
+
+@dataclass
+class ConversationState:
+    """History plus the settings of a conversation.
+
+    Attributes:
+        model: Model id or alias.
+        system: An optional system prompt (merged into the prompt the way Mistral does for text models).
+        params: Parameters for every turn.
+        history: The turns so far, system prompt first when there is one.
+        last_prompt: For text models, the exact prompt of the last request.
+    """
+
+    model: str
+    system: str | None = None
+    params: Params = field(default_factory=Params)
+    history: list[Message] = field(default_factory=list)
+    last_prompt: str | None = None
+
+    def __post_init__(self) -> None:
+        self.spec = resolve(self.model).spec
+        if self.system and not self.history:
+            self.history.append(Message.system(self.system))
+
+    @property
+    def dialect(self) -> Dialect:
+        return self.spec.native_dialect
+
+    def prepare(self, core: ClientCore, text: str, *, stream: bool) -> tuple[Prepared, list[Message]]:
+        """The request for the next user turn, and the history it would commit."""
+        turns = [*self.history, Message.user(text)]
+        if self.dialect is Dialect.TEXT:
+            prepared = core.complete_call(turns, self.model, self.params, raw=False, stream=stream)
+        else:
+            prepared = core.chat_call(turns, self.model, self.params, None, None, stream=stream)
+        return prepared, turns
+
+    def commit(self, prepared: Prepared, turns: list[Message], result: Result) -> None:
+        # Text completions start with the space SentencePiece puts before the first word; the history keeps
+        # the answer itself, so re-rendering it does not double that space.
+        answer = Message.assistant(result.text.strip(), result.tool_calls)
+        self.history = [*turns, answer]
+        prompt = prepared.body.get("prompt")
+        self.last_prompt = prompt if isinstance(prompt, str) else None
+
+    def reset(self) -> None:
+        self.history = [Message.system(self.system)] if self.system else []
+        self.last_prompt = None

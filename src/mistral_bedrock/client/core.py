@@ -1,0 +1,313 @@
+"""The I/O-free client core: build and validate requests, sign them, parse responses and streams.
+
+The sync and async shells do nothing but move bytes: both call the same core, so they cannot drift. Requests
+are validated with the very format code the runtime uses, so a bad request fails before any I/O with
+Bedrock's own message.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..catalog import Dialect, ResolvedModel, resolve
+from ..conversation import Delta, Message, Params, ToolCall, Usage
+from ..errors import (
+    BedrockError,
+    StreamError,
+    ValidationException,
+    error_from_code,
+    error_from_stream_member,
+)
+from ..formats import Format, format_for
+from ..formats.text import TextFormat
+from ..protocol.errors import parse_error
+from ..protocol.eventstream import EventStreamDecoder, InvalidFrameError
+from ..protocol.operations import OPERATIONS, Operation, OperationName, model_path
+from .inputs import MessagesInput, ToolsInput, to_messages, to_tools
+from .result import Result
+from .signing import Signer
+
+__all__ = ["ClientCore", "Prepared", "StreamState", "endpoint_for"]
+
+_ENDPOINT_ENVS = ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL")
+
+
+def endpoint_for(region: str, explicit: str | None) -> str:
+    """Explicit endpoint, else the service-specific and generic env vars, else Bedrock's regional endpoint."""
+    for candidate in (explicit, *(os.environ.get(name) for name in _ENDPOINT_ENVS)):
+        if candidate:
+            return candidate.rstrip("/")
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return f"https://bedrock-runtime.{region}.{suffix}"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One call, ready to send: the operation, the model, the format and the body."""
+
+    operation: Operation
+    model: ResolvedModel
+    fmt: Format
+    body: Mapping[str, Any]
+    payload: bytes
+    path: str
+
+    @property
+    def streaming(self) -> bool:
+        return self.operation.streaming
+
+
+@dataclass
+class StreamState:
+    """Feeds a response stream's bytes through the frame decoder and the dialect's reader, and keeps score.
+
+    A stream counts as complete only when a stop reason arrived (and, for Converse, the ``metadata`` event);
+    anything less — a cut connection, a torn frame, an in-stream exception — raises instead of returning a
+    partial answer.
+    """
+
+    prepared: Prepared
+    request_id: str | None
+    started: float
+    decoder: EventStreamDecoder = field(default_factory=EventStreamDecoder)
+    texts: list[str] = field(default_factory=list)
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    stop: Delta | None = None
+    usage: Usage | None = None
+    metrics: Mapping[str, int] | None = None
+    first_token_ms: float | None = None
+    failed: bool = False
+
+    def __post_init__(self) -> None:
+        self.reader = self.prepared.fmt.stream_reader()
+        self.native = self.prepared.fmt.dialect is not Dialect.CONVERSE
+
+    @property
+    def text(self) -> str:
+        return "".join(self.texts)
+
+    def broken(self, reason: str) -> StreamError:
+        self.failed = True
+        return StreamError(reason, partial_text=self.text, request_id=self.request_id)
+
+    def feed(self, data: bytes) -> list[Delta]:
+        """Decode bytes; return the deltas they complete. Raises the typed error of an in-stream exception."""
+        try:
+            messages = self.decoder.feed(data)
+        except InvalidFrameError as exc:
+            raise self.broken(f"the response stream is corrupt: {exc}") from exc
+        out: list[Delta] = []
+        for message in messages:
+            kind = message.message_type or "event"
+            if kind == "exception":
+                self.failed = True
+                body = _json(message.payload)
+                text = str(body.get("message") or body.get("Message") or "")
+                raise error_from_stream_member(message.exception_type or "", text, request_id=self.request_id)
+            if kind == "error":
+                self.failed = True
+                code = str(message.headers.get(":error-code") or "UnknownError")
+                raise error_from_code(
+                    code, str(message.headers.get(":error-message") or ""), request_id=self.request_id
+                )
+            payload = _json(message.payload)
+            if self.native and message.event_type == "chunk":
+                payload = _json(base64.b64decode(str(payload.get("bytes", ""))))
+            for delta in self.reader.feed(message.event_type or "", payload):
+                self._keep(delta)
+                out.append(delta)
+        return out
+
+    def _keep(self, delta: Delta) -> None:
+        if (delta.text or delta.tool_calls) and self.first_token_ms is None:
+            self.first_token_ms = (time.perf_counter() - self.started) * 1000
+        if delta.text:
+            self.texts.append(delta.text)
+        self.tool_calls.extend(delta.tool_calls)
+        if delta.stop_reason is not None:
+            self.stop = delta
+        self.usage = delta.usage or self.usage
+        self.metrics = delta.metrics or self.metrics
+
+    def finish(self) -> Result:
+        """The final result, once the body ended. Raises :class:`StreamError` for an incomplete stream."""
+        try:
+            self.decoder.close()
+        except InvalidFrameError as exc:
+            raise self.broken(f"the response stream ended inside a frame: {exc}") from exc
+        if self.stop is None:
+            raise self.broken("the response stream ended without a stop reason")
+        if not self.native and self.usage is None:
+            raise self.broken("the Converse stream ended without its metadata event")
+        spec = self.prepared.model.spec
+        usage = self.usage
+        return Result(
+            text=self.text,
+            stop_reason=self.stop.stop_reason,
+            tool_calls=tuple(self.tool_calls),
+            usage=usage,
+            cost=spec.cost(usage.input_tokens, usage.output_tokens) if usage else None,
+            model_id=spec.model_id,
+            dialect=self.prepared.fmt.dialect,
+            request_id=self.request_id,
+            request_body=self.prepared.body,
+            latency_ms=(time.perf_counter() - self.started) * 1000,
+            time_to_first_token_ms=self.first_token_ms,
+            metrics=self.metrics,
+            raw_stop_reason=self.stop.raw_stop_reason,
+        )
+
+
+def _json(raw: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(raw) if raw else {}
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise StreamError(f"a stream event is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise StreamError("a stream event is not a JSON object")
+    return value
+
+
+class ClientCore:
+    """Everything the client does that is not I/O.
+
+    Args:
+        region: Signing region.
+        endpoint_url: Where requests go.
+        signer: Signs each attempt.
+    """
+
+    def __init__(self, *, region: str, endpoint_url: str, signer: Signer) -> None:
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self.signer = signer
+
+    # -- building -----------------------------------------------------------------------------------
+    def _prepare(self, name: OperationName, model: ResolvedModel, fmt: Format, body: dict[str, Any]) -> Prepared:
+        operation = OPERATIONS[name]
+        # Validate with the runtime's own code: bad input fails here, before I/O, with Bedrock's message.
+        fmt.parse_request(model.spec, body, stream=operation.streaming)
+        payload = json.dumps(body, ensure_ascii=False).encode()
+        return Prepared(operation, model, fmt, body, payload, model_path(model.identifier, name))
+
+    @staticmethod
+    def _native(model: ResolvedModel, wanted: Sequence[Dialect]) -> Format:
+        for dialect in wanted:
+            if dialect in model.spec.dialects:
+                return format_for(dialect)
+        names = ", ".join(d.value for d in wanted)
+        raise ValidationException(
+            f"{model.spec.name} ({model.spec.model_id}) does not accept the {names} body; it speaks "
+            + ", ".join(d.value for d in model.spec.dialects)
+            + " (and Converse)."
+        )
+
+    def complete_call(
+        self, prompt: MessagesInput, model: str, params: Params, *, raw: bool, stream: bool = False
+    ) -> Prepared:
+        """The text-completion dialect: a string is one user turn (or, with ``raw``, the prompt verbatim)."""
+        resolved = resolve(model)
+        fmt = self._native(resolved, [Dialect.TEXT])
+        if raw:
+            if not isinstance(prompt, str):
+                raise TypeError("raw=True takes the prompt as a string")
+            body = TextFormat.body_for_prompt(prompt, params)
+        else:
+            body = fmt.build_body(resolved.spec, to_messages(prompt), params)
+        name = OperationName.INVOKE_MODEL_WITH_RESPONSE_STREAM if stream else OperationName.INVOKE_MODEL
+        return self._prepare(name, resolved, fmt, body)
+
+    def chat_call(
+        self,
+        messages: MessagesInput,
+        model: str,
+        params: Params,
+        tools: ToolsInput | None,
+        tool_choice: str | None,
+        *,
+        stream: bool = False,
+    ) -> Prepared:
+        """Mistral's chat dialect (or the OpenAI-style one of newer models; text-only models get a rendered prompt)."""
+        resolved = resolve(model)
+        fmt = self._native(resolved, [Dialect.CHAT, Dialect.CHAT_OPENAI, Dialect.TEXT])
+        body = fmt.build_body(resolved.spec, to_messages(messages), params, to_tools(tools), tool_choice)
+        name = OperationName.INVOKE_MODEL_WITH_RESPONSE_STREAM if stream else OperationName.INVOKE_MODEL
+        return self._prepare(name, resolved, fmt, body)
+
+    def converse_call(
+        self,
+        messages: MessagesInput,
+        model: str,
+        params: Params,
+        system: str | None,
+        tools: ToolsInput | None,
+        tool_choice: str | None,
+        *,
+        stream: bool = False,
+    ) -> Prepared:
+        """Converse, with Mistral's rules applied as the body is built."""
+        resolved = resolve(model)
+        fmt = format_for(Dialect.CONVERSE)
+        history = to_messages(messages)
+        if system:
+            history = [Message.system(system), *history]
+        body = fmt.build_body(resolved.spec, history, params, to_tools(tools), tool_choice)
+        name = OperationName.CONVERSE_STREAM if stream else OperationName.CONVERSE
+        return self._prepare(name, resolved, fmt, body)
+
+    # -- the wire -----------------------------------------------------------------------------------
+    def url(self, prepared: Prepared) -> str:
+        return self.endpoint_url + prepared.path
+
+    def headers(self, prepared: Prepared) -> dict[str, str]:
+        """Signed headers for one attempt."""
+        base = {"Content-Type": "application/json", "Accept": "application/json"}
+        if prepared.streaming and prepared.fmt.dialect is not Dialect.CONVERSE:
+            base = {"Content-Type": "application/json", "X-Amzn-Bedrock-Accept": "application/json"}
+        return self.signer.sign("POST", self.url(prepared), base, prepared.payload)
+
+    @staticmethod
+    def error(status: int, headers: Mapping[str, str], body: bytes) -> BedrockError:
+        """The typed error of a non-200 response, chosen by its AWS code."""
+        code, message = parse_error(headers, body, status)
+        return error_from_code(code, message, status=status, request_id=headers.get("x-amzn-requestid"))
+
+    def result(self, prepared: Prepared, headers: Mapping[str, str], body: bytes, started: float) -> Result:
+        """Parse a whole response. Native dialects report usage in headers; Converse in the body."""
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise StreamError(f"the response body is not valid JSON: {exc}") from exc
+        usage = None
+        if "x-amzn-bedrock-input-token-count" in headers:
+            usage = Usage(
+                int(headers["x-amzn-bedrock-input-token-count"]),
+                int(headers.get("x-amzn-bedrock-output-token-count", "0")),
+            )
+        completion = prepared.fmt.parse_response(data, usage)
+        usage = completion.usage
+        spec = prepared.model.spec
+        return Result(
+            text=completion.text,
+            stop_reason=completion.stop_reason,
+            tool_calls=completion.tool_calls,
+            usage=usage,
+            cost=spec.cost(usage.input_tokens, usage.output_tokens) if usage else None,
+            model_id=spec.model_id,
+            dialect=prepared.fmt.dialect,
+            request_id=headers.get("x-amzn-requestid"),
+            request_body=prepared.body,
+            response_body=data,
+            latency_ms=(time.perf_counter() - started) * 1000,
+            raw_stop_reason=completion.raw_stop_reason,
+        )
+
+    @staticmethod
+    def stream_state(prepared: Prepared, headers: Mapping[str, str], started: float) -> StreamState:
+        return StreamState(prepared, headers.get("x-amzn-requestid"), started)

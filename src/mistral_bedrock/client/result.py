@@ -1,0 +1,55 @@
+"""What the client's methods return."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..catalog import Dialect
+from ..conversation import Message, StopReason, ToolCall, Usage
+
+__all__ = ["Result"]
+
+
+@dataclass(frozen=True)
+class Result:
+    """One answer, from any dialect, whole or streamed.
+
+    Attributes:
+        text: The answer's text.
+        stop_reason: ``stop``, ``length`` or ``tool_calls`` (Mistral's names; Converse's are mapped).
+        tool_calls: Tool calls, arguments parsed.
+        usage: Input and output tokens as Bedrock reported them (headers, stream metrics, or Converse usage).
+        cost: USD at on-demand prices, from the catalog; None when usage is unknown.
+        model_id: The resolved model id.
+        dialect: The dialect spoken.
+        request_id: ``x-amzn-RequestId``.
+        request_body: The body sent.
+        response_body: The body received (for streams: None).
+        latency_ms: Wall time of the call as this client measured it.
+        time_to_first_token_ms: For streams, the wait until the first text or tool call.
+        metrics: For streams, Bedrock's invocation metrics as sent.
+        raw_stop_reason: The stop reason as the dialect spelled it.
+        stop_sequence: Reserved for the stop sequence that ended the answer, when known.
+    """
+
+    text: str
+    stop_reason: StopReason | None
+    tool_calls: tuple[ToolCall, ...] = ()
+    usage: Usage | None = None
+    cost: float | None = None
+    model_id: str = ""
+    dialect: Dialect = Dialect.TEXT
+    request_id: str | None = None
+    request_body: Mapping[str, Any] = field(default_factory=dict)
+    response_body: Mapping[str, Any] | None = None
+    latency_ms: float = 0.0
+    time_to_first_token_ms: float | None = None
+    metrics: Mapping[str, int] | None = None
+    raw_stop_reason: str | None = None
+
+    @property
+    def message(self) -> Message:
+        """The answer as an assistant turn, ready to append to a history."""
+        return Message.assistant(self.text, self.tool_calls)

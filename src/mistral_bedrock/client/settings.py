@@ -1,0 +1,61 @@
+"""Constructor arguments shared by both shells, turned into a :class:`ClientCore` in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import httpx
+
+from ..conversation import Params
+from .core import ClientCore, endpoint_for
+from .signing import Signer, default_region
+
+__all__ = ["LOCAL_CREDENTIALS", "ClientSettings", "params"]
+
+# What the embedded runtime is signed with: any well-formed signature is accepted there.
+LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
+    aws_session_token: str | None = None
+    api_key: str | None = None
+    timeout: float = 120.0
+    connect_timeout: float = 10.0
+
+    def core(self) -> ClientCore:
+        region = self.region or default_region(self.profile)
+        if region is None:
+            if self.endpoint_url is None:
+                raise ValueError("no AWS region configured: pass region=… or set AWS_REGION")
+            region = "us-east-1"  # a custom endpoint still needs a signing region
+        signer = Signer(
+            region=region,
+            profile=self.profile,
+            access_key_id=self.aws_access_key_id,
+            secret_access_key=self.aws_secret_access_key,
+            session_token=self.aws_session_token,
+            api_key=self.api_key,
+        )
+        return ClientCore(region=region, endpoint_url=endpoint_for(region, self.endpoint_url), signer=signer)
+
+    def httpx_timeout(self) -> httpx.Timeout:
+        return httpx.Timeout(self.timeout, connect=self.connect_timeout)
+
+
+def params(
+    max_tokens: int | None = None,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    top_k: int | None = None,
+    stop: str | Sequence[str] | None = None,
+) -> Params:
+    """Keyword arguments → :class:`Params`; a single stop string is one stop sequence."""
+    stops = (stop,) if isinstance(stop, str) else (tuple(stop) if stop else None)
+    return Params(max_tokens=max_tokens, temperature=temperature, top_p=top_p, top_k=top_k, stop=stops)

@@ -1,0 +1,387 @@
+"""The synchronous client: :class:`MistralBedrock`. A thin shell over :class:`~.core.ClientCore`."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Callable, Iterator, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from ..catalog import Dialect, resolve
+from ..conversation import Delta, Message
+from ..errors import MistralBedrockError, StreamError, TransportError
+from ..prompt import count_tokens as _count_tokens
+from .conversation import ConversationState
+from .core import ClientCore, Prepared, StreamState
+from .inputs import MessagesInput, ToolsInput, to_messages, to_tools
+from .result import Result
+from .retry import RetryPolicy
+from .settings import LOCAL_CREDENTIALS, ClientSettings, params
+from .tools import ToolLoop, ToolRun
+
+if TYPE_CHECKING:
+    from ..runtime import RuntimeConfig, ServerThread
+
+__all__ = ["Conversation", "MistralBedrock", "Stream"]
+
+
+class Stream:
+    """A response stream. Iterate it for :class:`~mistral_bedrock.conversation.Delta` values (text and tool
+    calls), then read :attr:`result`. Use it as a context manager so the connection is always released.
+
+    A stream that breaks — cut connection, corrupt frame, in-stream exception, no stop reason — raises a typed
+    error; it never ends quietly with part of an answer.
+    """
+
+    def __init__(self, client: MistralBedrock, prepared: Prepared, on_done: Callable[[Result], None] | None = None):
+        self._client = client
+        self._prepared = prepared
+        self._on_done = on_done
+        self._response: httpx.Response | None = None
+        self._state: StreamState | None = None
+        self._result: Result | None = None
+
+    def __enter__(self) -> Stream:
+        self._open()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _open(self) -> StreamState:
+        if self._state is None:
+            started = time.perf_counter()
+            self._response = self._client._send(self._prepared)
+            self._state = ClientCore.stream_state(self._prepared, self._response.headers, started)
+        return self._state
+
+    def __iter__(self) -> Iterator[Delta]:
+        state = self._open()
+        assert self._response is not None
+        if self._result is not None:
+            return
+        try:
+            for data in self._response.iter_raw():
+                for delta in state.feed(data):
+                    if delta.text or delta.tool_calls:
+                        yield delta
+        except httpx.HTTPError as exc:
+            raise state.broken(f"the connection broke mid-stream: {exc}") from exc
+        finally:
+            self.close()
+        self._result = state.finish()
+        if self._on_done is not None:
+            self._on_done(self._result)
+
+    @property
+    def text_stream(self) -> Iterator[str]:
+        """Only the text, piece by piece."""
+        return (delta.text for delta in self if delta.text)
+
+    @property
+    def result(self) -> Result:
+        """The whole answer; reads whatever of the stream was not read yet."""
+        if self._result is None:
+            for _ in self:
+                pass
+        assert self._result is not None
+        return self._result
+
+    def close(self) -> None:
+        if self._response is not None:
+            self._response.close()
+
+
+class Conversation:
+    """A multi-turn chat that keeps its history (see :class:`~.conversation.ConversationState`)."""
+
+    def __init__(self, client: MistralBedrock, state: ConversationState) -> None:
+        self._client = client
+        self.state = state
+
+    @property
+    def history(self) -> list[Message]:
+        return self.state.history
+
+    @property
+    def last_prompt(self) -> str | None:
+        """For text models, the exact prompt (with ``<s>``/``</s>``) sent last."""
+        return self.state.last_prompt
+
+    def send(self, text: str) -> Result:
+        prepared, turns = self.state.prepare(self._client._core, text, stream=False)
+        result = self._client._call(prepared)
+        self.state.commit(prepared, turns, result)
+        return result
+
+    def stream(self, text: str) -> Stream:
+        """Stream the next answer; the turn joins the history only when the stream completes."""
+        prepared, turns = self.state.prepare(self._client._core, text, stream=True)
+        return Stream(self._client, prepared, lambda result: self.state.commit(prepared, turns, result))
+
+    def reset(self) -> None:
+        self.state.reset()
+
+
+class MistralBedrock:
+    """Mistral models on Bedrock, synchronously.
+
+    With no arguments it uses the standard AWS chain for credentials and region, and honours
+    ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` and ``AWS_BEARER_TOKEN_BEDROCK``. :meth:`local` starts the embedded
+    runtime instead.
+
+    Args:
+        region: AWS region; from the chain when omitted.
+        profile: Shared-config profile.
+        endpoint_url: Another endpoint (a local runtime, a proxy, a VPC endpoint).
+        aws_access_key_id: Explicit credentials (with ``aws_secret_access_key``, ``aws_session_token``).
+        api_key: A Bedrock API key, sent as ``Authorization: Bearer``.
+        timeout: Read timeout in seconds; ``connect_timeout`` for connecting.
+        retry: Retry policy (5 attempts with jittered backoff by default).
+        http_client: An ``httpx.Client`` to use (the client will not close one it did not create).
+    """
+
+    def __init__(
+        self,
+        *,
+        region: str | None = None,
+        profile: str | None = None,
+        endpoint_url: str | None = None,
+        aws_access_key_id: str | None = None,
+        aws_secret_access_key: str | None = None,
+        aws_session_token: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 120.0,
+        connect_timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        settings = ClientSettings(
+            region, profile, endpoint_url, aws_access_key_id, aws_secret_access_key, aws_session_token, api_key,
+            timeout, connect_timeout,
+        )  # fmt: skip
+        self._core = settings.core()
+        self.retry = retry or RetryPolicy()
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(timeout=settings.httpx_timeout())
+        self._server: ServerThread | None = None
+
+    @classmethod
+    def local(cls, config: RuntimeConfig | None = None, **kwargs: Any) -> MistralBedrock:
+        """A client wired to an embedded runtime started now in a background thread (closed with the client)."""
+        from ..runtime import ServerThread
+
+        server = ServerThread(config=config).start()
+        client = cls(endpoint_url=server.url, region="us-east-1", **{**LOCAL_CREDENTIALS, **kwargs})
+        client._server = server
+        return client
+
+    @property
+    def endpoint_url(self) -> str:
+        return self._core.endpoint_url
+
+    @property
+    def region(self) -> str:
+        return self._core.region
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> MistralBedrock:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- transport --------------------------------------------------------------------------------------
+    def _send(self, prepared: Prepared) -> httpx.Response:
+        """POST with retries until a 200 arrives (for streams: until its headers do)."""
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            error: MistralBedrockError
+            try:
+                request = self._http.build_request(
+                    "POST", self._core.url(prepared), headers=self._core.headers(prepared), content=prepared.payload
+                )
+                response = self._http.send(request, stream=prepared.streaming)
+                if response.status_code == 200:
+                    return response
+                body = response.read()
+                response.close()
+                error = self._core.error(response.status_code, response.headers, body)
+            except httpx.TransportError as exc:
+                error = TransportError(f"{type(exc).__name__}: {exc}")
+            delay = self.retry.next_delay(attempt, error, time.monotonic() - started)
+            if delay is None:
+                raise error
+            time.sleep(delay)
+
+    def _call(self, prepared: Prepared) -> Result:
+        started = time.perf_counter()
+        response = self._send(prepared)
+        try:
+            return self._core.result(prepared, response.headers, response.content, started)
+        except httpx.HTTPError as exc:
+            raise StreamError(f"the connection broke while reading the response: {exc}") from exc
+
+    # -- the API --------------------------------------------------------------------------------------
+    def complete(
+        self,
+        prompt: MessagesInput,
+        *,
+        model: str = "mistral-7b",
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        top_k: int | None = None,
+        stop: str | Sequence[str] | None = None,
+        raw: bool = False,
+    ) -> Result:
+        """A text completion. A string is one user turn; messages are rendered tokenizer-exactly;
+        ``raw=True`` sends the string as the prompt verbatim."""
+        p = params(max_tokens, temperature, top_p, top_k, stop)
+        return self._call(self._core.complete_call(prompt, model, p, raw=raw))
+
+    def chat(
+        self,
+        messages: MessagesInput,
+        *,
+        model: str = "mistral-large-2407",
+        tools: ToolsInput | None = None,
+        tool_choice: str | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+    ) -> Result:
+        """Mistral's chat completion (``messages``, ``tools``, ``tool_choice`` auto/any/none)."""
+        p = params(max_tokens, temperature, top_p)
+        return self._call(self._core.chat_call(messages, model, p, tools, tool_choice))
+
+    def converse(
+        self,
+        messages: MessagesInput,
+        *,
+        model: str = "mistral-large-2407",
+        system: str | None = None,
+        tools: ToolsInput | None = None,
+        tool_choice: str | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        top_k: int | None = None,
+        stop: str | Sequence[str] | None = None,
+    ) -> Result:
+        """The Converse API, with Mistral's rules applied to the history before it is sent."""
+        p = params(max_tokens, temperature, top_p, top_k, stop)
+        return self._call(self._core.converse_call(messages, model, p, system, tools, tool_choice))
+
+    def stream(
+        self,
+        prompt_or_messages: MessagesInput,
+        *,
+        model: str = "mistral-large-2407",
+        tools: ToolsInput | None = None,
+        tool_choice: str | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        top_k: int | None = None,
+        stop: str | Sequence[str] | None = None,
+        raw: bool = False,
+    ) -> Stream:
+        """Stream an answer in the model's native dialect (chat for chat models, text otherwise)."""
+        if raw or resolve(model).spec.native_dialect is Dialect.TEXT:
+            p = params(max_tokens, temperature, top_p, top_k, stop)
+            prepared = self._core.complete_call(prompt_or_messages, model, p, raw=raw, stream=True)
+        else:
+            prepared = self._core.chat_call(
+                prompt_or_messages, model, params(max_tokens, temperature, top_p), tools, tool_choice, stream=True
+            )
+        return Stream(self, prepared)
+
+    def converse_stream(
+        self,
+        messages: MessagesInput,
+        *,
+        model: str = "mistral-large-2407",
+        system: str | None = None,
+        tools: ToolsInput | None = None,
+        tool_choice: str | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        top_k: int | None = None,
+        stop: str | Sequence[str] | None = None,
+    ) -> Stream:
+        """ConverseStream (Mistral models do not stream tool use; Bedrock rejects tools here)."""
+        p = params(max_tokens, temperature, top_p, top_k, stop)
+        return Stream(self, self._core.converse_call(messages, model, p, system, tools, tool_choice, stream=True))
+
+    def conversation(self, *, model: str = "mixtral-8x7b", system: str | None = None, **kwargs: Any) -> Conversation:
+        """A multi-turn conversation in the model's native dialect; ``kwargs`` are parameters for every turn."""
+        return Conversation(self, ConversationState(model, system, params(**kwargs)))
+
+    def run_tools(
+        self,
+        messages: MessagesInput,
+        *,
+        tools: Sequence[Callable[..., Any]],
+        model: str = "mistral-large-2407",
+        max_steps: int = 8,
+        tool_choice: str | None = None,
+        api: str = "chat",
+        max_tokens: int | None = None,
+    ) -> ToolRun:
+        """Let the model call Python functions until it answers in text (see :mod:`.tools`)."""
+        loop = ToolLoop(to_messages(messages), {f.__name__: f for f in tools}, max_steps)
+        definitions = to_tools(tools)
+        choice = tool_choice
+        while True:
+            if api == "converse":
+                result = self.converse(
+                    loop.history, model=model, tools=definitions, tool_choice=choice, max_tokens=max_tokens
+                )
+            else:
+                result = self.chat(
+                    loop.history, model=model, tools=definitions, tool_choice=choice, max_tokens=max_tokens
+                )
+            calls = loop.observe(result)
+            if not calls:
+                return loop.run()
+            for call in calls:
+                function = loop.function_for(call)
+                try:
+                    output = function(**call.arguments) if function else None
+                    if inspect.isawaitable(output):
+                        output = asyncio.run(_await(output))
+                    loop.record(call, output)
+                except Exception as exc:  # the model hears about a failing tool; the loop goes on
+                    loop.record(call, error=exc)
+            choice = None if tool_choice == "any" else tool_choice  # "any" would force calls forever
+
+    @staticmethod
+    def count_tokens(
+        prompt_or_messages: MessagesInput, *, model: str = "mistral-7b", tools: ToolsInput | None = None
+    ) -> int:
+        """Input tokens for a conversation, counted offline with the model's real tokenizer."""
+        return _count_tokens(
+            to_messages(prompt_or_messages), resolve(model, enforce_profile=False).spec, to_tools(tools) or None
+        )
+
+
+async def _await(awaitable: Any) -> Any:
+    return await awaitable
