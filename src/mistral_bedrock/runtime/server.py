@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import os
 import socket
 import threading
@@ -104,12 +105,22 @@ def serve(
         stop.set()
 
 
+class _QuietDrops(logging.Filter):
+    """An injected ``drop`` fault ends a response on purpose; uvicorn need not report it as an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "returned without completing response" not in record.getMessage()
+
+
 class _Server(uvicorn.Server):
     """uvicorn, telling a waiting thread when it accepts connections."""
 
     def __init__(self, config: uvicorn.Config, ready: threading.Event) -> None:
         super().__init__(config)
         self.ready = ready
+        error_log = logging.getLogger("uvicorn.error")
+        if not any(isinstance(f, _QuietDrops) for f in error_log.filters):
+            error_log.addFilter(_QuietDrops())
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
