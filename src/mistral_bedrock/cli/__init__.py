@@ -18,8 +18,15 @@ __all__ = ["COMMANDS", "main"]
 
 # name → (module, one-line help). The table is the whole command list; modules load on use.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "basic": ("basic", "Send one message to Mistral 7B; print the request and response payloads and the answer."),
+    "chat": ("chat", "Interactive multi-turn chat (Mixtral 8x7B by default); --stream, --verbose, /save, /load."),
+    "chat-streaming": ("chat_streaming", "The streaming chat of the classic walkthrough (Mistral Large)."),
+    "converse": ("converse", "One Converse call (ConverseStream with --stream)."),
+    "demo": ("demo", "Run basic, chat, chat-streaming and tools end to end; say which backend answered."),
+    "models": ("models", "The model catalog: ids, aliases, dialects, tokenizer, context, prices."),
     "serve": ("serve", "Run the local Bedrock runtime (Bedrock's wire protocol, offline)."),
     "tokens": ("tokens", "Render a Bedrock request body's prompt and count its tokens exactly."),
+    "tools": ("tool_calling", "Tool calling with a top_song tool: each call, its arguments, its result, the answer."),
 }
 
 
@@ -44,7 +51,12 @@ class _LazyGroup(click.Group):
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mistral-bedrock")
 def cli() -> None:
-    """Mistral AI models on Amazon Bedrock: run the classic examples, inspect prompts, serve Bedrock locally."""
+    """Mistral AI models on Amazon Bedrock: run the classic examples, inspect prompts, serve Bedrock locally.
+
+    Commands that call a model take --local (the embedded runtime), --endpoint-url, --region and --profile.
+    With no AWS credentials or endpoint configured they use the embedded local runtime, so everything works
+    offline.
+    """
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -153,8 +153,7 @@ class AsyncMistralBedrock:
         self._core = settings.core()
         self.retry = retry or RetryPolicy()
         self._owns_http = http_client is None
-        limits = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
-        self._http = http_client or httpx.AsyncClient(timeout=settings.httpx_timeout(), limits=limits)
+        self._http = http_client or settings.async_http()
         self._server: ServerThread | None = None
 
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -12,6 +13,10 @@ from .core import ClientCore, endpoint_for
 from .signing import Signer, default_region
 
 __all__ = ["LOCAL_CREDENTIALS", "ClientSettings", "params"]
+
+# httpx writes a request's headers and body separately; without TCP_NODELAY, Nagle's algorithm holds the body
+# until the server's delayed ACK (~40 ms) on every call. urllib3 (and so boto3) sets it too.
+NO_DELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 
 # What the embedded runtime is signed with: any well-formed signature is accepted there.
 LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
@@ -47,6 +52,15 @@ class ClientSettings:
 
     def httpx_timeout(self) -> httpx.Timeout:
         return httpx.Timeout(self.timeout, connect=self.connect_timeout)
+
+    def sync_http(self) -> httpx.Client:
+        return httpx.Client(timeout=self.httpx_timeout(), transport=httpx.HTTPTransport(socket_options=NO_DELAY))
+
+    def async_http(self) -> httpx.AsyncClient:
+        transport = httpx.AsyncHTTPTransport(
+            socket_options=NO_DELAY, limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100)
+        )
+        return httpx.AsyncClient(timeout=self.httpx_timeout(), transport=transport)
 
 
 def params(

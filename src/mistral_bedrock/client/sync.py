@@ -169,7 +169,7 @@ class MistralBedrock:
         self._core = settings.core()
         self.retry = retry or RetryPolicy()
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(timeout=settings.httpx_timeout())
+        self._http = http_client or settings.sync_http()
         self._server: ServerThread | None = None
 
     @classmethod

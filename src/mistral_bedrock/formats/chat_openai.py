@@ -32,7 +32,18 @@ _MESSAGE = s.obj(
     {
         "role": s.string(enum=("system", "user", "assistant", "tool")),
         "content": s.anything(),
-        "tool_calls": s.array(s.obj({}, additional=True), nullable=True),
+        "tool_calls": s.array(
+            s.obj(
+                {
+                    "id": s.string(nullable=True),
+                    "type": s.string(),
+                    "index": s.anything(),
+                    "function": s.obj({"name": s.string(), "arguments": s.string()}, ("name",)),
+                },
+                ("function",),
+            ),
+            nullable=True,
+        ),
         "tool_call_id": s.string(nullable=True),
         "name": s.string(nullable=True),
         "prefix": s.obj({}, additional=True, nullable=True),

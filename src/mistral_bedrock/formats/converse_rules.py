@@ -15,6 +15,7 @@ from typing import Any
 
 from ..catalog import ModelSpec
 from ..errors import SerializationException, ValidationException
+from . import schema as s
 from .messages import coral_error, coral_value
 
 __all__ = ["check_constraints", "check_model_support", "check_structure", "check_turns"]
@@ -39,50 +40,108 @@ _DOCUMENT_FORMATS = ("pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", 
 _IMAGE_FORMATS = ("png", "jpeg", "gif", "webp")
 
 
-def _kind(value: object) -> str:
-    if isinstance(value, dict):
-        return "Start of structure or map"
-    if isinstance(value, list):
-        return "Start of list"
-    return "Unexpected token"
+_ANY_OBJECT = s.obj({}, additional=True)
+_TEXT_BLOCK_SOURCE = s.obj({"bytes": s.string(), "text": s.string()}, additional=True)
+_CONTENT_BLOCK = s.obj(
+    {
+        "text": s.string(),
+        "image": s.obj({"format": s.string(), "source": _TEXT_BLOCK_SOURCE}, ("format", "source"), additional=True),
+        "document": s.obj(
+            {"format": s.string(), "name": s.string(), "source": _TEXT_BLOCK_SOURCE}, ("name", "source"), additional=True
+        ),
+        "toolUse": s.obj(
+            {"toolUseId": s.string(), "name": s.string(), "input": _ANY_OBJECT},
+            ("toolUseId", "name", "input"),
+            additional=True,
+        ),
+        "toolResult": s.obj(
+            {
+                "toolUseId": s.string(),
+                "content": s.array(s.obj({"json": s.anything(), "text": s.string()}, additional=True)),
+                "status": s.string(),
+            },
+            ("toolUseId", "content"),
+            additional=True,
+        ),
+    },
+    additional=True,
+)
+# The request's structure as the service model gives it; unknown members are ignored, as AWS JSON protocols do.
+CONVERSE_SCHEMA = s.obj(
+    {
+        "messages": s.array(
+            s.obj({"role": s.string(), "content": s.array(_CONTENT_BLOCK)}, ("role", "content"), additional=True)
+        ),
+        "system": s.array(s.obj({"text": s.string()}, additional=True)),
+        "inferenceConfig": s.obj(
+            {
+                "maxTokens": s.integer(),
+                "temperature": s.number(),
+                "topP": s.number(),
+                "stopSequences": s.array(s.string()),
+            },
+            additional=True,
+        ),
+        "toolConfig": s.obj(
+            {
+                "tools": s.array(
+                    s.obj(
+                        {
+                            "toolSpec": s.obj(
+                                {"name": s.string(), "description": s.string(), "inputSchema": _ANY_OBJECT},
+                                ("name", "inputSchema"),
+                                additional=True,
+                            )
+                        },
+                        additional=True,
+                    )
+                ),
+                "toolChoice": s.obj(
+                    {"auto": _ANY_OBJECT, "any": _ANY_OBJECT, "tool": s.obj({"name": s.string()}, ("name",))},
+                    additional=True,
+                ),
+            },
+            ("tools",),
+            additional=True,
+        ),
+        "additionalModelRequestFields": _ANY_OBJECT,
+        "additionalModelResponseFieldPaths": s.array(s.string()),
+    },
+    additional=True,
+)
 
 
-def _expect(value: object, kind: type, where: str) -> None:
-    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-        if kind in (int, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
-            return
-        raise SerializationException(f"{_kind(value)} found where not expected at '{where}'")
+def _coral_path(pointer: str) -> str:
+    """``#/messages/0/content/1/text`` → ``messages.1.member.content.2.member.text`` (1-based, as AWS prints)."""
+    out: list[str] = []
+    for part in pointer.lstrip("#").strip("/").split("/"):
+        if part.isdigit():
+            out.append(f"{int(part) + 1}.member")
+        elif part:
+            out.append(part)
+    return ".".join(out)
 
 
 def check_structure(body: Mapping[str, Any]) -> None:
-    """Types, as the JSON deserializer sees them. Failures are ``SerializationException``."""
-    messages = body.get("messages")
-    if messages is not None:
-        _expect(messages, list, "messages")
-        for i, message in enumerate(messages):
-            _expect(message, dict, f"messages.{i + 1}")
-            _expect(message.get("content", []), list, f"messages.{i + 1}.content")
-            for j, block in enumerate(message.get("content") or ()):
-                _expect(block, dict, f"messages.{i + 1}.content.{j + 1}")
-    containers: tuple[tuple[str, type], ...] = (
-        ("system", list),
-        ("inferenceConfig", dict),
-        ("toolConfig", dict),
-        ("additionalModelRequestFields", dict),
-        ("additionalModelResponseFieldPaths", list),
-    )
-    for key, container in containers:
-        if body.get(key) is not None:
-            _expect(body[key], container, key)
-    config = body.get("inferenceConfig") or {}
-    for key, kind in (("maxTokens", int), ("temperature", float), ("topP", float)):
-        if config.get(key) is not None:
-            _expect(config[key], kind, f"inferenceConfig.{key}")
-    if config.get("stopSequences") is not None:
-        _expect(config["stopSequences"], list, "inferenceConfig.stopSequences")
-    tools = (body.get("toolConfig") or {}).get("tools")
-    if tools is not None:
-        _expect(tools, list, "toolConfig.tools")
+    """Types and required members, as the service's deserializer and validator see them.
+
+    A wrong type is a ``SerializationException`` (the JSON cannot be read into the request structure); a missing
+    required member is the front end's "Member must not be null".
+    """
+    violations = s.check(body, CONVERSE_SCHEMA)
+    for violation in violations:
+        if violation.text.startswith("expected type"):
+            raise SerializationException(
+                f"Value at '{_coral_path(violation.path)}' could not be read: {violation.text}"
+            )
+    missing = [
+        f"Value null at '{_coral_path(v.path + '/' + v.text.split('[', 1)[1].split(']', 1)[0])}' failed to satisfy "
+        "constraint: Member must not be null"
+        for v in violations
+        if v.text.startswith("required key")
+    ]
+    if missing:
+        raise coral_error(missing)
 
 
 def check_constraints(body: Mapping[str, Any]) -> None:

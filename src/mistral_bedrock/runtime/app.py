@@ -17,8 +17,8 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import quote
 
@@ -56,6 +56,7 @@ class RuntimeState:
     auth: AuthPolicy
     journal: Journal
     config: RuntimeConfig
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
 
 
 def _raw_path(scope: Scope) -> str:
@@ -97,7 +98,7 @@ class _ModelEndpoint:
                     headers=tuple(header_pairs),
                     body=body,
                 ),
-                datetime.now(timezone.utc),
+                self.state.clock(),
             )
             resolved = resolve(label)
             model_id = resolved.model_id
@@ -176,6 +177,7 @@ def create_app(
     engine: Engine | None = None,
     faults: Iterable[FaultRule | str] = (),
     auth: AuthPolicy | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> Starlette:
     """Build a runtime app.
 
@@ -184,6 +186,7 @@ def create_app(
         engine: An engine object, overriding ``config.engine``.
         faults: Extra fault rules (objects or ``--fault`` specs) on top of ``config.faults``.
         auth: An auth policy object, overriding ``config.auth``.
+        clock: Where "now" comes from for signature expiry (tests move it).
 
     Returns:
         A Starlette app; ``app.state.runtime`` is its :class:`RuntimeState`.
@@ -199,6 +202,8 @@ def create_app(
         journal=Journal(config.journal_size),
         config=config,
     )
+    if clock is not None:
+        state.clock = clock
     # Control routes first; every other path, whatever its method, is Bedrock's surface (raw-path routing).
     app = Starlette(routes=[*_control_routes(state), Route("/{path:path}", _ModelEndpoint(state))])
     app.state.runtime = state

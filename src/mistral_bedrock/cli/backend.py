@@ -1,0 +1,226 @@
+"""Which backend a command talks to — Amazon Bedrock, another endpoint, or the embedded local runtime.
+
+Every command that calls a model takes the same options (:func:`backend_options`):
+
+* ``--local`` starts the embedded runtime in-process (:meth:`MistralBedrock.local`);
+* ``--endpoint-url URL`` (or ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` / ``AWS_ENDPOINT_URL``) talks to another
+  endpoint; with no credentials anywhere, requests are signed with placeholder keys, which a local runtime
+  accepts;
+* otherwise Amazon Bedrock, with ``--region`` and ``--profile`` or the standard AWS chain.
+
+With no endpoint, no ``--profile`` and no credentials (checked cheaply: the environment, then botocore's chain
+with instance metadata disabled so it cannot hang), the embedded runtime is used and one line on stderr says so.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+
+import click
+
+from .errors import CommandFailure, UsageFailure
+
+if TYPE_CHECKING:
+    from ..client import MistralBedrock
+
+__all__ = ["Backend", "BackendOptions", "backend_options", "credentials_available", "note", "open_backend"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ENDPOINT_ENVS = ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL")
+CREDENTIAL_ENVS = ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_BEARER_TOKEN_BEDROCK")
+FALLBACK_NOTE = "no AWS credentials found; using the embedded local runtime (--local)"
+
+BackendKind = Literal["local", "endpoint", "bedrock"]
+
+
+@dataclass(frozen=True)
+class BackendOptions:
+    """The backend options as given on the command line.
+
+    Attributes:
+        endpoint_url: ``--endpoint-url``.
+        local: ``--local``.
+        region: ``--region``.
+        profile: ``--profile``.
+        max_attempts: ``--max-attempts`` (retries included).
+    """
+
+    endpoint_url: str | None = None
+    local: bool = False
+    region: str | None = None
+    profile: str | None = None
+    max_attempts: int = 5
+
+
+@dataclass(frozen=True)
+class Backend:
+    """An open client and a description of what answers it.
+
+    Attributes:
+        client: The client; closed by :func:`open_backend`.
+        kind: ``local`` (embedded runtime), ``endpoint`` (another endpoint) or ``bedrock``.
+        label: Human description, e.g. ``the embedded local runtime at http://127.0.0.1:50123``.
+    """
+
+    client: MistralBedrock
+    kind: BackendKind
+    label: str
+
+
+def note(message: str) -> None:
+    """One line on stderr, prefixed with the program's name.
+
+    Args:
+        message: The note, without a trailing newline.
+    """
+    click.echo(f"mistral-bedrock: {message}", err=True)
+
+
+_OPTIONS = (
+    click.option("--endpoint-url", metavar="URL", help="Send requests to this endpoint (a local runtime, a proxy)."),
+    click.option("--local", is_flag=True, help="Start the embedded local runtime in-process and use it."),
+    click.option("--region", metavar="REGION", help="AWS region (default: from the AWS configuration)."),
+    click.option("--profile", metavar="NAME", help="AWS shared-config profile."),
+    click.option(
+        "--max-attempts",
+        default=5,
+        show_default=True,
+        type=click.IntRange(1, 20),
+        help="Attempts per request, retries of throttling and 5xx errors included.",
+    ),
+)
+
+
+def backend_options(func: F) -> F:
+    """Add the backend options to a command; it receives them as one ``backend: BackendOptions`` argument.
+
+    Args:
+        func: The command function.
+
+    Returns:
+        The decorated function.
+    """
+
+    @functools.wraps(func)
+    def wrapper(
+        *args: Any,
+        endpoint_url: str | None,
+        local: bool,
+        region: str | None,
+        profile: str | None,
+        max_attempts: int,
+        **kwargs: Any,
+    ) -> Any:
+        if local and endpoint_url:
+            raise UsageFailure("--local and --endpoint-url exclude each other")
+        options = BackendOptions(endpoint_url, local, region, profile, max_attempts)
+        return func(*args, backend=options, **kwargs)
+
+    decorated: Callable[..., Any] = wrapper
+    for option in reversed(_OPTIONS):
+        decorated = option(decorated)
+    return cast(F, decorated)
+
+
+def credentials_available(profile: str | None = None) -> bool:
+    """Whether AWS credentials (or a Bedrock API key) can be found, without waiting on instance metadata.
+
+    Args:
+        profile: A shared-config profile to look in; None for the default chain.
+
+    Returns:
+        True when the environment names credentials, a profile or an API key, or botocore's chain finds some.
+    """
+    if any(os.environ.get(name) for name in CREDENTIAL_ENVS):
+        return True
+    import botocore.exceptions
+    import botocore.session
+
+    saved = os.environ.get("AWS_EC2_METADATA_DISABLED")
+    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+    try:
+        return botocore.session.Session(profile=profile).get_credentials() is not None
+    except botocore.exceptions.BotoCoreError:
+        return False
+    finally:
+        if saved is None:
+            del os.environ["AWS_EC2_METADATA_DISABLED"]
+        else:
+            os.environ["AWS_EC2_METADATA_DISABLED"] = saved
+
+
+def _connect(options: BackendOptions) -> Backend:
+    from ..client import MistralBedrock, RetryPolicy
+    from ..client.settings import LOCAL_CREDENTIALS
+
+    retry = RetryPolicy(max_attempts=options.max_attempts)
+    endpoint = options.endpoint_url or next((os.environ[n] for n in ENDPOINT_ENVS if os.environ.get(n)), None)
+    fallback = not options.local and endpoint is None and options.profile is None and not credentials_available()
+    if fallback:
+        note(FALLBACK_NOTE)
+    if options.local or fallback:
+        client = MistralBedrock.local(retry=retry)
+        return Backend(client, "local", f"the embedded local runtime at {client.endpoint_url} (built-in engine)")
+    try:
+        if endpoint is not None:
+            # Nothing to sign with: placeholder keys, which a local runtime accepts (any well-formed signature).
+            found = credentials_available(options.profile)
+            client = MistralBedrock(
+                endpoint_url=endpoint,
+                region=options.region,
+                profile=options.profile,
+                aws_access_key_id=None if found else LOCAL_CREDENTIALS["aws_access_key_id"],
+                aws_secret_access_key=None if found else LOCAL_CREDENTIALS["aws_secret_access_key"],
+                retry=retry,
+            )
+            return Backend(client, "endpoint", f"the endpoint {client.endpoint_url}")
+        client = MistralBedrock(region=options.region, profile=options.profile, retry=retry)
+    except ValueError as exc:  # no region configured
+        raise CommandFailure(str(exc)) from None
+    return Backend(client, "bedrock", f"Amazon Bedrock ({client.region})")
+
+
+@contextmanager
+def open_backend(options: BackendOptions) -> Iterator[Backend]:
+    """Open the client the options ask for, and close it (and any embedded runtime) afterwards.
+
+    Args:
+        options: The command's backend options.
+
+    Yields:
+        The open backend.
+    """
+    backend = _connect(options)
+    try:
+        yield backend
+    finally:
+        backend.client.close()
+
+
+def describe_endpoint(backend: Backend) -> str:
+    """The backend's label, naming the engine when the endpoint is a mistral-bedrock runtime.
+
+    Args:
+        backend: An open backend.
+
+    Returns:
+        E.g. ``the endpoint http://127.0.0.1:8787 (a mistral-bedrock runtime, engine: builtin)``.
+    """
+    if backend.kind != "endpoint":
+        return backend.label
+    import httpx
+
+    try:
+        response = httpx.get(f"{backend.client.endpoint_url}/_mistral_bedrock/health", timeout=2.0)
+        engine = response.json().get("engine") if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError, AttributeError):
+        engine = None
+    if not engine:
+        return backend.label
+    return f"{backend.label} (a mistral-bedrock runtime, engine: {engine})"

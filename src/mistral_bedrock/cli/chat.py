@@ -1,0 +1,42 @@
+"""``mistral-bedrock chat``: an interactive multi-turn chat (Mixtral 8x7B by default).
+
+The second program of the classic walkthrough, as a REPL: line editing and history on a terminal, plain line
+reads from a pipe, ``--stream`` to print tokens as they come, ``--verbose`` to watch the ``<s>``/``</s>`` prompt
+grow. Ctrl-C while an answer streams cancels that answer (the turn does not join the history); Ctrl-C at the
+prompt clears the line; Ctrl-D or ``/exit`` leaves.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .backend import BackendOptions, open_backend
+from .chat_session import ChatSettings, chat_options, run_chat
+from .errors import guard
+from .options import InferenceParams
+from .output import Output
+
+__all__ = ["DEFAULT_MODEL", "command"]
+
+DEFAULT_MODEL = "mixtral-8x7b"
+
+
+@click.command("chat")
+@click.option("--stream", is_flag=True, help="Stream each answer as it is generated.")
+@chat_options(DEFAULT_MODEL)
+def command(
+    stream: bool,
+    verbose: bool,
+    system: str | None,
+    model: str,
+    params: InferenceParams,
+    as_json: bool,
+    backend: BackendOptions,
+) -> None:
+    """Chat with a model, turn after turn, keeping the history (/help inside lists the commands)."""
+    out = Output(as_json)
+    settings = ChatSettings(model=model, system=system, params=params, stream=stream, verbose=verbose)
+    with guard(), open_backend(backend) as opened:
+        run_chat(opened, settings, out, interactive=sys.stdin.isatty())

@@ -1,0 +1,306 @@
+"""The multi-turn chat REPL behind ``chat`` and ``chat-streaming``.
+
+Each line is a user turn sent with the whole history, in the model's native dialect (for text models, the
+``<s>[INST] … [/INST] …</s>`` prompt of the classic walkthrough). A turn joins the history only once its answer
+is complete: a failed turn, or one cancelled with Ctrl-C while it streams, leaves the history as it was.
+
+Lines starting with ``/`` are commands: ``/reset``, ``/save FILE``, ``/load FILE``, ``/history``, ``/help`` and
+``/exit``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from .backend import backend_options
+from .errors import describe, reportable
+from .history import HistoryFileError, load_history, messages_json, save_history
+from .lines import LineReader
+from .options import InferenceParams, inference_options, model_option
+from .output import Output, json_option, result_json
+
+if TYPE_CHECKING:
+    from ..client import Conversation, MistralBedrock, Result
+    from .backend import Backend
+
+__all__ = ["ChatSession", "ChatSettings", "chat_options", "run_chat"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+HELP = (
+    "/reset        forget the conversation (the --system prompt stays)",
+    "/save FILE    write the history to FILE as JSON",
+    "/load FILE    replace the history with the one in FILE",
+    "/history      show the history",
+    "/exit         leave (so do Ctrl-D and end of input)",
+)
+PROMPT = "[User]: "
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    """How a chat runs.
+
+    Attributes:
+        model: Model id or alias.
+        system: System prompt, or None.
+        params: Inference parameters for every turn.
+        stream: Stream answers as they are generated.
+        verbose: Show each request and response payload, and the exact prompt of text models.
+    """
+
+    model: str
+    system: str | None = None
+    params: InferenceParams = field(default_factory=InferenceParams)
+    stream: bool = False
+    verbose: bool = False
+
+
+class ChatSession:
+    """One conversation driven by lines of input.
+
+    Args:
+        client: The client.
+        settings: The chat's settings.
+        out: Where to print.
+    """
+
+    def __init__(self, client: MistralBedrock, settings: ChatSettings, out: Output) -> None:
+        self.settings = settings
+        self.out = out
+        self.conversation: Conversation = client.conversation(
+            model=settings.model, system=settings.system, **settings.params.kwargs()
+        )
+        self.turns: list[dict[str, Any]] = []
+        self.failed = False
+        self._commands: dict[str, Callable[[str], bool]] = {
+            "/reset": self._reset,
+            "/save": self._save,
+            "/load": self._load,
+            "/history": self._history,
+            "/help": self._help,
+            "/exit": lambda _: False,
+            "/quit": lambda _: False,
+        }
+
+    # -- turns ----------------------------------------------------------------------------------------
+    def turn(self, text: str) -> Result | None:
+        """Send one user turn and show the answer.
+
+        Args:
+            text: The user's message.
+
+        Returns:
+            The result, or None when the turn failed or was cancelled (the history is then unchanged).
+        """
+        try:
+            result = self._streamed(text) if self.settings.stream else self._whole(text)
+        except KeyboardInterrupt:
+            self.out.status("(answer cancelled; this turn is not in the history)")
+            self.turns.append({"user": text, "cancelled": True})
+            return None
+        except Exception as exc:
+            if not reportable(exc):
+                raise
+            self.out.error(describe(exc))
+            self.turns.append({"user": text, "error": describe(exc)})
+            self.failed = True
+            return None
+        self.turns.append({"user": text, "assistant": result.text.strip(), **result_json(result)})
+        return result
+
+    def _whole(self, text: str) -> Result:
+        result = self.conversation.send(text)
+        if self.settings.verbose:
+            self._show_request(result)
+            self.out.payload("response payload:", result.response_body)
+        self.out.labelled("Assistant", result.text.strip())
+        self.out.footer([result])
+        return result
+
+    def _streamed(self, text: str) -> Result:
+        started = False
+        try:
+            with self.conversation.stream(text) as stream:
+                for delta in stream:
+                    piece = delta.text if started else delta.text.lstrip()
+                    if piece:
+                        if not started:
+                            self.out.label_start("Assistant")
+                            started = True
+                        self.out.piece(piece)
+                result = stream.result
+        except BaseException:
+            if started:  # end the half-printed answer's line
+                self.out.line()
+            raise
+        if not started:
+            self.out.label_start("Assistant")
+        self.out.line()
+        if self.settings.verbose:
+            self._show_request(result)
+            self.out.payload("response payload:", result.response_body)
+            if result.metrics:
+                self.out.payload("invocation metrics:", result.metrics)
+        self.out.footer([result])
+        return result
+
+    def _show_request(self, result: Result) -> None:
+        self.out.payload("request payload:", result.request_body)
+        prompt = result.request_body.get("prompt")
+        if isinstance(prompt, str):
+            self.out.line("prompt:", style="bold")
+            self.out.line(prompt)
+
+    # -- commands -------------------------------------------------------------------------------------
+    def command(self, line: str) -> bool:
+        """Run a ``/command``.
+
+        Args:
+            line: The whole line, starting with ``/``.
+
+        Returns:
+            False when the session should end.
+        """
+        name, _, argument = line.strip().partition(" ")
+        handler = self._commands.get(name.lower())
+        if handler is None:
+            self.out.error(f"unknown command {name}; /help lists the commands")
+            return True
+        return handler(argument.strip())
+
+    def _reset(self, _: str) -> bool:
+        self.conversation.reset()
+        self.out.status("(history cleared)")
+        return True
+
+    def _save(self, path: str) -> bool:
+        if not path:
+            self.out.error("/save needs a file name")
+            return True
+        try:
+            save_history(path, self.conversation.state.spec.model_id, self.conversation.history)
+        except HistoryFileError as exc:
+            self.out.error(str(exc))
+            self.failed = True
+            return True
+        self.out.status(f"(saved {len(self.conversation.history)} messages to {path})")
+        return True
+
+    def _load(self, path: str) -> bool:
+        if not path:
+            self.out.error("/load needs a file name")
+            return True
+        try:
+            messages = load_history(path)
+        except HistoryFileError as exc:
+            self.out.error(str(exc))
+            self.failed = True
+            return True
+        self.conversation.state.history = messages
+        self.conversation.state.last_prompt = None
+        self.out.status(f"(loaded {len(messages)} messages from {path})")
+        return True
+
+    def _history(self, _: str) -> bool:
+        for message in self.conversation.history:
+            self.out.labelled(message.role.title(), message.content or str(messages_json([message])[0]))
+        if not self.conversation.history:
+            self.out.status("(the history is empty)")
+        return True
+
+    def _help(self, _: str) -> bool:
+        for line in HELP:
+            self.out.line(line)
+        return True
+
+    # -- the loop -------------------------------------------------------------------------------------
+    def run(self, reader: LineReader) -> None:
+        """Read lines until ``/exit`` or the end of input.
+
+        Args:
+            reader: Where lines come from.
+        """
+        while True:
+            line = reader.read()
+            if line is None:
+                return
+            text = line.strip()
+            if not text:
+                continue
+            if not reader.interactive:
+                self.out.labelled("User", text, style="bold green")
+            if text.startswith("/"):
+                if not self.command(text):
+                    return
+                continue
+            self.turn(text)
+
+    def document(self, backend: str) -> dict[str, Any]:
+        """The ``--json`` document: every turn and the final history.
+
+        Args:
+            backend: The backend's kind.
+
+        Returns:
+            ``{"model", "backend", "turns", "history"}``.
+        """
+        return {
+            "model": self.conversation.state.spec.model_id,
+            "backend": backend,
+            "turns": self.turns,
+            "history": messages_json(self.conversation.history),
+        }
+
+
+def chat_options(default_model: str) -> Callable[[F], F]:
+    """The options of ``chat`` and ``chat-streaming``: model, system prompt, parameters, output, backend.
+
+    Args:
+        default_model: The model used when ``--model`` is not given.
+
+    Returns:
+        A decorator adding them.
+    """
+
+    def decorate(func: F) -> F:
+        func = click.option(
+            "--verbose", "-v", is_flag=True, help="Show each request and response payload, and text prompts."
+        )(func)
+        func = click.option("--system", "-s", metavar="TEXT", help="System prompt.")(func)
+        func = model_option(default_model)(func)
+        return backend_options(json_option(inference_options(func)))
+
+    return decorate
+
+
+def run_chat(backend: Backend, settings: ChatSettings, out: Output, interactive: bool) -> None:
+    """Run the REPL on an open backend until the input ends.
+
+    Args:
+        backend: The open backend.
+        settings: The chat's settings.
+        out: Where to print.
+        interactive: stdin is a terminal (line editing, a prompt, Ctrl-C clears the line).
+
+    Raises:
+        click.exceptions.Exit: With code 1 when input was piped and a turn failed.
+    """
+    from ..catalog import Dialect
+    from .backend import note
+
+    session = ChatSession(backend.client, settings, out)
+    spec = session.conversation.state.spec
+    ignored = settings.params.chat_only_unsupported
+    if ignored and spec.native_dialect is not Dialect.TEXT:
+        note(f"warning: {' and '.join(ignored)} not sent: {spec.name} chats in a dialect without them")
+    if interactive:
+        out.status(f"{spec.name} ({spec.model_id}) on {backend.label}. /help lists commands; Ctrl-D leaves.")
+    session.run(LineReader(PROMPT, interactive))
+    out.emit(session.document(backend.kind))
+    if session.failed and not interactive:
+        raise click.exceptions.Exit(1)

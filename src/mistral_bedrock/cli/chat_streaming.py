@@ -1,0 +1,38 @@
+"""``mistral-bedrock chat-streaming``: the classic streaming chat, Mistral Large answering token by token.
+
+The third program of the classic walkthrough: ``chat --stream`` with Mistral Large 2 (24.07), which speaks the
+chat dialect (``messages``) over InvokeModelWithResponseStream. Same options and REPL commands as ``chat``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .backend import BackendOptions, open_backend
+from .chat_session import ChatSettings, chat_options, run_chat
+from .errors import guard
+from .options import InferenceParams
+from .output import Output
+
+__all__ = ["DEFAULT_MODEL", "command"]
+
+DEFAULT_MODEL = "mistral-large-2407"
+
+
+@click.command("chat-streaming")
+@chat_options(DEFAULT_MODEL)
+def command(
+    verbose: bool,
+    system: str | None,
+    model: str,
+    params: InferenceParams,
+    as_json: bool,
+    backend: BackendOptions,
+) -> None:
+    """Chat with streamed answers (Mistral Large by default), as the classic streaming example does."""
+    out = Output(as_json)
+    settings = ChatSettings(model=model, system=system, params=params, stream=True, verbose=verbose)
+    with guard(), open_backend(backend) as opened:
+        run_chat(opened, settings, out, interactive=sys.stdin.isatty())
