@@ -139,7 +139,10 @@ class Terminal:
                 start, self.position = self.position, found + len(needle)
                 return self.buffer[start : self.position]
             if not self._read(deadline):
-                raise AssertionError(f"{needle!r} did not appear; the terminal shows:\n{self.buffer[self.position :]}")
+                raise AssertionError(
+                    f"{needle!r} did not appear (exit status {self.process.poll()}); the terminal shows:\n"
+                    f"{self.buffer[self.position :]!r}\nbefore that:\n{self.buffer[: self.position]!r}"
+                )
 
     def send(self, keys: str) -> None:
         os.write(self.master, keys.encode())
