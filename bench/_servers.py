@@ -21,15 +21,15 @@ import base64
 import contextlib
 import json
 import os
-import selectors
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 __all__ = [
     "FIXTURE_ENV",
@@ -203,7 +203,7 @@ class ServerProcess:
         self.env = {**os.environ, **(env or {})}
         self.cwd = cwd
         self.proc: subprocess.Popen[bytes] | None = None
-        self.output = b""
+        self._log: IO[bytes] | None = None
 
     @property
     def pid(self) -> int:
@@ -218,10 +218,13 @@ class ServerProcess:
         return self.proc is not None and self.proc.poll() is None
 
     def start(self, timeout: float = 60.0) -> ServerProcess:
+        # Output goes to a file, never to an unread pipe: a server that logs every request (moto) would block once
+        # the pipe buffer is full.
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
         self.proc = subprocess.Popen(
             self.argv,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
+            stdout=self._log,
             stderr=subprocess.STDOUT,
             env=self.env,
             cwd=self.cwd,
@@ -229,31 +232,25 @@ class ServerProcess:
         )
         ok = self._wait_line(timeout) if self.ready_line else wait_for_port(self.port, timeout, self.alive)
         if not ok:
-            tail = self.output[-2000:].decode("utf-8", "replace")
+            tail = self.output()[-2000:].decode("utf-8", "replace")
             self.stop()
             raise RuntimeError(f"{self.name} did not start ({' '.join(self.argv)}):\n{tail}")
         return self
 
+    def output(self) -> bytes:
+        """What the server printed so far."""
+        if self._log is None:
+            return b""
+        self._log.seek(0)
+        return self._log.read()
+
     def _wait_line(self, timeout: float) -> bool:
-        assert self.proc is not None
-        assert self.proc.stdout is not None
         assert self.ready_line is not None
-        stdout = self.proc.stdout
-        os.set_blocking(stdout.fileno(), False)
         deadline = time.monotonic() + timeout
-        with selectors.DefaultSelector() as selector:
-            selector.register(stdout, selectors.EVENT_READ)
-            while time.monotonic() < deadline:
-                if self.ready_line.encode() in self.output:
-                    return True
-                if not selector.select(timeout=0.2):
-                    if not self.alive():
-                        return False
-                    continue
-                chunk = stdout.read()
-                if chunk == b"":
-                    return False
-                self.output += chunk or b""
+        while time.monotonic() < deadline and self.alive():
+            if self.ready_line.encode() in self.output():
+                return True
+            time.sleep(0.05)
         return False
 
     def pids(self) -> list[int]:
@@ -293,9 +290,10 @@ class ServerProcess:
             os.killpg(pgid, signal.SIGKILL)  # workers that outlived the leader
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=timeout)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
         self.proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
 
 def granian_argv(target: str, port: int, *, working_dir: str) -> list[str]:

@@ -59,6 +59,7 @@ except ImportError:  # running from a checkout without the package installed
 
 from _servers import FIXTURE_ENV, ServerProcess, cpu_seconds, free_port, granian_argv, write_fixture  # noqa: E402
 
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
 MODEL_PATH = "/model/mistral.mistral-7b-instruct-v0%3A2"
 INVOKE = "invoke"
 STREAM = "invoke-with-response-stream"
@@ -71,6 +72,7 @@ CONCURRENCY = (1, 32, 256)
 GOAL_BARE = 0.30
 GOAL_MOTO = 20.0
 READY_LINE = "mistral-bedrock runtime listening on"
+PROBE_TIMEOUT = 10.0
 _AUTH = (
     "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/bedrock/aws4_request, "
     "SignedHeaders=accept;content-type;host;x-amz-date, Signature=" + "0123456789abcdef" * 4
@@ -271,6 +273,7 @@ class Cell:
     unfinished: int = 0
     client_cpu: float = 0.0
     server_cpu: float = 0.0
+    other_cpu: float = 0.0
 
     @property
     def count(self) -> int:
@@ -303,7 +306,14 @@ class Cell:
             "unfinished_at_end": self.unfinished,
             "client_cpu_pct": round(100 * self.client_cpu / self.seconds, 1) if self.seconds else 0,
             "server_cpu_pct": round(100 * self.server_cpu / self.seconds, 1) if self.seconds else 0,
+            "other_cpu_pct": round(100 * self.other_cpu / self.seconds, 1) if self.seconds else 0,
+            "server_cpu_us_per_request": round(1e6 * self.server_cpu / self.count) if self.count else None,
         }
+
+    def take_cpu(self, window: _Window) -> None:
+        (c0, s0, b0), (c1, s1, b1) = window.marks
+        self.client_cpu, self.server_cpu = c1 - c0, s1 - s0
+        self.other_cpu = max(0.0, (b1 - b0) - self.client_cpu - self.server_cpu)
 
 
 def _self_cpu() -> float:
@@ -311,16 +321,23 @@ def _self_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _machine_busy() -> float:
+    """CPU seconds all processes of the machine used so far (``/proc/stat``: everything but idle and iowait)."""
+    with open("/proc/stat") as handle:
+        fields = [int(value) for value in handle.readline().split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / _CLK_TCK
+
+
 class _Window:
-    """Samples client and server CPU at the window's edges."""
+    """Samples client, server and whole-machine CPU time at the window's edges."""
 
     def __init__(self, server: ServerProcess) -> None:
         self.server = server
         self.pids = server.pids()
-        self.marks: list[tuple[float, float]] = []
+        self.marks: list[tuple[float, float, float]] = []
 
     def mark(self) -> None:
-        self.marks.append((_self_cpu(), sum(cpu_seconds(pid) for pid in self.pids)))
+        self.marks.append((_self_cpu(), sum(cpu_seconds(pid) for pid in self.pids), _machine_busy()))
 
 
 async def run_cell(
@@ -383,8 +400,7 @@ async def run_cell(
             name = type(task.exception()).__name__
             cell.errors[name] = cell.errors.get(name, 0) + 1
     cell.seconds = duration
-    (c0, s0), (c1, s1) = window.marks
-    cell.client_cpu, cell.server_cpu = c1 - c0, s1 - s0
+    cell.take_cpu(window)
     return cell
 
 
@@ -429,8 +445,7 @@ async def run_cell_httpx(server: ServerProcess, name: str, concurrency: int, war
         await asyncio.gather(*pending, return_exceptions=True)
         await marker
     cell.seconds = duration
-    (c0, s0), (c1, s1) = window.marks
-    cell.client_cpu, cell.server_cpu = c1 - c0, s1 - s0
+    cell.take_cpu(window)
     return cell
 
 
@@ -570,10 +585,12 @@ def start_ours(
 ) -> tuple[ServerProcess, bytes, bytes]:
     """``mistral-bedrock serve`` on a free port, checked with one request of each kind.
 
-    The first request loads the tokenizer. If it hangs, the worker is dead-locked (see the notes printed at the
-    end); the server is started again, three times at most.
+    The first request loads the tokenizer. If it gets no answer in ``PROBE_TIMEOUT`` seconds the worker is hung
+    (seen here: granian forks the worker while ``serve``'s announce thread holds the import lock of
+    ``encodings.idna``; the worker then blocks forever on its first import of that module); the server is started
+    again, four times at most, and each restart is listed in the notes.
     """
-    for attempt in range(1, 4):
+    for attempt in range(1, 5):
         port = free_port()
         argv = [*_mistral_bedrock_argv(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
         for spec in faults:
@@ -582,16 +599,16 @@ def start_ours(
         stack.callback(server.stop)
         server.start()
         try:
-            _, invoke, stream = _probe(server.url, timeout=20.0)
+            _, invoke, stream = _probe(server.url, timeout=PROBE_TIMEOUT)
         except httpx.TimeoutException:
             notes.append(
-                f"`mistral-bedrock serve` attempt {attempt}: the first InvokeModel hung for 20 s "
-                "(worker dead-locked on an import lock); restarted it."
+                f"`mistral-bedrock serve{' --fault ' + ' '.join(faults) if faults else ''}`, start {attempt}: "
+                f"no answer to the first InvokeModel within {PROBE_TIMEOUT:g} s (worker hung); restarted it."
             )
             server.stop()
             continue
         return server, invoke, stream
-    raise RuntimeError("mistral-bedrock serve hung on its first request three times")
+    raise RuntimeError("mistral-bedrock serve hung on its first request four times")
 
 
 def decode_all(body: bytes) -> list[Any]:
@@ -647,8 +664,11 @@ def _ms(value: float) -> str:
 
 
 def table(cells: list[dict[str, Any]]) -> Iterator[str]:
-    yield "| server | operation | conc. | client | req/s | p50 ms | p99 ms | non-200/errors | srv CPU | cli CPU |"
-    yield "|---|---|---:|---|---:|---:|---:|---|---:|---:|"
+    yield (
+        "| server | operation | conc. | client | req/s | p50 ms | p99 ms | non-200/errors "
+        "| server CPU | server µs/req | client CPU | others' CPU |"
+    )
+    yield "|---|---|---:|---|---:|---:|---:|---|---:|---:|---:|---:|"
     for c in cells:
         bad = sum(v for k, v in c["statuses"].items() if k != "200")
         errors = sum(c["errors"].values()) + c["unfinished_at_end"]
@@ -656,7 +676,8 @@ def table(cells: list[dict[str, Any]]) -> Iterator[str]:
         yield (
             f"| {c['server']} | {c['operation']} | {c['concurrency']} | {c['client']} | {c['rps']:,.0f} | "
             f"{_ms(c['p50_ms'])} | {_ms(c['p99_ms'])} | {shown if bad else '0'} / {errors} | "
-            f"{c['server_cpu_pct']:.0f}% | {c['client_cpu_pct']:.0f}% |"
+            f"{c['server_cpu_pct']:.0f}% | {c['server_cpu_us_per_request'] or 0:,} | {c['client_cpu_pct']:.0f}% | "
+            f"{c['other_cpu_pct']:.0f}% |"
         )
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from mistral_bedrock.runtime import CONTROL_PREFIX, ServerThread
 
 EXE = Path(sys.executable).parent / "mistral-bedrock"
@@ -111,7 +112,8 @@ class Terminal:
             start_new_session=True,
         )
         os.close(slave)
-        self.buffer = ""
+        self.raw = ""  # everything the command wrote, escape codes included
+        self.buffer = ""  # the same, escape codes stripped
         self.position = 0
 
     def _read(self, deadline: float) -> bool:
@@ -127,7 +129,9 @@ class Terminal:
             return False
         if not data:
             return False
-        self.buffer += ANSI.sub("", data.decode("utf-8", "replace"))
+        text = data.decode("utf-8", "replace")
+        self.raw += text
+        self.buffer += ANSI.sub("", text)
         return True
 
     def expect(self, needle: str, timeout: float = 30) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from cli_support import FALLBACK, LEAD_IN, Runtime, ok, run_cli
+from cli_support import FALLBACK, LEAD_IN, Runtime, invoke, ok, run_cli
 
 
 def section(lines: list[str], title: str) -> str:
@@ -39,7 +39,8 @@ def test_basic_json_is_one_document_without_decoration(runtime: Runtime) -> None
 
 
 def test_basic_sends_the_chat_body_to_models_without_the_text_dialect(runtime: Runtime) -> None:
-    completed = ok(run_cli("basic", "Hi", "-m", "mistral-large-3", "--json", "--endpoint-url", runtime.url))
+    completed = invoke("basic", "Hi", "-m", "mistral-large-3", "--json", "--endpoint-url", runtime.url)
+    assert completed.exit_code == 0, completed.output
     document = json.loads(completed.stdout)
     assert document["request"]["messages"] == [{"role": "user", "content": "Hi"}]
     assert document["text"] == f"{LEAD_IN} You said: Hi"

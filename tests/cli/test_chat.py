@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cli_support import LEAD_IN, Runtime, ok, run_cli
+from cli_support import LEAD_IN, Runtime, invoke, ok, run_cli
 
 
 def assistant_lines(stdout: str) -> list[str]:
@@ -40,11 +40,13 @@ def test_chat_sends_the_whole_history_in_the_mixtral_prompt(runtime: Runtime) ->
 def test_reset_save_and_load(runtime: Runtime, tmp_path: Path) -> None:
     saved = tmp_path / "history.json"
     stdin = f"one\ntwo\n/save {saved}\n/reset\nthree\n/load {saved}\nfour\n/exit\nnever sent\n"
-    completed = ok(run_cli("chat", "--endpoint-url", runtime.url, stdin=stdin))
+    completed = invoke("chat", "--endpoint-url", runtime.url, stdin=stdin)
+    assert completed.exit_code == 0, completed.output
     assert f"(saved 4 messages to {saved})" in completed.stdout
     assert "(history cleared)" in completed.stdout
     assert f"(loaded 4 messages from {saved})" in completed.stdout
     one, two, three, four = prompts(runtime)  # /exit ended the session: "never sent" was not
+    assert one == "<s>[INST] one [/INST]"
     assert three == "<s>[INST] three [/INST]"  # after /reset: a fresh conversation
     assert four.startswith(two) and "three" not in four and four.endswith("[INST] four [/INST]")
     document = json.loads(saved.read_text())
@@ -57,14 +59,15 @@ def test_reset_save_and_load(runtime: Runtime, tmp_path: Path) -> None:
 def test_load_reports_a_bad_file_in_one_line_and_goes_on(runtime: Runtime, tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    completed = run_cli("chat", "--endpoint-url", runtime.url, stdin=f"/load {bad}\nhello\n")
-    assert completed.returncode == 1  # piped input: a failed step makes the exit status non-zero
+    completed = invoke("chat", "--endpoint-url", runtime.url, stdin=f"/load {bad}\nhello\n")
+    assert completed.exit_code == 1  # piped input: a failed step makes the exit status non-zero
     assert "is not valid JSON" in completed.stderr and "Traceback" not in completed.stderr
     assert prompts(runtime) == ["<s>[INST] hello [/INST]"]
 
 
 def test_chat_json_is_one_document(runtime: Runtime) -> None:
-    completed = ok(run_cli("chat", "--json", "--system", "Be brief.", "--endpoint-url", runtime.url, stdin="a\nb\n"))
+    completed = invoke("chat", "--json", "--system", "Be brief.", "--endpoint-url", runtime.url, stdin="a\nb\n")
+    assert completed.exit_code == 0, completed.output
     document = json.loads(completed.stdout)
     assert document["model"] == "mistral.mixtral-8x7b-instruct-v0:1"
     assert [turn["user"] for turn in document["turns"]] == ["a", "b"]
@@ -75,7 +78,8 @@ def test_chat_json_is_one_document(runtime: Runtime) -> None:
 
 def test_chat_stream_with_parameters(runtime: Runtime) -> None:
     args = ("chat", "--stream", "--max-tokens", "5", "--temperature", "0.2", "--stop", "###")
-    completed = ok(run_cli(*args, "--endpoint-url", runtime.url, stdin="hello\n"))
+    completed = invoke(*args, "--endpoint-url", runtime.url, stdin="hello\n")
+    assert completed.exit_code == 0, completed.output
     [entry] = runtime.requests()
     assert entry["operation"] == "InvokeModelWithResponseStream"
     assert entry["body"] == {"prompt": "<s>[INST] hello [/INST]", "max_tokens": 5, "temperature": 0.2, "stop": ["###"]}
@@ -85,7 +89,8 @@ def test_chat_stream_with_parameters(runtime: Runtime) -> None:
 
 
 def test_chat_streaming_is_the_classic_streaming_chat_with_mistral_large(runtime: Runtime) -> None:
-    completed = ok(run_cli("chat-streaming", "--verbose", "--endpoint-url", runtime.url, stdin="Hi\nAgain\n"))
+    completed = invoke("chat-streaming", "--verbose", "--endpoint-url", runtime.url, stdin="Hi\nAgain\n")
+    assert completed.exit_code == 0, completed.output
     first, second = runtime.requests()
     assert {first["operation"], second["operation"]} == {"InvokeModelWithResponseStream"}
     assert first["model_id"] == "mistral.mistral-large-2407-v1:0"

@@ -50,11 +50,16 @@ def test_ctrl_c_cancels_the_streaming_answer_and_keeps_the_conversation_consiste
     messages = json.loads(saved.read_text())["messages"]
     assert [m["content"] for m in messages] == ["short", f"{LEAD_IN} You said: short"]
 
-    # Ctrl-C at the prompt clears the line; Ctrl-D leaves with exit status 0.
+    # Ctrl-C at the prompt drops the line. Enter follows it at once: CPython's readline notices a Ctrl-C that lands
+    # while it handles a keystroke only when the line ends, and drops the line then; either way, nothing is sent.
     terminal.expect("[User]: ")
     terminal.send("typed but never sent")
     terminal.expect("typed but never sent")
     terminal.send("\x03")
+    terminal.send("\r")
+    terminal.send("/history\r")
+    terminal.expect(f"[Assistant]: {LEAD_IN} You said: short")
+    # Ctrl-D at the prompt leaves, with exit status 0.
     terminal.expect("[User]: ")
     terminal.send("\x04")
     assert terminal.wait() == 0

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 
-from cli_support import LEAD_IN, Runtime, invoke, ok, run_cli
+from cli_support import LEAD_IN, Runtime, invoke
 
 from mistral_bedrock.catalog import MODELS
 
 
 def test_converse_sends_message_system_and_parameters(runtime: Runtime) -> None:
     args = ("converse", "Hi there", "--system", "Be brief.", "--max-tokens", "64", "--top-k", "20")
-    completed = ok(run_cli(*args, "--endpoint-url", runtime.url))
+    completed = invoke(*args, "--endpoint-url", runtime.url)
+    assert completed.exit_code == 0, completed.output
     assert completed.stdout.splitlines()[0] == f"{LEAD_IN} You said: Hi there"
     [entry] = runtime.requests()
     assert entry["operation"] == "Converse" and entry["model_id"] == "mistral.mistral-large-2407-v1:0"

@@ -25,7 +25,10 @@ def test_demo_json_names_the_endpoint_and_its_engine(runtime: Runtime) -> None:
     assert document["backend"] == "endpoint"
     assert document["answered_by"] == f"the endpoint {runtime.url} (a mistral-bedrock runtime, engine: builtin)"
     assert document["basic"]["model_id"] == "mistral.mistral-7b-instruct-v0:2"
-    assert [turn["user"] for turn in document["chat"]["turns"]] == ["Hi! My name is Ada. Please remember it.", "What is my name?"]
+    assert [turn["user"] for turn in document["chat"]["turns"]] == [
+        "Hi! My name is Ada. Please remember it.",
+        "What is my name?",
+    ]
     assert document["chat_streaming"]["turns"][0]["time_to_first_token_ms"] is not None
     assert document["tools"]["calls"][0]["arguments"] == {"sign": "WZPZ"}
     operations = [entry["operation"] for entry in runtime.requests()]

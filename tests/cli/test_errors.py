@@ -22,8 +22,10 @@ def test_throttling_until_retries_are_exhausted(throttling_runtime: Runtime) -> 
 
 
 def test_throttling_in_the_repl_fails_the_turn_not_the_session(throttling_runtime: Runtime) -> None:
-    completed = run_cli("chat", "--stream", "--endpoint-url", throttling_runtime.url, "--max-attempts", "1", stdin="a\nb\n")
-    assert completed.returncode == 1  # piped input with failed turns
+    completed = invoke(
+        "chat", "--stream", "--endpoint-url", throttling_runtime.url, "--max-attempts", "1", stdin="a\nb\n"
+    )
+    assert completed.exit_code == 1  # piped input with failed turns
     errors = [line for line in completed.stderr.splitlines() if line.startswith("Error: ThrottlingException: ")]
     assert len(errors) == 2 and "Traceback" not in completed.stderr
 

@@ -24,7 +24,17 @@ def test_help_lists_every_command() -> None:
     out = ok(run_cli("--help")).stdout
     for name in COMMANDS:
         assert name in out
-    assert set(COMMANDS) >= {"basic", "chat", "chat-streaming", "tools", "converse", "models", "tokens", "serve", "demo"}
+    assert set(COMMANDS) >= {
+        "basic",
+        "chat",
+        "chat-streaming",
+        "tools",
+        "converse",
+        "models",
+        "tokens",
+        "serve",
+        "demo",
+    }
 
 
 def test_import_mistral_bedrock_pulls_in_no_cli_or_server() -> None:
@@ -40,6 +50,8 @@ def test_the_group_and_command_modules_stay_light() -> None:
 
 def test_every_command_has_help() -> None:
     for name in COMMANDS:
-        completed = subprocess.run([str(EXE), name, "--help"], capture_output=True, text=True, env=clean_env(), timeout=60)
+        completed = subprocess.run(
+            [str(EXE), name, "--help"], capture_output=True, text=True, env=clean_env(), timeout=60
+        )
         assert completed.returncode == 0, completed.stderr
         assert "Usage: mistral-bedrock " + name in completed.stdout

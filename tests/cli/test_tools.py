@@ -10,7 +10,9 @@ from cli_support import LEAD_IN, Runtime, invoke, ok, run_cli
 SONG = {"song": "Elemental Hotel", "artist": "8 Storey Hike"}
 
 
-@pytest.mark.parametrize(("api", "choice"), [("chat", "auto"), ("chat", "any"), ("converse", "auto"), ("converse", "any")])
+@pytest.mark.parametrize(
+    ("api", "choice"), [("chat", "auto"), ("chat", "any"), ("converse", "auto"), ("converse", "any")]
+)
 def test_the_model_calls_top_song_and_answers_with_its_result(runtime: Runtime, api: str, choice: str) -> None:
     result = invoke("tools", "--api", api, "--tool-choice", choice, "--json", "--endpoint-url", runtime.url)
     assert result.exit_code == 0, result.output

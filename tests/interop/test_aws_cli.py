@@ -55,6 +55,10 @@ def invoke_model(aws: tuple[Path, int], url: str, body: str, outfile: Path) -> s
         "application/json",
         "--endpoint-url",
         url,
+        "--cli-connect-timeout",
+        "5",
+        "--cli-read-timeout",
+        "20",
         str(outfile),
     ]
     return subprocess.run(

@@ -165,7 +165,12 @@ def _connect(options: BackendOptions) -> Backend:
     if fallback:
         note(FALLBACK_NOTE)
     if options.local or fallback:
-        client = MistralBedrock.local(retry=retry)
+        try:
+            client = MistralBedrock.local(retry=retry)
+        except ImportError as exc:
+            raise CommandFailure(
+                f"the embedded local runtime needs the runtime extra (pip install 'mistral-bedrock[runtime]'): {exc}"
+            ) from None
         return Backend(client, "local", f"the embedded local runtime at {client.endpoint_url} (built-in engine)")
     try:
         if endpoint is not None:

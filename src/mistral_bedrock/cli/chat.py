@@ -24,8 +24,7 @@ DEFAULT_MODEL = "mixtral-8x7b"
 
 
 @click.command("chat")
-@click.option("--stream", is_flag=True, help="Stream each answer as it is generated.")
-@chat_options(DEFAULT_MODEL)
+@chat_options(DEFAULT_MODEL, stream_flag=True)
 def command(
     stream: bool,
     verbose: bool,

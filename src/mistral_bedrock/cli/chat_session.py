@@ -257,23 +257,29 @@ class ChatSession:
         }
 
 
-def chat_options(default_model: str) -> Callable[[F], F]:
+def chat_options(default_model: str, *, stream_flag: bool) -> Callable[[F], F]:
     """The options of ``chat`` and ``chat-streaming``: model, system prompt, parameters, output, backend.
 
     Args:
         default_model: The model used when ``--model`` is not given.
+        stream_flag: Offer ``--stream`` (``chat-streaming`` always streams).
 
     Returns:
-        A decorator adding them.
+        A decorator adding them (in ``--help``, in the order listed above).
     """
 
     def decorate(func: F) -> F:
+        # click lists options in the reverse order they are added: the backend options end the list.
+        func = backend_options(func)
+        func = json_option(func)
+        func = inference_options(func)
         func = click.option(
             "--verbose", "-v", is_flag=True, help="Show each request and response payload, and text prompts."
         )(func)
+        if stream_flag:
+            func = click.option("--stream", is_flag=True, help="Stream each answer as it is generated.")(func)
         func = click.option("--system", "-s", metavar="TEXT", help="System prompt.")(func)
-        func = model_option(default_model)(func)
-        return backend_options(json_option(inference_options(func)))
+        return model_option(default_model)(func)
 
     return decorate
 

@@ -22,7 +22,7 @@ DEFAULT_MODEL = "mistral-large-2407"
 
 
 @click.command("chat-streaming")
-@chat_options(DEFAULT_MODEL)
+@chat_options(DEFAULT_MODEL, stream_flag=False)
 def command(
     verbose: bool,
     system: str | None,

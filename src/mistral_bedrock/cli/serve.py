@@ -52,7 +52,7 @@ def command(
     from ..engines import create_engine
     from ..runtime import RuntimeConfig, parse_fault_spec, serve
     from ..runtime.auth import parse_auth_spec
-    from ..runtime.server import InsecureBindError, check_bind
+    from ..runtime.server import check_bind, check_port_free
 
     config = RuntimeConfig(
         engine=engine,
@@ -69,7 +69,8 @@ def command(
         for spec in faults:
             parse_fault_spec(spec)
         check_bind(host, auth, allow_insecure_bind)
-    except (ValueError, InsecureBindError) as exc:
+        check_port_free(host, port)
+    except (ValueError, OSError) as exc:
         raise fail(exc) from None
 
     def announce(line: str) -> None:

@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import asyncio
+import encodings.idna  # noqa: F401  (see serve(): must be imported before granian forks its workers)
+import errno
 import ipaddress
 import logging
 import os
@@ -25,11 +27,28 @@ from starlette.types import ASGIApp
 from .app import create_app
 from .config import ENV_VAR, RuntimeConfig
 
-__all__ = ["InsecureBindError", "ServerThread", "check_bind", "serve"]
+__all__ = ["InsecureBindError", "PortInUseError", "ServerThread", "check_bind", "check_port_free", "serve"]
 
 
 class InsecureBindError(ValueError):
     """Binding beyond loopback without strict auth, without saying so explicitly."""
+
+
+class PortInUseError(OSError):
+    """The port is taken by another program."""
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail early and clearly if ``host:port`` cannot be bound, instead of announcing a server that never starts."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUseError(f"port {port} on {host} is already in use") from None
+            raise
 
 
 def _is_loopback(host: str) -> bool:
@@ -76,6 +95,7 @@ def serve(
     from granian.log import LogLevels
 
     check_bind(host, config.auth, allow_insecure_bind)
+    check_port_free(host, port)
     os.environ[ENV_VAR] = config.to_env()
     server = Granian(
         "mistral_bedrock.runtime.app:app_from_env",
@@ -92,6 +112,9 @@ def serve(
     stop = threading.Event()
     shown = host if ":" not in host else f"[{host}]"
 
+    # This thread is alive while granian forks its workers. A fork copies a held import lock into the child
+    # forever, so the thread must not import anything then: ``encodings.idna``, which the first connect would
+    # import, is imported at the top of this module.
     def watch() -> None:
         probe = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)
         if _wait_for_port(probe, port, stop):
