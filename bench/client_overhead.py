@@ -21,7 +21,7 @@ Both sides do what a caller needs to get the answer's text; neither does more. A
 run in blocks of ``N`` calls, interleaved ABBA… across ``R`` rounds, so drift (CPU frequency, a noisy neighbour)
 falls on both. Reported per scenario: the median per-call latency of each, calls per second, the client's own CPU
 time per call (``time.process_time`` of this process; the server's work is in the other process), and the ratio
-ours/boto3 — **lower is better, the goal is ≤ 1.00×**.
+ours/boto3 — **lower is better, the goal is <= 1.00x**.
 
 ``--profile`` then runs cProfile over our client's calls and prints where its time goes.
 """
@@ -41,12 +41,13 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import boto3
 import botocore
@@ -55,11 +56,13 @@ from botocore.config import Config
 
 try:
     from mistral_bedrock import __version__ as mb_version
-    from mistral_bedrock.client import MistralBedrock
+    from mistral_bedrock.client import MistralBedrock, RetryPolicy
+    from mistral_bedrock.errors import MistralBedrockError
 except ImportError:  # running from a checkout without the package installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from mistral_bedrock import __version__ as mb_version
-    from mistral_bedrock.client import MistralBedrock
+    from mistral_bedrock.client import MistralBedrock, RetryPolicy
+    from mistral_bedrock.errors import MistralBedrockError
 
 MODEL_ID = "mistral.mistral-7b-instruct-v0:2"
 PROMPT = "<s>[INST] Hello, what's your name? [/INST]"
@@ -75,47 +78,63 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _serve_command() -> list[str]:
-    script = Path(sys.executable).with_name("mistral-bedrock")
-    if script.exists():
-        return [str(script), "serve"]
-    return [sys.executable, "-c", "from mistral_bedrock.cli import main; main()", "serve"]
+# ``mistral-bedrock serve``, with ``encodings.idna`` imported first. Without that, the runtime's port-probe thread
+# (runtime/server.py, ``serve``) imports it lazily while granian forks its worker; when the fork lands while that
+# thread holds the module's import lock, the worker deadlocks on its own first ``import encodings.idna`` (requests,
+# via mistral_common, on the first request) and never answers. Seen in about 1 start in 7 here; 0 in 25 with this.
+_SERVE = "import encodings.idna; from mistral_bedrock.cli import main; main()"
+
+
+def _ready(url: str, timeout: float) -> None:
+    """One real call (it also loads the tokenizer server-side), with a short timeout and no retries."""
+    with MistralBedrock(
+        endpoint_url=url, region=REGION, timeout=timeout, retry=RetryPolicy(max_attempts=1), **DUMMY
+    ) as c:
+        c.complete(PROMPT, model="mistral-7b", raw=True)
 
 
 @contextmanager
-def runtime(timeout: float = 60.0) -> Any:
-    """``mistral-bedrock serve`` on a free loopback port, in its own process group; yields its URL."""
+def runtime(timeout: float = 60.0) -> Iterator[str]:
+    """``mistral-bedrock serve`` on a free loopback port, in its own process group; yields its URL once it answers."""
     port = _free_port()
-    process = subprocess.Popen(
-        [*_serve_command(), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                err = process.stderr.read().decode(errors="replace") if process.stderr else ""
-                raise RuntimeError(f"the runtime exited with {process.returncode}:\n{err}")
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [sys.executable, "-c", _SERVE, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,
+        )
+        try:
+            _wait_listening(process, port, log, timeout)
             try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the runtime did not start listening in time") from None
-                time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
+                _ready(url, timeout)
+            except MistralBedrockError as exc:
+                raise RuntimeError(f"the runtime accepts connections but did not answer: {exc}") from exc
+            yield url
+        finally:
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            with suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=15)
-        if process.stderr:
-            process.stderr.close()
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # whatever is left of the group, a stuck worker included
+            process.wait(timeout=15)
+
+
+def _wait_listening(process: subprocess.Popen[bytes], port: int, log: IO[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"the runtime exited with {process.returncode}:\n{log.read().decode(errors='replace')}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the runtime did not start listening in time") from None
+            time.sleep(0.05)
 
 
 # -- the four contestants -------------------------------------------------------------------------------
@@ -243,10 +262,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if expected != got or not got:
                     raise AssertionError(f"{name}: the clients disagree: {expected!r} vs {got!r}")
             results["invoke"] = measure(
-                Side("boto3", lambda: boto3_invoke(brt)), Side("ours", lambda: ours_invoke(client)), rounds, block, warmup
+                Side("boto3", lambda: boto3_invoke(brt)),
+                Side("ours", lambda: ours_invoke(client)),
+                rounds,
+                block,
+                warmup,
             )
             results["stream"] = measure(
-                Side("boto3", lambda: boto3_stream(brt)), Side("ours", lambda: ours_stream(client)), rounds, block, warmup
+                Side("boto3", lambda: boto3_stream(brt)),
+                Side("ours", lambda: ours_stream(client)),
+                rounds,
+                block,
+                warmup,
             )
             if args.profile:
                 calls = rounds * block

@@ -1,24 +1,55 @@
-"""Mistral AI models on Amazon Bedrock: a typed client, a CLI and a local Bedrock runtime."""
+"""Mistral AI models on Amazon Bedrock: a typed client, a CLI and a local Bedrock runtime.
+
+Names are loaded on first use (PEP 562), so ``import mistral_bedrock`` costs next to nothing and never imports
+httpx, click, rich, starlette or mistral-common; ``from mistral_bedrock import MistralBedrock`` loads the client.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .catalog import Dialect, ModelSpec, resolve
-from .conversation import Completion, Delta, Message, Params, Tool, ToolCall, Usage
-from .errors import BedrockError, MistralBedrockError, StreamError, TransportError
 
-__all__ = [
-    "BedrockError",
-    "Completion",
-    "Delta",
-    "Dialect",
-    "Message",
-    "MistralBedrockError",
-    "ModelSpec",
-    "Params",
-    "StreamError",
-    "Tool",
-    "ToolCall",
-    "TransportError",
-    "Usage",
-    "__version__",
-    "resolve",
-]
+if TYPE_CHECKING:
+    from .catalog import Dialect, ModelSpec, resolve
+    from .client import AsyncMistralBedrock, MistralBedrock, Result, RetryPolicy
+    from .conversation import Completion, Delta, Message, Params, Tool, ToolCall, Usage
+    from .errors import BedrockError, MistralBedrockError, StreamError, TransportError
+
+# public name → the module that defines it
+_EXPORTS = {
+    "AsyncMistralBedrock": "client",
+    "BedrockError": "errors",
+    "Completion": "conversation",
+    "Delta": "conversation",
+    "Dialect": "catalog",
+    "Message": "conversation",
+    "MistralBedrock": "client",
+    "MistralBedrockError": "errors",
+    "ModelSpec": "catalog",
+    "Params": "conversation",
+    "Result": "client",
+    "RetryPolicy": "client",
+    "StreamError": "errors",
+    "Tool": "conversation",
+    "ToolCall": "conversation",
+    "TransportError": "errors",
+    "Usage": "conversation",
+    "resolve": "catalog",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mistral_bedrock' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
