@@ -55,12 +55,12 @@ import httpx
 from botocore.config import Config
 
 try:
-    from mistral_bedrock import __version__ as mb_version
+    from mistral_bedrock._version import __version__ as mb_version
     from mistral_bedrock.client import MistralBedrock, RetryPolicy
     from mistral_bedrock.errors import MistralBedrockError
 except ImportError:  # running from a checkout without the package installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from mistral_bedrock import __version__ as mb_version
+    from mistral_bedrock._version import __version__ as mb_version
     from mistral_bedrock.client import MistralBedrock, RetryPolicy
     from mistral_bedrock.errors import MistralBedrockError
 
@@ -68,7 +68,7 @@ MODEL_ID = "mistral.mistral-7b-instruct-v0:2"
 PROMPT = "<s>[INST] Hello, what's your name? [/INST]"
 BODY = json.dumps({"prompt": PROMPT}).encode()
 REGION = "us-east-1"
-DUMMY = {"aws_access_key_id": "dummy", "aws_secret_access_key": "dummy"}
+KEY_ID = SECRET = "dummy"  # any well-formed signature is accepted by the runtime
 
 
 # -- the runtime ---------------------------------------------------------------------------------------------
@@ -88,7 +88,12 @@ _SERVE = "import encodings.idna; from mistral_bedrock.cli import main; main()"
 def _ready(url: str, timeout: float) -> None:
     """One real call (it also loads the tokenizer server-side), with a short timeout and no retries."""
     with MistralBedrock(
-        endpoint_url=url, region=REGION, timeout=timeout, retry=RetryPolicy(max_attempts=1), **DUMMY
+        endpoint_url=url,
+        region=REGION,
+        timeout=timeout,
+        retry=RetryPolicy(max_attempts=1),
+        aws_access_key_id=KEY_ID,
+        aws_secret_access_key=SECRET,
     ) as c:
         c.complete(PROMPT, model="mistral-7b", raw=True)
 
@@ -141,12 +146,17 @@ def _wait_listening(process: subprocess.Popen[bytes], port: int, log: IO[bytes],
 def make_boto3(url: str) -> Any:
     # Default retries (legacy mode, as a plain boto3 client gets them); signing with dummy credentials.
     return boto3.client(
-        "bedrock-runtime", endpoint_url=url, region_name=REGION, config=Config(read_timeout=120), **DUMMY
+        "bedrock-runtime",
+        endpoint_url=url,
+        region_name=REGION,
+        config=Config(read_timeout=120),
+        aws_access_key_id=KEY_ID,
+        aws_secret_access_key=SECRET,
     )
 
 
 def make_ours(url: str) -> MistralBedrock:
-    return MistralBedrock(endpoint_url=url, region=REGION, **DUMMY)
+    return MistralBedrock(endpoint_url=url, region=REGION, aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET)
 
 
 def boto3_invoke(brt: Any) -> str:
@@ -159,7 +169,7 @@ def boto3_stream(brt: Any) -> str:
     response = brt.invoke_model_with_response_stream(
         modelId=MODEL_ID, body=BODY, contentType="application/json", accept="application/json"
     )
-    texts = []
+    texts: list[str] = []
     for event in response["body"]:
         chunk = event.get("chunk")
         if chunk is not None:

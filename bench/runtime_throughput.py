@@ -1,6 +1,6 @@
 """Runtime throughput: ``mistral-bedrock serve`` vs a bare ASGI app on the same server vs moto_server.
 
-Usage::
+Usage (needs the ``bench`` extra, for moto_server: ``pip install -e '.[bench]'``)::
 
     python bench/runtime_throughput.py [--quick] [--json PATH]
 
@@ -836,6 +836,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--streams", type=int, default=None, help="held streams (default 1000; --quick: 300)")
     parser.add_argument("--json", type=Path, help="write machine-readable results here")
     args = parser.parse_args(argv)
+    try:
+        import flask  # noqa: F401  (moto_server needs it)
+        import moto.server  # noqa: F401
+    except ImportError as exc:
+        parser.error(f"{exc}; install the bench extra: pip install -e '.[bench]'")
     if args.streams is None:
         args.streams = 300 if args.quick else 1000
     nofile = _raise_nofile(2 * args.streams + 1024)  # the servers inherit it: client and server ends both count

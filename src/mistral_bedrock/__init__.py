@@ -39,7 +39,27 @@ _EXPORTS = {
     "resolve": "catalog",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "AsyncMistralBedrock",
+    "BedrockError",
+    "Completion",
+    "Delta",
+    "Dialect",
+    "Message",
+    "MistralBedrock",
+    "MistralBedrockError",
+    "ModelSpec",
+    "Params",
+    "Result",
+    "RetryPolicy",
+    "StreamError",
+    "Tool",
+    "ToolCall",
+    "TransportError",
+    "Usage",
+    "__version__",
+    "resolve",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -48,6 +48,10 @@ def control(server: ServerThread) -> Iterator[Control]:
 @pytest.fixture
 def client(server: ServerThread, control: Control) -> Iterator[MistralBedrock]:
     with MistralBedrock(
-        endpoint_url=server.url, region="us-east-1", aws_access_key_id="AKID", aws_secret_access_key="s", retry=FAST_RETRY
+        endpoint_url=server.url,
+        region="us-east-1",
+        aws_access_key_id="AKID",
+        aws_secret_access_key="s",
+        retry=FAST_RETRY,
     ) as made:
         yield made

@@ -167,7 +167,9 @@ def test_a_failed_turn_leaves_history_unchanged(client: MistralBedrock, control:
 
 def test_run_tools_over_chat_and_converse(client: MistralBedrock) -> None:
     for api, model in (("chat", "mistral-large-2407"), ("converse", "mistral-large-2402")):
-        run = client.run_tools("What is the most popular song on WZPZ?", tools=[top_song], tool_choice="any", api=api, model=model)
+        run = client.run_tools(
+            "What is the most popular song on WZPZ?", tools=[top_song], tool_choice="any", api=api, model=model
+        )
         assert "Elemental Hotel" in run.text
         assert [m.role for m in run.history] == ["user", "assistant", "tool", "assistant"]
         assert json.loads(run.history[2].content)["station"] == "WZPZ"
@@ -198,7 +200,9 @@ def test_throttling_30_percent_all_calls_succeed(client: MistralBedrock, control
 def test_retries_stop_at_the_limit_and_never_retry_client_errors(server: ServerThread, control: Control) -> None:
     control.fault(kind="error", code="ThrottlingException", count=10)
     policy = RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.001)
-    with MistralBedrock(endpoint_url=server.url, region="us-east-1", aws_access_key_id="a", aws_secret_access_key="b", retry=policy) as c:
+    with MistralBedrock(
+        endpoint_url=server.url, region="us-east-1", aws_access_key_id="a", aws_secret_access_key="b", retry=policy
+    ) as c:
         with pytest.raises(ThrottlingException) as info:
             c.complete("x")
         assert info.value.status == 429
@@ -237,10 +241,15 @@ def test_sigv4_signing_verified_by_strict_runtime(strict_server: ServerThread) -
         return MistralBedrock(endpoint_url=strict_server.url, region="us-east-1", retry=FAST_RETRY, **kwargs)
 
     with make(aws_access_key_id="AKIDSTRICT", aws_secret_access_key="right-secret") as good:
-        assert good.complete("hi", model="arn:aws:bedrock:us-east-1::foundation-model/mistral.mistral-7b-instruct-v0:2").text
+        assert good.complete(
+            "hi", model="arn:aws:bedrock:us-east-1::foundation-model/mistral.mistral-7b-instruct-v0:2"
+        ).text
         with good.stream("hi") as stream:
             assert stream.result.stop_reason == "stop"
-    with make(aws_access_key_id="AKIDSTRICT", aws_secret_access_key="wrong") as bad, pytest.raises(InvalidSignatureException):
+    with (
+        make(aws_access_key_id="AKIDSTRICT", aws_secret_access_key="wrong") as bad,
+        pytest.raises(InvalidSignatureException),
+    ):
         bad.complete("hi")
     with make(api_key="ABSKtoken") as bearer:
         assert bearer.converse("hi").stop_reason == "stop"
@@ -265,6 +274,6 @@ def test_local_client_and_offline_count(control: Control) -> None:
     with MistralBedrock.local() as c:
         assert c.chat("hi").text == LEAD + "hi"
     assert MistralBedrock.count_tokens("Hello, what's your name?") == 16
-    assert MistralBedrock.count_tokens("Hi", model="mistral-large-2407", tools=[top_song]) > MistralBedrock.count_tokens(
-        "Hi", model="mistral-large-2407"
-    )
+    assert MistralBedrock.count_tokens(
+        "Hi", model="mistral-large-2407", tools=[top_song]
+    ) > MistralBedrock.count_tokens("Hi", model="mistral-large-2407")

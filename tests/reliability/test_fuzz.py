@@ -42,18 +42,39 @@ keys = st.sampled_from(
 message = st.fixed_dictionaries(
     {"role": st.sampled_from(["user", "assistant", "tool", "system", "bogus"])},
     optional={
-        "content": st.one_of(st.text(max_size=40), st.lists(st.dictionaries(keys, json_values, max_size=3), max_size=3)),
+        "content": st.one_of(
+            st.text(max_size=40), st.lists(st.dictionaries(keys, json_values, max_size=3), max_size=3)
+        ),
         "tool_call_id": st.text(max_size=12),
         "tool_calls": st.lists(st.dictionaries(keys, json_values, max_size=3), max_size=2),
     },
 )
 bodies = st.one_of(
     st.dictionaries(keys, json_values, max_size=6),
-    st.fixed_dictionaries({"prompt": st.text(max_size=60)}, optional={"max_tokens": st.integers(-5, 10_000), "stop": json_values}),
-    st.fixed_dictionaries({"messages": st.lists(message, max_size=4)}, optional={"tool_choice": json_values, "tools": json_values}),
     st.fixed_dictionaries(
-        {"messages": st.lists(st.fixed_dictionaries({"role": st.sampled_from(["user", "assistant"]), "content": st.lists(st.dictionaries(keys, json_values, max_size=2), max_size=3)}), max_size=3)},
-        optional={"inferenceConfig": st.dictionaries(st.sampled_from(["maxTokens", "temperature", "topP", "stopSequences"]), json_values), "system": json_values},
+        {"prompt": st.text(max_size=60)}, optional={"max_tokens": st.integers(-5, 10_000), "stop": json_values}
+    ),
+    st.fixed_dictionaries(
+        {"messages": st.lists(message, max_size=4)}, optional={"tool_choice": json_values, "tools": json_values}
+    ),
+    st.fixed_dictionaries(
+        {
+            "messages": st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "role": st.sampled_from(["user", "assistant"]),
+                        "content": st.lists(st.dictionaries(keys, json_values, max_size=2), max_size=3),
+                    }
+                ),
+                max_size=3,
+            )
+        },
+        optional={
+            "inferenceConfig": st.dictionaries(
+                st.sampled_from(["maxTokens", "temperature", "topP", "stopSequences"]), json_values
+            ),
+            "system": json_values,
+        },
     ),
     json_values,
 )
@@ -61,15 +82,26 @@ raw_bodies = st.one_of(bodies.map(lambda b: json.dumps(b).encode()), st.binary(m
 model_labels = st.one_of(
     st.sampled_from(MODEL_IDS),
     st.sampled_from(MODEL_IDS).map(lambda m: m.replace(":", "%3A")),
-    st.sampled_from([f"us.{m.model_id}" for m in MODELS] + [f"arn:aws:bedrock:us-east-1::foundation-model/{m.model_id}" for m in MODELS]).map(
-        lambda m: m.replace(":", "%3A").replace("/", "%2F")
-    ),
+    st.sampled_from(
+        [f"us.{m.model_id}" for m in MODELS]
+        + [f"arn:aws:bedrock:us-east-1::foundation-model/{m.model_id}" for m in MODELS]
+    ).map(lambda m: m.replace(":", "%3A").replace("/", "%2F")),
     st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="/?#"), max_size=40),
 )
 suffixes = st.sampled_from([*SUFFIX_TO_OPERATION, "nope", ""])
 header_values = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=40).map(str.strip)
 extra_headers = st.dictionaries(
-    st.sampled_from(["content-type", "accept", "x-amzn-bedrock-accept", "x-amzn-bedrock-trace", "x-amzn-bedrock-guardrailidentifier", "x-amzn-bedrock-performanceconfig-latency", "authorization"]),
+    st.sampled_from(
+        [
+            "content-type",
+            "accept",
+            "x-amzn-bedrock-accept",
+            "x-amzn-bedrock-trace",
+            "x-amzn-bedrock-guardrailidentifier",
+            "x-amzn-bedrock-performanceconfig-latency",
+            "authorization",
+        ]
+    ),
     header_values,
     max_size=3,
 )
@@ -144,10 +176,16 @@ def test_valid_model_invalid_body_streams(http: httpx.Client, service_model: Any
     """The streaming operations specifically, on real model ids, with bodies close to valid."""
 
     @fuzz_settings(soak)
-    @given(model=st.sampled_from([m.model_id for m in MODELS if not m.requires_profile]), body=bodies, converse=st.booleans())
+    @given(
+        model=st.sampled_from([m.model_id for m in MODELS if not m.requires_profile]),
+        body=bodies,
+        converse=st.booleans(),
+    )
     def case(model: str, body: Any, converse: bool) -> None:
         suffix = "converse-stream" if converse else "invoke-with-response-stream"
-        response = http.post(f"/model/{model}/{suffix}", content=json.dumps(body).encode(), headers={"Authorization": "Bearer f"})
+        response = http.post(
+            f"/model/{model}/{suffix}", content=json.dumps(body).encode(), headers={"Authorization": "Bearer f"}
+        )
         check_response(service_model, SUFFIX_TO_OPERATION[suffix], response)
 
     case()

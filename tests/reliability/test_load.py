@@ -56,7 +56,9 @@ async def wave(url: str, streams: int) -> tuple[list[int], int]:
     limits = httpx.Limits(max_connections=streams, max_keepalive_connections=streams)
     transport = httpx.AsyncHTTPTransport(limits=limits, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
     open_now, peak = [0], [0]
-    async with httpx.AsyncClient(base_url=url, transport=transport, timeout=120, headers={"Authorization": "Bearer load"}) as client:
+    async with httpx.AsyncClient(
+        base_url=url, transport=transport, timeout=120, headers={"Authorization": "Bearer load"}
+    ) as client:
         results = await asyncio.gather(*(one_stream(client, open_now, peak) for _ in range(streams)))
     assert len({request_id for _, request_id in results}) == streams
     return [frames for frames, _ in results], peak[0]

@@ -22,7 +22,9 @@ TOP_SONG = {
         "description": "Get the most popular song played on a radio station.",
         "parameters": {
             "type": "object",
-            "properties": {"sign": {"type": "string", "description": "The call sign for the radio station, such as WZPZ and WKRP."}},
+            "properties": {
+                "sign": {"type": "string", "description": "The call sign for the radio station, such as WZPZ and WKRP."}
+            },
             "required": ["sign"],
         },
     },
@@ -74,7 +76,9 @@ def test_raw_colon_and_no_content_type(runtime: Any, control: httpx.Client) -> N
 
 
 def test_stream_final_chunk_has_text_stop_reason_and_metrics(bedrock: Any) -> None:
-    reply = bedrock.invoke_model_with_response_stream(modelId=SEVEN_B, body=json.dumps({"prompt": "<s>[INST] Hello [/INST]"}))
+    reply = bedrock.invoke_model_with_response_stream(
+        modelId=SEVEN_B, body=json.dumps({"prompt": "<s>[INST] Hello [/INST]"})
+    )
     assert reply["contentType"] == "application/json"
     chunks = [json.loads(event["chunk"]["bytes"]) for event in reply["body"]]
     assert len(chunks) > 2
@@ -97,7 +101,11 @@ def test_chat_tool_loop(bedrock: Any) -> None:
     call = choice["message"]["tool_calls"][0]
     assert len(call["id"]) == 22
     assert json.loads(call["function"]["arguments"]) == {"sign": "WZPZ"}
-    result = {"role": "tool", "tool_call_id": call["id"], "content": json.dumps({"song": "Elemental Hotel", "artist": "8 Storey Hike"})}
+    result = {
+        "role": "tool",
+        "tool_call_id": call["id"],
+        "content": json.dumps({"song": "Elemental Hotel", "artist": "8 Storey Hike"}),
+    }
     body, _ = invoke(bedrock, LARGE_2407, {"messages": [question, choice["message"], result], "tools": [TOP_SONG]})
     assert body["choices"][0]["stop_reason"] == "stop"
     assert "Elemental Hotel" in body["choices"][0]["message"]["content"]
@@ -106,7 +114,9 @@ def test_chat_tool_loop(bedrock: Any) -> None:
 
 
 def test_chat_stream(bedrock: Any) -> None:
-    reply = bedrock.invoke_model_with_response_stream(modelId=LARGE_2402, body=json.dumps({"messages": [{"role": "user", "content": "Hi"}]}))
+    reply = bedrock.invoke_model_with_response_stream(
+        modelId=LARGE_2402, body=json.dumps({"messages": [{"role": "user", "content": "Hi"}]})
+    )
     chunks = [json.loads(event["chunk"]["bytes"]) for event in reply["body"]]
     assert all("message" in c["choices"][0] for c in chunks)
     assert chunks[-1]["choices"][0]["stop_reason"] == "stop"
@@ -115,11 +125,15 @@ def test_chat_stream(bedrock: Any) -> None:
 
 def test_converse_and_stream(bedrock: Any) -> None:
     messages = [{"role": "user", "content": [{"text": "Hello"}]}]
-    reply = bedrock.converse(modelId=LARGE_2407, messages=messages, system=[{"text": "Be brief."}], inferenceConfig={"maxTokens": 50})
+    reply = bedrock.converse(
+        modelId=LARGE_2407, messages=messages, system=[{"text": "Be brief."}], inferenceConfig={"maxTokens": 50}
+    )
     assert reply["stopReason"] == "end_turn"
     assert reply["usage"]["totalTokens"] == reply["usage"]["inputTokens"] + reply["usage"]["outputTokens"]
     text = reply["output"]["message"]["content"][0]["text"]
-    stream = bedrock.converse_stream(modelId=LARGE_2407, messages=messages, system=[{"text": "Be brief."}], inferenceConfig={"maxTokens": 50})
+    stream = bedrock.converse_stream(
+        modelId=LARGE_2407, messages=messages, system=[{"text": "Be brief."}], inferenceConfig={"maxTokens": 50}
+    )
     events = list(stream["stream"])
     kinds = [next(iter(e)) for e in events]
     assert kinds[0] == "messageStart"
@@ -130,16 +144,34 @@ def test_converse_and_stream(bedrock: Any) -> None:
 
 
 def test_converse_tool_use(bedrock: Any) -> None:
-    tools = {"tools": [{"toolSpec": {"name": "top_song", "description": "Most popular song", "inputSchema": {"json": TOP_SONG["function"]["parameters"]}}}], "toolChoice": {"any": {}}}
+    tools = {
+        "tools": [
+            {
+                "toolSpec": {
+                    "name": "top_song",
+                    "description": "Most popular song",
+                    "inputSchema": {"json": TOP_SONG["function"]["parameters"]},
+                }
+            }
+        ],
+        "toolChoice": {"any": {}},
+    }
     question = {"role": "user", "content": [{"text": "What is the most popular song on WZPZ?"}]}
     reply = bedrock.converse(modelId=LARGE_2402, messages=[question], toolConfig=tools)
     assert reply["stopReason"] == "tool_use"
     use = reply["output"]["message"]["content"][0]["toolUse"]
     assert use["toolUseId"].startswith("tooluse_")
     assert use["input"] == {"sign": "WZPZ"}
-    result = {"role": "user", "content": [{"toolResult": {"toolUseId": use["toolUseId"], "content": [{"json": {"song": "Elemental Hotel"}}]}}]}
+    result = {
+        "role": "user",
+        "content": [
+            {"toolResult": {"toolUseId": use["toolUseId"], "content": [{"json": {"song": "Elemental Hotel"}}]}}
+        ],
+    }
     auto = {"tools": tools["tools"]}  # with toolChoice any the model would have to call a tool again
-    final = bedrock.converse(modelId=LARGE_2402, messages=[question, reply["output"]["message"], result], toolConfig=auto)
+    final = bedrock.converse(
+        modelId=LARGE_2402, messages=[question, reply["output"]["message"], result], toolConfig=auto
+    )
     assert "Elemental Hotel" in final["output"]["message"]["content"][0]["text"]
 
 
@@ -147,7 +179,9 @@ def test_count_tokens(bedrock: Any) -> None:
     body = json.dumps({"prompt": "<s>[INST] Hello, what's your name? [/INST]"}).encode()
     reply = bedrock.count_tokens(modelId=SEVEN_B, input={"invokeModel": {"body": body}})
     assert reply["inputTokens"] == 16
-    converse = bedrock.count_tokens(modelId=LARGE_2407, input={"converse": {"messages": [{"role": "user", "content": [{"text": "hi"}]}]}})
+    converse = bedrock.count_tokens(
+        modelId=LARGE_2407, input={"converse": {"messages": [{"role": "user", "content": [{"text": "hi"}]}]}}
+    )
     assert converse["inputTokens"] > 0
 
 
@@ -155,8 +189,16 @@ def test_count_tokens(bedrock: Any) -> None:
     ("model", "body", "message"),
     [
         ("mistral.nope-v0:1", {"prompt": "x"}, "The provided model identifier is invalid."),
-        (SEVEN_B, {"prompt": "x", "stop_sequences": ["\n"]}, "Malformed input request: #: extraneous key [stop_sequences] is not permitted, please reformat your input and try again."),
-        (SEVEN_B, {"prompt": "x", "temperature": 1.5}, "Malformed input request: #/temperature: 1.5 is not less or equal to 1.0, please reformat your input and try again."),
+        (
+            SEVEN_B,
+            {"prompt": "x", "stop_sequences": ["\n"]},
+            "Malformed input request: #: extraneous key [stop_sequences] is not permitted, please reformat your input and try again.",
+        ),
+        (
+            SEVEN_B,
+            {"prompt": "x", "temperature": 1.5},
+            "Malformed input request: #/temperature: 1.5 is not less or equal to 1.0, please reformat your input and try again.",
+        ),
     ],
 )
 def test_validation_errors(bedrock: Any, model: str, body: dict[str, Any], message: str) -> None:
@@ -196,15 +238,23 @@ def test_every_error_class_reaches_boto3_typed(bedrock: Any, control: httpx.Clie
 
 @pytest.mark.parametrize(
     ("operation", "member"),
-    [("invoke", "throttlingException"), ("invoke", "modelStreamErrorException"), ("converse", "serviceUnavailableException")],
+    [
+        ("invoke", "throttlingException"),
+        ("invoke", "modelStreamErrorException"),
+        ("converse", "serviceUnavailableException"),
+    ],
 )
 def test_in_stream_errors(bedrock: Any, control: httpx.Client, operation: str, member: str) -> None:
     code = member[0].upper() + member[1:]
     control.post("/faults", json={"kind": "stream-error", "code": code, "after": 2}).raise_for_status()
     if operation == "invoke":
-        stream = bedrock.invoke_model_with_response_stream(modelId=SEVEN_B, body=json.dumps({"prompt": "Tell me"}))["body"]
+        stream = bedrock.invoke_model_with_response_stream(modelId=SEVEN_B, body=json.dumps({"prompt": "Tell me"}))[
+            "body"
+        ]
     else:
-        stream = bedrock.converse_stream(modelId=LARGE_2407, messages=[{"role": "user", "content": [{"text": "Tell me"}]}])["stream"]
+        stream = bedrock.converse_stream(
+            modelId=LARGE_2407, messages=[{"role": "user", "content": [{"text": "Tell me"}]}]
+        )["stream"]
     received = []
     with pytest.raises(botocore.exceptions.EventStreamError) as info:
         for event in stream:

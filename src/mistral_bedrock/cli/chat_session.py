@@ -201,8 +201,7 @@ class ChatSession:
             self.out.error(str(exc))
             self.failed = True
             return True
-        self.conversation.state.history = messages
-        self.conversation.state.last_prompt = None
+        self.conversation.load(messages)
         self.out.status(f"(loaded {len(messages)} messages from {path})")
         return True
 

@@ -30,10 +30,11 @@ _PIPE_WIDTH = 160  # rich's width when stdout is not a terminal and COLUMNS is u
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document for scripts.")
 
 
-def _console(stderr: bool = False) -> Console:
+def _console() -> Console:
     from rich.console import Console
 
-    console = Console(stderr=stderr, highlight=False, no_color=True if os.environ.get("NO_COLOR") else None)
+    # No highlighting or emoji codes: answers and payloads print as they are.
+    console = Console(highlight=False, emoji=False, no_color=True if os.environ.get("NO_COLOR") else None)
     if not console.is_terminal and not os.environ.get("COLUMNS"):
         console.width = _PIPE_WIDTH
     return console

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +45,11 @@ class AsyncStream:
         self._response: httpx.Response | None = None
         self._state: StreamState | None = None
         self._result: Result | None = None
+
+    @property
+    def request_body(self) -> Mapping[str, Any]:
+        """The body this stream sends (or sent)."""
+        return self._prepared.body
 
     async def __aenter__(self) -> AsyncStream:
         await self._open()
@@ -123,6 +128,10 @@ class AsyncConversation:
     def stream(self, text: str) -> AsyncStream:
         prepared, turns = self.state.prepare(self._client._core, text, stream=True)
         return AsyncStream(self._client, prepared, lambda result: self.state.commit(prepared, turns, result))
+
+    def load(self, history: list[Message]) -> None:
+        """Replace the history, e.g. with a saved conversation."""
+        self.state.load(history)
 
     def reset(self) -> None:
         self.state.reset()

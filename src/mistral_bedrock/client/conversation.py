@@ -61,6 +61,11 @@ class ConversationState:
         prompt = prepared.body.get("prompt")
         self.last_prompt = prompt if isinstance(prompt, str) else None
 
+    def load(self, history: list[Message]) -> None:
+        """Replace the history (a saved conversation, say); the system prompt is whatever it holds."""
+        self.history = list(history)
+        self.last_prompt = None
+
     def reset(self) -> None:
         self.history = [Message.system(self.system)] if self.system else []
         self.last_prompt = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +44,11 @@ class Stream:
         self._response: httpx.Response | None = None
         self._state: StreamState | None = None
         self._result: Result | None = None
+
+    @property
+    def request_body(self) -> Mapping[str, Any]:
+        """The body this stream sends (or sent)."""
+        return self._prepared.body
 
     def __enter__(self) -> Stream:
         self._open()
@@ -124,6 +129,10 @@ class Conversation:
         """Stream the next answer; the turn joins the history only when the stream completes."""
         prepared, turns = self.state.prepare(self._client._core, text, stream=True)
         return Stream(self._client, prepared, lambda result: self.state.commit(prepared, turns, result))
+
+    def load(self, history: list[Message]) -> None:
+        """Replace the history, e.g. with a saved conversation."""
+        self.state.load(history)
 
     def reset(self) -> None:
         self.state.reset()

@@ -193,6 +193,11 @@ class ChatFormat(Format):
         tools: Sequence[Tool] = (),
         tool_choice: str | None = None,
     ) -> dict[str, Any]:
+        if params.stop or params.top_k is not None:
+            raise ValidationException(
+                "Mistral's chat-completion body has no stop or top_k parameter (Bedrock would refuse it); use the "
+                "text-completion dialect or Converse for them."
+            )
         body: dict[str, Any] = {"messages": [message_to_wire(m) for m in messages]}
         if tools:
             body["tools"] = tools_to_wire(tools)

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..catalog import Dialect, ModelSpec
 from ..conversation import Completion, Delta, Message, Params, StopReason, Tool, ToolCall, Usage
-from ..errors import ModelErrorException
+from ..errors import ModelErrorException, ValidationException
 from . import schema as s
 from .base import Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter, request_seed
 from .chat import check_turns, tool_call_to_wire, tools_from_wire, tools_to_wire
@@ -185,6 +185,8 @@ class ChatOpenAIFormat(Format):
         tools: Sequence[Tool] = (),
         tool_choice: str | None = None,
     ) -> dict[str, Any]:
+        if params.top_k is not None:
+            raise ValidationException("This chat-completion body has no top_k parameter; use Converse for it.")
         wire: list[dict[str, Any]] = []
         for m in messages:
             item: dict[str, Any] = {"role": m.role, "content": m.content}

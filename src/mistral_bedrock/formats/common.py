@@ -75,7 +75,9 @@ def decode_arguments(call_id: str, name: str, arguments: object) -> ToolCall:
     if isinstance(arguments, Mapping):
         return ToolCall(call_id, name, dict(arguments))
     if arguments is not None and not isinstance(arguments, str):
-        raise ModelErrorException(f"Tool call {name!r} has arguments of type {type(arguments).__name__}, not JSON text.")
+        raise ModelErrorException(
+            f"Tool call {name!r} has arguments of type {type(arguments).__name__}, not JSON text."
+        )
     try:
         parsed = json.loads(arguments) if isinstance(arguments, str) and arguments else {}
     except ValueError:

@@ -47,7 +47,9 @@ _CONTENT_BLOCK = s.obj(
         "text": s.string(),
         "image": s.obj({"format": s.string(), "source": _TEXT_BLOCK_SOURCE}, ("format", "source"), additional=True),
         "document": s.obj(
-            {"format": s.string(), "name": s.string(), "source": _TEXT_BLOCK_SOURCE}, ("name", "source"), additional=True
+            {"format": s.string(), "name": s.string(), "source": _TEXT_BLOCK_SOURCE},
+            ("name", "source"),
+            additional=True,
         ),
         "toolUse": s.obj(
             {"toolUseId": s.string(), "name": s.string(), "input": _ANY_OBJECT},
