@@ -254,6 +254,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write results as JSON")
     parser.add_argument("--profile", action="store_true", help="cProfile our client's calls afterwards")
     args = parser.parse_args(argv)
+    # SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C, so the runtime's process group is always stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     rounds = args.rounds or (4 if args.quick else 20)
     block = args.block or (10 if args.quick else 25)
     warmup = 10 if args.quick else 50

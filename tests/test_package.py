@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import mistral_bedrock
 
 
@@ -26,9 +28,5 @@ def test_import_stays_light() -> None:
 
 
 def test_unknown_attribute() -> None:
-    try:
+    with pytest.raises(AttributeError, match="NotAThing"):
         mistral_bedrock.NotAThing  # noqa: B018
-    except AttributeError as exc:
-        assert "NotAThing" in str(exc)
-    else:  # pragma: no cover
-        raise AssertionError("expected AttributeError")

@@ -104,7 +104,7 @@ def test_client_side_validation(server: ServerThread, control: Control) -> None:
     async def bad(client: AsyncMistralBedrock) -> None:
         await client.chat("x", temperature=2.0)
 
-    with pytest.raises(ValidationException, match="2.0 is not less or equal to 1.0"):
+    with pytest.raises(ValidationException, match=r"2\.0 is not less or equal to 1\.0"):
         run(bad, server.url)
     assert control.requests() == []
 

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mistral_bedrock.catalog import MODELS
-from mistral_bedrock.protocol.operations import OPERATIONS, OperationName
+from mistral_bedrock.protocol.operations import OPERATIONS
 from mistral_bedrock.runtime import ServerThread
 
 pytestmark = pytest.mark.reliability

@@ -255,10 +255,9 @@ def test_in_stream_errors(bedrock: Any, control: httpx.Client, operation: str, m
         stream = bedrock.converse_stream(
             modelId=LARGE_2407, messages=[{"role": "user", "content": [{"text": "Tell me"}]}]
         )["stream"]
-    received = []
+    received: list[Any] = []
     with pytest.raises(botocore.exceptions.EventStreamError) as info:
-        for event in stream:
-            received.append(event)
+        received.extend(stream)
     stream.close()
     assert len(received) == 2
     assert info.value.response["Error"]["Code"] == member
