@@ -682,27 +682,32 @@ def table(cells: list[dict[str, Any]]) -> Iterator[str]:
 
 
 def ratios(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    def rps(server: str, operation: str, concurrency: int) -> float | None:
+    """ours/bare and ours/moto, by requests/s (the goal) and by server CPU time per request (less sensitive to
+    other processes taking CPU from both the client and the server)."""
+
+    def find(server: str, operation: str, concurrency: int) -> dict[str, Any] | None:
         for c in cells:
             if (c["server"], c["operation"], c["concurrency"], c["client"]) == (server, operation, concurrency, "raw"):
-                return float(c["rps"])
+                return c
         return None
 
     out = []
     for operation in (INVOKE, STREAM):
         for concurrency in CONCURRENCY:
-            ours = rps("ours", operation, concurrency)
+            ours = find("ours", operation, concurrency)
             for other, goal in (("bare", GOAL_BARE), ("moto", GOAL_MOTO)):
-                theirs = rps(other, operation, concurrency)
-                if ours is None or not theirs:
+                theirs = find(other, operation, concurrency)
+                if ours is None or theirs is None or not theirs["rps"]:
                     continue
-                value = ours / theirs
+                value = ours["rps"] / theirs["rps"]
+                ours_us, theirs_us = ours["server_cpu_us_per_request"], theirs["server_cpu_us_per_request"]
                 out.append(
                     {
                         "ratio": f"ours/{other}",
                         "operation": operation,
                         "concurrency": concurrency,
                         "value": round(value, 3),
+                        "by_server_cpu": round(theirs_us / ours_us, 3) if ours_us and theirs_us else None,
                         "goal": goal,
                         "met": value >= goal,
                     }
@@ -711,12 +716,17 @@ def ratios(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def report(results: dict[str, Any]) -> str:
-    lines = ["", "## Cells", "", *table(results["cells"]), "", "## Ratios (requests/s)", ""]
-    lines += ["| ratio | operation | conc. | measured | goal |", "|---|---|---:|---:|---|"]
+    lines = ["", "## Cells", "", *table(results["cells"]), "", "## Ratios", ""]
+    lines += [
+        "| ratio | operation | conc. | by req/s | goal | by server CPU/request |",
+        "|---|---|---:|---:|---|---:|",
+    ]
     for r in results["ratios"]:
         mark = "✔" if r["met"] else "✘ missed"
+        cpu = f"{r['by_server_cpu']:.2f}x" if r["by_server_cpu"] else "-"
         lines.append(
-            f"| {r['ratio']} | {r['operation']} | {r['concurrency']} | {r['value']:.2f}x | ≥ {r['goal']:g}x {mark} |"
+            f"| {r['ratio']} | {r['operation']} | {r['concurrency']} | **{r['value']:.2f}x** | "
+            f"≥ {r['goal']:g}x {mark} | {cpu} |"
         )
     held = results["held_streams"]
     lines += [
@@ -759,6 +769,11 @@ def _raise_nofile(needed: int) -> tuple[int, int]:
         target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)
+
+
+def _loadavg() -> str:
+    with open("/proc/loadavg") as handle:
+        return " ".join(handle.read().split()[:3])
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
@@ -855,17 +870,24 @@ def main(argv: list[str] | None = None) -> int:
         "machine": _machine(),
         "load_generator": "raw asyncio HTTP/1.1 client (asyncio.Protocol), one keep-alive connection per worker",
         "rlimit_nofile": list(nofile),
+        "loadavg_start": _loadavg(),
         "notes": [],
     }
     started = time.perf_counter()
     with contextlib.ExitStack() as stack:  # every server started is stopped here, also on Ctrl-C or an error
         asyncio.run(_measure(stack, args, results, log))
     results["total_s"] = round(time.perf_counter() - started, 1)
+    results["loadavg_end"] = _loadavg()
+    others = [c["other_cpu_pct"] for c in results["cells"]]
+    results["other_cpu_pct_mean"] = round(sum(others) / len(others), 1)
     m = results["machine"]
     print(
         f"# Runtime throughput ({results['mode']}, {results['total_s']} s)\n\n"
         f"{m['cpus']} CPUs ({m['cpu_model']}), Linux {m['kernel']}, {m['python']}, granian {m['granian']}, "
-        f"moto {m['moto']}; load generator: {results['load_generator']}; same 2 cores for client and servers."
+        f"moto {m['moto']}; load generator: {results['load_generator']}; client and servers share the cores.\n\n"
+        f"Other processes on the machine used {results['other_cpu_pct_mean']:.0f}% CPU on average during the "
+        f"cells (100% = one core; load average {results['loadavg_start']} at the start, "
+        f"{results['loadavg_end']} at the end)."
     )
     print(report(results))
     if args.json:
