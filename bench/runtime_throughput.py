@@ -14,9 +14,10 @@ In one run, on one machine, with one load generator:
 
 Every cell (server, operation, concurrency 1, 32 or 256) warms up, then counts the responses completed in a fixed
 window (``--quick``: 2 s, full: 8 s): requests/s, p50 and p99 latency (request written → whole body read), and the
-CPU time the client and the server used in the window. All servers get byte-identical requests, with a well-formed
-(unverified) SigV4 ``Authorization`` header: moto routes by its credential scope and the runtime's default lenient
-auth accepts it.
+CPU time the server, the client and every other process on the machine used in the window (``/proc``). All servers
+get byte-identical requests, with a well-formed (unverified) SigV4 ``Authorization`` header: moto routes by its
+credential scope and the runtime's default lenient auth accepts it; ``Accept: application/json``, without which
+moto answers 500.
 
 4. **held streams**: N simultaneous InvokeModelWithResponseStream requests (1,000; ``--quick``: 300) against a
    runtime started with ``--fault latency:per_token=20`` so they overlap, each read to the end through
@@ -874,8 +875,12 @@ def main(argv: list[str] | None = None) -> int:
         "notes": [],
     }
     started = time.perf_counter()
-    with contextlib.ExitStack() as stack:  # every server started is stopped here, also on Ctrl-C or an error
-        asyncio.run(_measure(stack, args, results, log))
+    try:
+        with contextlib.ExitStack() as stack:  # every server started is stopped here, also on Ctrl-C or an error
+            asyncio.run(_measure(stack, args, results, log))
+    except KeyboardInterrupt:
+        log("interrupted; the servers were stopped")
+        return 130
     results["total_s"] = round(time.perf_counter() - started, 1)
     results["loadavg_end"] = _loadavg()
     others = [c["other_cpu_pct"] for c in results["cells"]]

@@ -2,38 +2,20 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
+from client_support import FAST_RETRY, Control
 
-from mistral_bedrock.client import MistralBedrock, RetryPolicy
+from mistral_bedrock.client import MistralBedrock
 from mistral_bedrock.runtime import CONTROL_PREFIX, ServerThread
-
-# Fast, seeded backoff: retries are exercised for real without slowing the suite down.
-FAST_RETRY = RetryPolicy(max_attempts=8, base_delay=0.001, max_delay=0.01, rng=random.Random(7))
 
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[ServerThread]:
     with ServerThread() as running:
         yield running
-
-
-class Control:
-    """The runtime's control endpoints."""
-
-    def __init__(self, http: httpx.Client) -> None:
-        self.http = http
-
-    def fault(self, **rule: Any) -> None:
-        self.http.post("/faults", json=rule).raise_for_status()
-
-    def requests(self) -> list[dict[str, Any]]:
-        entries: list[dict[str, Any]] = self.http.get("/requests").json()["requests"]
-        return entries
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 import pytest
+from client_support import FAST_RETRY, Control
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from conftest import FAST_RETRY, Control
 from mistral_bedrock.client import AsyncMistralBedrock
 from mistral_bedrock.errors import ModelStreamErrorException, StreamError, ValidationException
 from mistral_bedrock.runtime import ServerThread, create_app

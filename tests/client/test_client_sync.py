@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from client_support import FAST_RETRY, Control
 
-from conftest import FAST_RETRY, Control
 from mistral_bedrock import Message, Usage
 from mistral_bedrock.catalog import resolve
 from mistral_bedrock.client import MistralBedrock, NoCredentialsError, RetryPolicy, ToolLoopLimitError

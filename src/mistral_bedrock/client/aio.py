@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ..catalog import Dialect, resolve
+from ..catalog import resolve
 from ..conversation import Delta, Message
 from ..errors import MistralBedrockError, StreamError, TransportError
 from ..prompt import count_tokens as _count_tokens
@@ -296,13 +296,8 @@ class AsyncMistralBedrock:
         raw: bool = False,
     ) -> AsyncStream:
         """See :meth:`MistralBedrock.stream`."""
-        if raw or resolve(model).spec.native_dialect is Dialect.TEXT:
-            p = params(max_tokens, temperature, top_p, top_k, stop)
-            prepared = self._core.complete_call(prompt_or_messages, model, p, raw=raw, stream=True)
-        else:
-            prepared = self._core.chat_call(
-                prompt_or_messages, model, params(max_tokens, temperature, top_p), tools, tool_choice, stream=True
-            )
+        p = params(max_tokens, temperature, top_p, top_k, stop)
+        prepared = self._core.stream_call(prompt_or_messages, model, p, tools, tool_choice, raw=raw)
         return AsyncStream(self, prepared)
 
     def converse_stream(
@@ -341,18 +336,11 @@ class AsyncMistralBedrock:
         max_tokens: int | None = None,
     ) -> ToolRun:
         """See :meth:`MistralBedrock.run_tools`; coroutine functions are awaited."""
-        loop = ToolLoop(to_messages(messages), {f.__name__: f for f in tools}, max_steps)
-        definitions = to_tools(tools)
-        choice = tool_choice
+        loop = ToolLoop(
+            to_messages(messages), {f.__name__: f for f in tools}, model, api, tool_choice, max_tokens, max_steps
+        )
         while True:
-            if api == "converse":
-                result = await self.converse(
-                    loop.history, model=model, tools=definitions, tool_choice=choice, max_tokens=max_tokens
-                )
-            else:
-                result = await self.chat(
-                    loop.history, model=model, tools=definitions, tool_choice=choice, max_tokens=max_tokens
-                )
+            result = await self._call(loop.prepare(self._core))
             calls = loop.observe(result)
             if not calls:
                 return loop.run()
@@ -365,7 +353,6 @@ class AsyncMistralBedrock:
                     loop.record(call, output)
                 except Exception as exc:  # the model hears about a failing tool; the loop goes on
                     loop.record(call, error=exc)
-            choice = None if tool_choice == "any" else tool_choice
 
     @staticmethod
     def count_tokens(

@@ -261,6 +261,21 @@ class ClientCore:
         name = OperationName.CONVERSE_STREAM if stream else OperationName.CONVERSE
         return self._prepare(name, resolved, fmt, body)
 
+    def stream_call(
+        self,
+        prompt: MessagesInput,
+        model: str,
+        params: Params,
+        tools: ToolsInput | None,
+        tool_choice: str | None,
+        *,
+        raw: bool,
+    ) -> Prepared:
+        """A native stream in the model's preferred dialect: text for text models (or ``raw``), chat otherwise."""
+        if raw or resolve(model).spec.native_dialect is Dialect.TEXT:
+            return self.complete_call(prompt, model, params, raw=raw, stream=True)
+        return self.chat_call(prompt, model, params, tools, tool_choice, stream=True)
+
     # -- the wire -----------------------------------------------------------------------------------
     def url(self, prepared: Prepared) -> str:
         return self.endpoint_url + prepared.path

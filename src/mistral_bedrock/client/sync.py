@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ..catalog import Dialect, resolve
+from ..catalog import resolve
 from ..conversation import Delta, Message
 from ..errors import MistralBedrockError, StreamError, TransportError
 from ..prompt import count_tokens as _count_tokens
@@ -313,13 +313,8 @@ class MistralBedrock:
         raw: bool = False,
     ) -> Stream:
         """Stream an answer in the model's native dialect (chat for chat models, text otherwise)."""
-        if raw or resolve(model).spec.native_dialect is Dialect.TEXT:
-            p = params(max_tokens, temperature, top_p, top_k, stop)
-            prepared = self._core.complete_call(prompt_or_messages, model, p, raw=raw, stream=True)
-        else:
-            prepared = self._core.chat_call(
-                prompt_or_messages, model, params(max_tokens, temperature, top_p), tools, tool_choice, stream=True
-            )
+        p = params(max_tokens, temperature, top_p, top_k, stop)
+        prepared = self._core.stream_call(prompt_or_messages, model, p, tools, tool_choice, raw=raw)
         return Stream(self, prepared)
 
     def converse_stream(
@@ -356,18 +351,11 @@ class MistralBedrock:
         max_tokens: int | None = None,
     ) -> ToolRun:
         """Let the model call Python functions until it answers in text (see :mod:`.tools`)."""
-        loop = ToolLoop(to_messages(messages), {f.__name__: f for f in tools}, max_steps)
-        definitions = to_tools(tools)
-        choice = tool_choice
+        loop = ToolLoop(
+            to_messages(messages), {f.__name__: f for f in tools}, model, api, tool_choice, max_tokens, max_steps
+        )
         while True:
-            if api == "converse":
-                result = self.converse(
-                    loop.history, model=model, tools=definitions, tool_choice=choice, max_tokens=max_tokens
-                )
-            else:
-                result = self.chat(
-                    loop.history, model=model, tools=definitions, tool_choice=choice, max_tokens=max_tokens
-                )
+            result = self._call(loop.prepare(self._core))
             calls = loop.observe(result)
             if not calls:
                 return loop.run()
@@ -380,7 +368,6 @@ class MistralBedrock:
                     loop.record(call, output)
                 except Exception as exc:  # the model hears about a failing tool; the loop goes on
                     loop.record(call, error=exc)
-            choice = None if tool_choice == "any" else tool_choice  # "any" would force calls forever
 
     @staticmethod
     def count_tokens(

@@ -18,8 +18,9 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from ..conversation import Message, Tool, ToolCall
+from ..conversation import Message, Params, Tool, ToolCall
 from ..errors import MistralBedrockError
+from .core import ClientCore, Prepared
 from .result import Result
 
 __all__ = ["ToolLoop", "ToolLoopLimitError", "ToolRun", "tool_from_function"]
@@ -104,12 +105,39 @@ def _encode(output: Any) -> str:
 
 @dataclass
 class ToolLoop:
-    """The state of one tool loop; the shells call the model and run the functions, this decides the rest."""
+    """The state of one tool loop; the shells call the model and run the functions, this decides the rest.
+
+    Attributes:
+        history: The conversation so far; grows with every answer and tool result.
+        functions: The callables, by name.
+        model: Model id or alias.
+        api: ``chat`` (the model's native chat dialect) or ``converse``.
+        tool_choice: As asked; ``any`` applies to the first request only, or the model could never stop.
+        max_tokens: Per request, or None for the model's default.
+        max_steps: Requests allowed before :class:`ToolLoopLimitError`.
+    """
 
     history: list[Message]
     functions: Mapping[str, Callable[..., Any]]
-    max_steps: int
+    model: str
+    api: str = "chat"
+    tool_choice: str | None = None
+    max_tokens: int | None = None
+    max_steps: int = 8
     steps: list[Result] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.api not in ("chat", "converse"):
+            raise ValueError(f"api must be 'chat' or 'converse', not {self.api!r}")
+        self.definitions = [tool_from_function(f) for f in self.functions.values()]
+
+    def prepare(self, core: ClientCore) -> Prepared:
+        """The next request."""
+        choice = None if self.steps and self.tool_choice == "any" else self.tool_choice
+        options = Params(max_tokens=self.max_tokens)
+        if self.api == "converse":
+            return core.converse_call(self.history, self.model, options, None, self.definitions, choice)
+        return core.chat_call(self.history, self.model, options, self.definitions, choice)
 
     def observe(self, result: Result) -> list[ToolCall]:
         """Record an answer; return the calls to run now (empty: the loop is done)."""
