@@ -19,7 +19,6 @@ schema (:mod:`~mistral_bedrock.engines.arguments`).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import AsyncIterator, Sequence
@@ -138,7 +137,8 @@ class BuiltinEngine:
         Raises:
             ValidationException: Before any event, when a forced tool is not among the request's tools.
         """
-        # Tokenizing (and loading a tokenizer the first time) is CPU work: keep it off the event loop.
-        output = await asyncio.to_thread(lambda: shape(request, builtin_answer(request)))
+        # Inline, not in a worker thread: tokenizing a short answer (memoised, see engines.memo) costs less than
+        # the thread hop did, and it holds the GIL either way.
+        output = shape(request, builtin_answer(request))
         async for event in stream_events(output):
             yield event

@@ -27,11 +27,15 @@ from ..errors import BedrockError
 from ..formats import ParsedRequest
 from ..prompt import decode, encode_text
 from .base import EngineEvent, Stop, TextDelta, ToolCallEvent
+from .memo import LRU
 from .tokens import input_tokens, tool_call_tokens
 
 __all__ = ["Answer", "Output", "cut_at_stop", "detokenize", "shape", "stream_events"]
 
 _INCOMPLETE = "\ufffd"  # what decoding yields for a character whose bytes are not all there yet
+# (tokenizer, text) → token ids, and (tokenizer, text, kept tokens) → per-token pieces.
+_ENCODED: LRU[tuple[int, ...]] = LRU(4096)
+_PIECES: LRU[tuple[str, ...]] = LRU(4096)
 
 
 @dataclass(frozen=True)
@@ -137,7 +141,7 @@ def shape(request: ParsedRequest, answer: Answer, *, stop_reason: StopReason | N
     spec = request.spec
     budget = request.max_tokens
     text, stop_sequence = cut_at_stop(answer.text, request.stop)
-    ids = encode_text(text, spec) if text else ()
+    ids = _ENCODED.get((spec.tokenizer, text), lambda: encode_text(text, spec) if text else ())
     calls: tuple[ToolCall, ...] = ()
     reason: StopReason = "stop"
     if len(ids) > budget:
@@ -152,8 +156,9 @@ def shape(request: ParsedRequest, answer: Answer, *, stop_reason: StopReason | N
             else:
                 calls, reason, used = answer.tool_calls, "tool_calls", used + needed
     final = stop_reason or reason
+    kept = ids
     return Output(
-        deltas=detokenize(ids, spec, text),
+        deltas=_PIECES.get((spec.tokenizer, text, len(kept)), lambda: detokenize(kept, spec, text)),
         tool_calls=calls,
         stop=Stop(
             reason=final,

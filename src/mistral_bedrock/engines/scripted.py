@@ -90,7 +90,7 @@ class ScriptedEngine:
         error = reply.error.exception() if reply.error is not None else None
         if error is not None and reply.error is not None and reply.error.after_chunks is None:
             raise error
-        output = await asyncio.to_thread(_output, request, reply)
+        output = _output(request, reply)  # inline, as in the built-in engine
         after = reply.error.after_chunks if reply.error is not None else None
         async for event in stream_events(
             output, token_delay=reply.token_latency_ms / 1000, error=error, error_after=after or 0

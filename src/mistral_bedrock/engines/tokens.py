@@ -16,6 +16,7 @@ from ..catalog import ModelSpec
 from ..conversation import Message, Tool, ToolCall
 from ..formats import ParsedRequest
 from ..prompt import encode_prompt, encode_text, render
+from .memo import LRU
 
 __all__ = ["approximate_input_tokens", "input_tokens", "text_tokens", "tool_call_tokens"]
 
@@ -24,9 +25,16 @@ __all__ = ["approximate_input_tokens", "input_tokens", "text_tokens", "tool_call
 _TURN_OVERHEAD = 2
 
 
+# Counts are memoised per tokenizer: engines count the same prompts and answers over and over.
+_TEXT_COUNTS: LRU[int] = LRU(4096)
+_INPUT_COUNTS: LRU[int] = LRU(4096)
+
+
 def text_tokens(text: str, spec: ModelSpec) -> int:
     """Tokens of generated text."""
-    return len(encode_text(text, spec)) if text else 0
+    if not text:
+        return 0
+    return _TEXT_COUNTS.get((spec.tokenizer, text), lambda: len(encode_text(text, spec)))
 
 
 def tool_call_tokens(calls: Iterable[ToolCall], spec: ModelSpec) -> int:
@@ -65,8 +73,16 @@ def input_tokens(request: ParsedRequest) -> int:
         The number of input tokens.
     """
     spec = request.spec
-    if request.prompt is not None:
-        return encode_prompt(request.prompt, spec).count
+    prompt = request.prompt
+    if prompt is not None:
+        return _INPUT_COUNTS.get((spec.tokenizer, prompt), lambda: encode_prompt(prompt, spec).count)
+    # Neutral messages and tools are frozen values whose repr is complete and stable: a sound cache key.
+    key = (spec.tokenizer, repr(request.messages), repr(request.tools))
+    return _INPUT_COUNTS.get(key, lambda: _conversation_tokens(request))
+
+
+def _conversation_tokens(request: ParsedRequest) -> int:
+    spec = request.spec
     messages = request.messages
     if not messages:
         return 1  # just BOS: formats reject empty conversations, but a hand-built request may have none

@@ -136,7 +136,7 @@ class _ModelEndpoint:
                 model_id=model_id,
                 status=status,
                 error_code=code,
-                body=Journal.body_of(body),
+                raw_body=body,
             )
         )
         await response(scope, receive, send)

@@ -133,15 +133,15 @@ class _Encoder:
         self.sent = 0
 
     def frame(self, event_type: str, payload: dict[str, Any]) -> bytes:
-        if self.native:
-            chunk = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-            wire: dict[str, Any] = {"bytes": base64.b64encode(chunk).decode()}
-        else:
-            wire = dict(payload)
-        if self.padding:
-            # Real Bedrock pads events with a prefix of this alphabet, of varying length; clients ignore it.
-            wire["p"] = _PADDING[: 1 + (self.sent * 7) % len(_PADDING)]
+        # Real Bedrock pads events with a prefix of this alphabet, of varying length; clients ignore it.
+        pad = _PADDING[: 1 + (self.sent * 7) % len(_PADDING)] if self.padding else None
         self.sent += 1
+        if self.native:
+            # base64 and the padding alphabet need no JSON escaping: the wrapper is written directly.
+            chunk = base64.b64encode(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
+            tail = b'","p":"' + pad.encode() + b'"}' if pad else b'"}'
+            return encode_event(event_type, b'{"bytes":"' + chunk + tail)
+        wire = {**payload, "p": pad} if pad else payload
         return encode_event(event_type, json.dumps(wire, separators=(",", ":"), ensure_ascii=False).encode())
 
 

@@ -23,10 +23,12 @@ class JournalEntry:
     model_id: str | None  # as resolved, None when it did not resolve
     status: int
     error_code: str | None
-    body: Any  # the JSON body, or the raw text when it was not JSON
+    raw_body: bytes  # kept raw: parsing every body on the request path would cost every request
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["body"] = Journal.body_of(data.pop("raw_body"))
+        return data
 
 
 class Journal:
