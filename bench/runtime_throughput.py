@@ -582,18 +582,26 @@ def _probe(url: str, timeout: float) -> tuple[int, bytes, bytes]:
 
 
 def start_ours(
-    stack: contextlib.ExitStack, faults: tuple[str, ...], notes: list[str]
+    stack: contextlib.ExitStack, faults: tuple[str, ...], notes: list[str], workers: int = 1
 ) -> tuple[ServerProcess, bytes, bytes]:
     """``mistral-bedrock serve`` on a free port, checked with one request of each kind.
 
-    The first request loads the tokenizer. If it gets no answer in ``PROBE_TIMEOUT`` seconds the worker is hung
-    (seen here: granian forks the worker while ``serve``'s announce thread holds the import lock of
-    ``encodings.idna``; the worker then blocks forever on its first import of that module); the server is started
-    again, four times at most, and each restart is listed in the notes.
+    The first request loads the tokenizer. If it gets no answer in ``PROBE_TIMEOUT`` seconds the worker is taken
+    for hung and the server is started again, four times at most; each restart is listed in the notes (none is
+    expected: the fork-time import deadlock that once caused this is fixed in ``runtime/server.py``).
     """
     for attempt in range(1, 5):
         port = free_port()
-        argv = [*_mistral_bedrock_argv(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+        argv = [
+            *_mistral_bedrock_argv(),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ]
         for spec in faults:
             argv += ["--fault", spec]
         server = ServerProcess("mistral-bedrock serve", argv, port, ready_line=READY_LINE)
@@ -804,6 +812,12 @@ async def _measure(
             done(await run_cell(ours, "ours", operation, concurrency, warmup, duration))
     ours.stop()
 
+    log("ours: mistral-bedrock serve --workers 2 (scaling)")
+    scaled, _, _ = start_ours(stack, (), notes, workers=2)
+    for concurrency in CONCURRENCY[1:]:
+        done(await run_cell(scaled, "ours-2w", INVOKE, concurrency, warmup, duration))
+    scaled.stop()
+
     log("bare: raw ASGI app (granian, 1 worker)")
     fixture = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mb-bench-"))) / "bare.json"
     write_fixture(fixture, invoke_body, frames)
@@ -844,6 +858,12 @@ async def _measure(
 
     results["cells"] = [cell.summary() for cell in cells]
     results["ratios"] = ratios(results["cells"])
+    by_key = {(c["server"], c["operation"], c["concurrency"]): c["rps"] for c in results["cells"]}
+    results["scaling"] = [
+        {"concurrency": c, "rps_1_worker": by_key[("ours", INVOKE, c)], "rps_2_workers": by_key[("ours-2w", INVOKE, c)],
+         "ratio": by_key[("ours-2w", INVOKE, c)] / by_key[("ours", INVOKE, c)]}
+        for c in CONCURRENCY[1:]
+    ]  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
