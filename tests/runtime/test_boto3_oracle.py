@@ -296,3 +296,18 @@ def test_base64_count_tokens_body_must_be_base64(runtime: Any, control: httpx.Cl
         headers={"Authorization": "Bearer t"},
     )
     assert ok.json()["inputTokens"] > 0
+
+
+@pytest.mark.parametrize("model", ["mistral-7b", "mistral-large-2407", "us.mistral.pixtral-large-2502-v1:0"])
+def test_formats_work_with_plain_boto3(bedrock: Any, model: str) -> None:
+    """The documented recipe: build a body with a format, send it with boto3, parse the reply with the format."""
+    from mistral_bedrock import Message, Params, resolve
+    from mistral_bedrock.formats import format_for
+
+    resolved = resolve(model)
+    fmt = format_for(resolved.spec.native_dialect)
+    body = fmt.build_body(resolved.spec, [Message.user("Hello, what's your name?")], Params(max_tokens=200))
+    reply = bedrock.invoke_model(modelId=resolved.identifier, body=json.dumps(body))
+    completion = fmt.parse_response(json.loads(reply["body"].read()))
+    assert completion.text.strip().endswith("You said: Hello, what's your name?")
+    assert completion.stop_reason == "stop"
