@@ -122,6 +122,74 @@ SUMMARIES: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
 }
 
 
+def _figures_eventstream(data: dict[str, Any]) -> str:
+    rows = [
+        "| scenario | frames | ours, frames/s | botocore, frames/s | ours/botocore |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in data["results"]:
+        rows.append(
+            f"| {r['scenario']} | {r['frames']:,} | {r['ours']['frames_per_s']:,.0f} | "
+            f"{r['botocore']['frames_per_s']:,.0f} | **{r['ratio']:.2f}×** |"
+        )
+    return "\n".join(rows)
+
+
+def _figures_client(data: dict[str, Any]) -> str:
+    rows = [
+        "| scenario | client | median ms/call | p90 ms | calls/s | client CPU ms/call | ours/boto3 (median) |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in data["results"].items():
+        for side in ("boto3", "ours"):
+            c = r[side]
+            ratio = f"**{r['ratio_median']:.2f}×** (CPU {r['ratio_cpu']:.2f}×)" if side == "ours" else ""
+            rows.append(
+                f"| {name} | {side} | {c['median_ms']:.2f} | {c['p90_ms']:.2f} | {c['calls_per_s']:,.0f} | "
+                f"{c['client_cpu_ms_per_call']:.2f} | {ratio} |"
+            )
+    return "\n".join(rows)
+
+
+def _figures_runtime(data: dict[str, Any]) -> str:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from runtime_throughput import report
+
+    text: str = report(data).replace("\n## ", "\n#### ")
+    scaling = data.get("scaling") or []
+    if scaling:
+        text += (
+            "\n\n#### Scaling with server workers (InvokeModel)\n\n| clients | 1 worker req/s | 2 workers req/s | 2/1 |"
+        )
+        text += "\n|---:|---:|---:|---:|\n" + "\n".join(
+            f"| {s['concurrency']} | {s['rps_1_worker']:,.0f} | {s['rps_2_workers']:,.0f} | {s['ratio']:.2f}× |"
+            for s in scaling
+        )
+    return text
+
+
+def _figures_startup(data: dict[str, Any]) -> str:
+    rows = ["| process | best of N, ms | over `python -c pass`, ms |", "|---|---:|---:|"]
+    rows += [f"| `{name}` | {ms:.0f} | {data['over_reference_ms'][name]:.0f} |" for name, ms in data["ms"].items()]
+    return "\n".join(rows)
+
+
+FIGURES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "eventstream": _figures_eventstream,
+    "client": _figures_client,
+    "runtime": _figures_runtime,
+    "startup": _figures_startup,
+}
+
+
+def _replace_block(doc: str, name: str, text: str) -> str:
+    start, end = f"<!-- figures:{name}:start -->", f"<!-- figures:{name}:end -->"
+    if start not in doc:
+        return doc
+    head, rest = doc.split(start, 1)
+    return f"{head}{start}\n{text}\n{end}{rest.split(end, 1)[1]}"
+
+
 def run(names: list[str], quick: bool) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     for name in names:
@@ -156,6 +224,7 @@ def summary(quick: bool, names: list[str]) -> str:
 
 
 def write_doc(text: str) -> None:
+    """The summary between its markers, and each benchmark's figures between ``figures:NAME`` markers."""
     doc = DOC.read_text()
     if START in doc:
         head, rest = doc.split(START, 1)
@@ -163,6 +232,10 @@ def write_doc(text: str) -> None:
     else:
         title, _, body = doc.partition("\n")
         doc = f"{title}\n\n{text}\n{body}"
+    for name, render in FIGURES.items():
+        path = RESULTS / f"{name}.json"
+        if path.exists():
+            doc = _replace_block(doc, name, render(json.loads(path.read_text())))
     DOC.write_text(doc)
 
 

@@ -37,9 +37,9 @@ def messages_json(messages: Sequence[Message]) -> list[dict[str, Any]]:
     """
     from ..formats.chat import message_to_wire
 
-    wire = []
+    wire: list[dict[str, Any]] = []
     for message in messages:
-        item = message_to_wire(message)
+        item: dict[str, Any] = dict(message_to_wire(message))
         if message.role == "tool" and message.name:
             item["name"] = message.name
         wire.append(item)

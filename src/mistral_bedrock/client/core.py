@@ -189,7 +189,7 @@ class ClientCore:
         self.signer = signer
 
     # -- building -----------------------------------------------------------------------------------
-    def _prepare(self, name: OperationName, model: ResolvedModel, fmt: Format, body: dict[str, Any]) -> Prepared:
+    def _prepare(self, name: OperationName, model: ResolvedModel, fmt: Format, body: Mapping[str, Any]) -> Prepared:
         operation = OPERATIONS[name]
         # Validate with the runtime's own code: bad input fails here, before I/O, with Bedrock's message.
         fmt.parse_request(model.spec, body, stream=operation.streaming)
@@ -214,6 +214,7 @@ class ClientCore:
         """The text-completion dialect: a string is one user turn (or, with ``raw``, the prompt verbatim)."""
         resolved = resolve(model)
         fmt = self._native(resolved, [Dialect.TEXT])
+        body: Mapping[str, Any]
         if raw:
             if not isinstance(prompt, str):
                 raise TypeError("raw=True takes the prompt as a string")

@@ -11,6 +11,9 @@ Usable on its own with plain boto3::
     body = fmt.build_body(spec, [Message.user("Hello, what's your name?")], Params(max_tokens=200))
     reply = boto3.client("bedrock-runtime").invoke_model(modelId=spec.model_id, body=json.dumps(body))
     print(fmt.parse_response(json.loads(reply["body"].read())).text)
+
+The bodies are plain dicts typed by :mod:`mistral_bedrock.formats.wire` (``TextRequest``, ``ChatRequest``,
+``ConverseRequest`` and their responses and stream chunks), so a type checker knows their keys.
 """
 
 from __future__ import annotations

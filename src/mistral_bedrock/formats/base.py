@@ -133,8 +133,8 @@ class Format(abc.ABC):
         params: Params,
         tools: Sequence[Tool] = (),
         tool_choice: str | None = None,
-    ) -> dict[str, Any]:
-        """The request body for a neutral conversation."""
+    ) -> Mapping[str, Any]:
+        """The request body for a neutral conversation (one of the typed dicts of :mod:`.wire`)."""
 
     @abc.abstractmethod
     def parse_response(self, body: Mapping[str, Any], usage: Usage | None = None) -> Completion:
@@ -154,7 +154,7 @@ class Format(abc.ABC):
         """
 
     @abc.abstractmethod
-    def build_response(self, request: ParsedRequest, completion: Completion, metrics: Metrics) -> dict[str, Any]:
+    def build_response(self, request: ParsedRequest, completion: Completion, metrics: Metrics) -> Mapping[str, Any]:
         """The whole response body for a completion."""
 
     @abc.abstractmethod

@@ -10,7 +10,7 @@ The key is ``stop_reason``, not ``finish_reason``; streams carry whole-message-s
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from ..catalog import Dialect, ModelSpec
 from ..conversation import Completion, Delta, Message, Params, StopReason, Tool, ToolCall, Usage
@@ -21,8 +21,9 @@ from .common import decode_arguments, param_schema, params_from_body, require_ob
 from .messages import CONTAINER_VALIDATION_ERROR
 from .text import METRICS_KEY, metrics_payload, stop_reason, usage_from_metrics
 from .tool_ids import IdStyle, assign_ids
+from .wire import ChatMessage, ChatRequest, ChatResponse, ChatTool, ChatToolCall
 
-__all__ = ["ChatFormat", "check_turns", "tool_call_to_wire", "tools_to_wire"]
+__all__ = ["ChatFormat", "add_sampling", "check_turns", "tool_call_to_wire", "tool_choice_to_wire", "tools_to_wire"]
 
 TOOL_CHOICES = ("auto", "any", "none")
 
@@ -60,11 +61,11 @@ _TOOL = s.obj(
 )
 
 
-def tool_call_to_wire(call: ToolCall) -> dict[str, Any]:
+def tool_call_to_wire(call: ToolCall) -> ChatToolCall:
     return {"id": call.id, "function": {"name": call.name, "arguments": call.arguments_json}}
 
 
-def tools_to_wire(tools: Sequence[Tool]) -> list[dict[str, Any]]:
+def tools_to_wire(tools: Sequence[Tool]) -> list[ChatTool]:
     return [
         {
             "type": "function",
@@ -78,12 +79,12 @@ def tools_to_wire(tools: Sequence[Tool]) -> list[dict[str, Any]]:
     ]
 
 
-def message_to_wire(message: Message) -> dict[str, Any]:
-    wire: dict[str, Any] = {"role": message.role, "content": message.content}
+def message_to_wire(message: Message) -> ChatMessage:
+    wire: ChatMessage = {"role": message.role, "content": message.content}
     if message.tool_calls:
         wire["tool_calls"] = [tool_call_to_wire(call) for call in message.tool_calls]
     if message.role == "tool":
-        wire["tool_call_id"] = message.tool_call_id
+        wire["tool_call_id"] = message.tool_call_id or ""
     return wire
 
 
@@ -130,7 +131,7 @@ def tools_from_wire(wire: Sequence[Mapping[str, Any]]) -> tuple[Tool, ...]:
 class _Writer(StreamWriter):
     def __init__(self, seed: str) -> None:
         self._seed = seed
-        self._calls: list[dict[str, Any]] = []
+        self._calls: list[ChatToolCall] = []
 
     def text(self, text: str) -> list[Event]:
         return [_chunk({"role": "assistant", "content": text}, None)]
@@ -180,6 +181,28 @@ class _Reader(StreamReader):
         ]
 
 
+def tool_choice_to_wire(value: str) -> Literal["auto", "any", "none", "required"]:
+    choices: dict[str, Literal["auto", "any", "none", "required"]] = {
+        "auto": "auto",
+        "any": "any",
+        "none": "none",
+        "required": "required",
+    }
+    if value in choices:
+        return choices[value]
+    raise ValidationException(f"tool_choice must be auto, any or none, not {value!r}")
+
+
+def add_sampling(body: ChatRequest, params: Params) -> None:
+    """The sampling parameters both chat dialects share; unset ones are left out."""
+    if params.max_tokens is not None:
+        body["max_tokens"] = params.max_tokens
+    if params.temperature is not None:
+        body["temperature"] = params.temperature
+    if params.top_p is not None:
+        body["top_p"] = params.top_p
+
+
 class ChatFormat(Format):
     """Mistral's own chat-completion body."""
 
@@ -192,21 +215,18 @@ class ChatFormat(Format):
         params: Params,
         tools: Sequence[Tool] = (),
         tool_choice: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> ChatRequest:
         if params.stop or params.top_k is not None:
             raise ValidationException(
                 "Mistral's chat-completion body has no stop or top_k parameter (Bedrock would refuse it); use the "
                 "text-completion dialect or Converse for them."
             )
-        body: dict[str, Any] = {"messages": [message_to_wire(m) for m in messages]}
+        body: ChatRequest = {"messages": [message_to_wire(m) for m in messages]}
         if tools:
             body["tools"] = tools_to_wire(tools)
         if tool_choice is not None:
-            body["tool_choice"] = tool_choice
-        for key in ("max_tokens", "temperature", "top_p"):
-            value = getattr(params, key)
-            if value is not None:
-                body[key] = value
+            body["tool_choice"] = tool_choice_to_wire(tool_choice)
+        add_sampling(body, params)
         return body
 
     def parse_response(self, body: Mapping[str, Any], usage: Usage | None = None) -> Completion:
@@ -255,8 +275,8 @@ class ChatFormat(Format):
             stream=stream,
         )
 
-    def build_response(self, request: ParsedRequest, completion: Completion, metrics: Metrics) -> dict[str, Any]:
-        message: dict[str, Any] = {"role": "assistant", "content": completion.text}
+    def build_response(self, request: ParsedRequest, completion: Completion, metrics: Metrics) -> ChatResponse:
+        message: ChatMessage = {"role": "assistant", "content": completion.text}
         if completion.tool_calls:
             calls = assign_ids(completion.tool_calls, IdStyle.BASE64URL_22, request_seed(request))
             message["tool_calls"] = [tool_call_to_wire(call) for call in calls]

@@ -17,11 +17,12 @@ from ..conversation import Completion, Delta, Message, Params, StopReason, Tool,
 from ..errors import ModelErrorException, ValidationException
 from . import schema as s
 from .base import Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter, request_seed
-from .chat import check_turns, tool_call_to_wire, tools_from_wire, tools_to_wire
+from .chat import add_sampling, check_turns, tool_call_to_wire, tool_choice_to_wire, tools_from_wire, tools_to_wire
 from .common import decode_arguments, param_schema, params_from_body, require_object, validate
 from .messages import SchemaViolation, schema_error
 from .text import METRICS_KEY, metrics_payload, stop_reason, usage_from_metrics
 from .tool_ids import IdStyle, assign_ids
+from .wire import ChatMessage, ChatRequest, ChatToolCall
 
 __all__ = ["ChatOpenAIFormat"]
 
@@ -93,8 +94,8 @@ def _completion_usage(usage: Usage) -> dict[str, int]:
     }
 
 
-def _openai_call(call: ToolCall) -> dict[str, Any]:
-    return {"type": "function", **tool_call_to_wire(call)}
+def _openai_call(call: ToolCall) -> ChatToolCall:
+    return {"type": "function", "id": call.id, "function": tool_call_to_wire(call)["function"]}
 
 
 class _Writer(StreamWriter):
@@ -184,26 +185,23 @@ class ChatOpenAIFormat(Format):
         params: Params,
         tools: Sequence[Tool] = (),
         tool_choice: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> ChatRequest:
         if params.top_k is not None:
             raise ValidationException("This chat-completion body has no top_k parameter; use Converse for it.")
-        wire: list[dict[str, Any]] = []
+        wire: list[ChatMessage] = []
         for m in messages:
-            item: dict[str, Any] = {"role": m.role, "content": m.content}
+            item: ChatMessage = {"role": m.role, "content": m.content}
             if m.tool_calls:
                 item["tool_calls"] = [_openai_call(c) for c in m.tool_calls]
             if m.role == "tool":
-                item["tool_call_id"] = m.tool_call_id
+                item["tool_call_id"] = m.tool_call_id or ""
             wire.append(item)
-        body: dict[str, Any] = {"messages": wire}
+        body: ChatRequest = {"messages": wire}
         if tools:
             body["tools"] = tools_to_wire(tools)
         if tool_choice is not None:
-            body["tool_choice"] = tool_choice
-        for key in ("max_tokens", "temperature", "top_p"):
-            value = getattr(params, key)
-            if value is not None:
-                body[key] = value
+            body["tool_choice"] = tool_choice_to_wire(tool_choice)
+        add_sampling(body, params)
         if params.stop:
             body["stop"] = list(params.stop)
         return body

@@ -21,6 +21,7 @@ from .base import Event, Format, Metrics, ParsedRequest, StreamReader, StreamWri
 from .common import decode_arguments
 from .converse_rules import check_constraints, check_model_support, check_structure, check_turns
 from .tool_ids import IdStyle, assign_ids
+from .wire import ConverseRequest, ConverseResponse
 
 __all__ = ["STOP_REASONS", "ConverseFormat", "converse_stop_reason"]
 
@@ -247,7 +248,7 @@ class ConverseFormat(Format):
         params: Params,
         tools: Sequence[Tool] = (),
         tool_choice: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> ConverseRequest:
         system = [m.content for m in messages if m.role == "system"]
         turns: list[dict[str, Any]] = []
         for message in messages:
@@ -292,7 +293,7 @@ class ConverseFormat(Format):
                 )
             first_user["content"][0]["text"] = "\n\n".join([*system, first_user["content"][0]["text"]])
             system = []
-        body: dict[str, Any] = {"messages": turns}
+        body: ConverseRequest = {"messages": turns}
         if system:
             body["system"] = [{"text": text} for text in system]
         config: dict[str, Any] = {}
@@ -401,7 +402,7 @@ class ConverseFormat(Format):
             stream=stream,
         )
 
-    def build_response(self, request: ParsedRequest, completion: Completion, metrics: Metrics) -> dict[str, Any]:
+    def build_response(self, request: ParsedRequest, completion: Completion, metrics: Metrics) -> ConverseResponse:
         content: list[dict[str, Any]] = [{"text": completion.text}]
         if completion.tool_calls:
             calls = assign_ids(completion.tool_calls, IdStyle.TOOLUSE, request_seed(request))

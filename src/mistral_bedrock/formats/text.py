@@ -17,6 +17,7 @@ from ..errors import ModelErrorException
 from . import schema as s
 from .base import Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter
 from .common import param_schema, params_from_body, require_object, validate
+from .wire import TextRequest, TextResponse
 
 __all__ = ["TextFormat", "messages_from_prompt", "metrics_payload", "usage_from_metrics"]
 
@@ -137,19 +138,23 @@ class TextFormat(Format):
         params: Params,
         tools: Sequence[Tool] = (),
         tool_choice: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> TextRequest:
         from ..prompt import render  # mistral-common loads only when a prompt is rendered
 
         return self.body_for_prompt(render(messages, spec, tools or None).text, params)
 
     @staticmethod
-    def body_for_prompt(prompt: str, params: Params) -> dict[str, Any]:
+    def body_for_prompt(prompt: str, params: Params) -> TextRequest:
         """A body for an already rendered (or verbatim) prompt. Unset parameters are left out."""
-        body: dict[str, Any] = {"prompt": prompt}
-        for key in ("max_tokens", "temperature", "top_p", "top_k"):
-            value = getattr(params, key)
-            if value is not None:
-                body[key] = value
+        body: TextRequest = {"prompt": prompt}
+        if params.max_tokens is not None:
+            body["max_tokens"] = params.max_tokens
+        if params.temperature is not None:
+            body["temperature"] = params.temperature
+        if params.top_p is not None:
+            body["top_p"] = params.top_p
+        if params.top_k is not None:
+            body["top_k"] = params.top_k
         if params.stop:
             body["stop"] = list(params.stop)
         return body
@@ -193,7 +198,7 @@ class TextFormat(Format):
             stream=stream,
         )
 
-    def build_response(self, request: ParsedRequest, completion: Completion, metrics: Metrics) -> dict[str, Any]:
+    def build_response(self, request: ParsedRequest, completion: Completion, metrics: Metrics) -> TextResponse:
         return {"outputs": [{"text": completion.text, "stop_reason": completion.stop_reason}]}
 
     def stream_writer(self, request: ParsedRequest) -> StreamWriter:
