@@ -87,11 +87,18 @@ def test_usage_matches_the_tokenizer(make_engine: Callable[[], Engine], name: st
     assert stop.stop_sequence is None
     assert stop.usage.input_tokens == input_tokens(request)
     assert stop.usage.output_tokens == text_tokens(text_of(events), request.spec) > 0
-    # One delta per token (the scripted poem has multi-byte characters, so it may have fewer).
+    # A streamed answer comes one delta per token (the scripted poem has multi-byte characters, so it may have
+    # fewer); a whole one may come in fewer, larger deltas.
     deltas = [event for event in events if isinstance(event, TextDelta)]
     assert len(deltas) <= stop.usage.output_tokens
+    streamed = [
+        event
+        for event in collect(make_engine(), dataclasses.replace(request, stream=True))
+        if isinstance(event, TextDelta)
+    ]
+    assert "".join(d.text for d in streamed) == text_of(events)
     if text_of(events).isascii():
-        assert len(deltas) == stop.usage.output_tokens
+        assert len(streamed) == stop.usage.output_tokens
 
 
 @pytest.mark.parametrize("name", sorted(REQUESTS))

@@ -140,5 +140,5 @@ class BuiltinEngine:
         # Inline, not in a worker thread: tokenizing a short answer (memoised, see engines.memo) costs less than
         # the thread hop did, and it holds the GIL either way.
         output = shape(request, builtin_answer(request))
-        async for event in stream_events(output):
+        async for event in stream_events(output, whole=not request.stream):
             yield event

@@ -174,6 +174,7 @@ async def stream_events(
     token_delay: float = 0.0,
     error: BedrockError | None = None,
     error_after: int = 0,
+    whole: bool = False,
 ) -> AsyncIterator[EngineEvent]:
     """Yield an output's events: text deltas, then tool calls, then its :class:`Stop`.
 
@@ -183,11 +184,13 @@ async def stream_events(
         error: Raised instead of finishing, after ``error_after`` text deltas (or after all of them, when the
             text has fewer).
         error_after: Text deltas to send before ``error``.
+        whole: Send the text as one delta (for a response that is not streamed, token events are wasted work).
 
     Raises:
         BedrockError: ``error``, when given.
     """
-    for index, piece in enumerate(output.deltas):
+    pieces = ((output.text,) if output.deltas else ()) if whole else output.deltas
+    for index, piece in enumerate(pieces):
         if error is not None and index >= error_after:
             raise error
         if index and token_delay > 0:

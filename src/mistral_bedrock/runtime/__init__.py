@@ -3,7 +3,7 @@
 Requires the ``runtime`` extra (starlette, granian, uvicorn).
 """
 
-from .app import CONTROL_PREFIX, RuntimeState, app_from_env, create_app
+from .app import CONTROL_PREFIX, RuntimeApp, RuntimeState, app_from_env, create_app
 from .config import RuntimeConfig
 from .faults import FaultController, FaultRule, parse_fault_spec
 from .server import InsecureBindError, ServerThread, check_bind, serve
@@ -13,6 +13,7 @@ __all__ = [
     "FaultController",
     "FaultRule",
     "InsecureBindError",
+    "RuntimeApp",
     "RuntimeConfig",
     "RuntimeState",
     "ServerThread",

@@ -41,7 +41,7 @@ from .handlers import HANDLERS, Call
 from .journal import Journal, JournalEntry
 from .responses import error_response
 
-__all__ = ["CONTROL_PREFIX", "RuntimeState", "app_from_env", "create_app"]
+__all__ = ["CONTROL_PREFIX", "RuntimeApp", "RuntimeState", "app_from_env", "create_app"]
 
 CONTROL_PREFIX = "/_mistral_bedrock"
 logger = logging.getLogger("mistral_bedrock.runtime")
@@ -70,6 +70,18 @@ def _headers(scope: Scope) -> list[tuple[str, str]]:
     return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
 
 
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
 class _ModelEndpoint:
     """The Bedrock surface: every path outside the control routes lands here."""
 
@@ -79,8 +91,7 @@ class _ModelEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         request_id = str(uuid.uuid4())
-        request = Request(scope, receive)
-        body = await request.body()
+        body = await _read_body(receive)
         raw_path = _raw_path(scope)
         split = split_model_path(raw_path)
         operation = operation_for_suffix(split[1]) if split else None
@@ -171,6 +182,21 @@ def _control_routes(state: RuntimeState) -> list[Route]:
     ]
 
 
+class RuntimeApp:
+    """The ASGI app: control paths to starlette, everything else to the Bedrock surface."""
+
+    def __init__(self, state: RuntimeState, control: Starlette, bedrock: _ModelEndpoint) -> None:
+        self.state = state
+        self.control = control
+        self.bedrock = bedrock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith(CONTROL_PREFIX + "/"):
+            await self.bedrock(scope, receive, send)
+        else:  # control endpoints, and lifespan events
+            await self.control(scope, receive, send)
+
+
 def create_app(
     config: RuntimeConfig | None = None,
     *,
@@ -178,7 +204,7 @@ def create_app(
     faults: Iterable[FaultRule | str] = (),
     auth: AuthPolicy | None = None,
     clock: Callable[[], datetime] | None = None,
-) -> Starlette:
+) -> RuntimeApp:
     """Build a runtime app.
 
     Args:
@@ -189,7 +215,7 @@ def create_app(
         clock: Where "now" comes from for signature expiry (tests move it).
 
     Returns:
-        A Starlette app; ``app.state.runtime`` is its :class:`RuntimeState`.
+        The ASGI app; ``app.state`` is its :class:`RuntimeState`.
     """
     config = config or RuntimeConfig()
     controller = FaultController(seed=config.fault_seed)
@@ -204,12 +230,12 @@ def create_app(
     )
     if clock is not None:
         state.clock = clock
-    # Control routes first; every other path, whatever its method, is Bedrock's surface (raw-path routing).
-    app = Starlette(routes=[*_control_routes(state), Route("/{path:path}", _ModelEndpoint(state))])
-    app.state.runtime = state
-    return app
+    # The control endpoints are an ordinary starlette app; Bedrock's surface bypasses its routing and middleware
+    # (they cost more per request than the rest of a lenient request path) and routes on the raw path itself.
+    control = Starlette(routes=_control_routes(state))
+    return RuntimeApp(state, control, _ModelEndpoint(state))
 
 
-def app_from_env() -> Starlette:
+def app_from_env() -> RuntimeApp:
     """The factory server workers call: settings come from ``MISTRAL_BEDROCK_RUNTIME``."""
     return create_app(RuntimeConfig.from_env())
