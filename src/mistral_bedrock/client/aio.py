@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from typing_extensions import Unpack
 
 from ..catalog import resolve
 from ..conversation import Delta, Message
@@ -24,7 +25,7 @@ from .core import ClientCore, Prepared, StreamState
 from .inputs import MessagesInput, ToolsInput, to_messages, to_tools
 from .result import Result
 from .retry import RetryPolicy
-from .settings import LOCAL_CREDENTIALS, ClientSettings, params
+from .settings import LOCAL_CREDENTIALS, ClientSettings, Sampling, params
 from .tools import ToolLoop, ToolRun
 
 if TYPE_CHECKING:
@@ -237,15 +238,11 @@ class AsyncMistralBedrock:
         prompt: MessagesInput,
         *,
         model: str = "mistral-7b",
-        max_tokens: int | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        top_k: int | None = None,
-        stop: str | Sequence[str] | None = None,
         raw: bool = False,
+        **sampling: Unpack[Sampling],
     ) -> Result:
         """See :meth:`MistralBedrock.complete`."""
-        p = params(max_tokens, temperature, top_p, top_k, stop)
+        p = params(**sampling)
         return await self._call(self._core.complete_call(prompt, model, p, raw=raw))
 
     async def chat(
@@ -255,12 +252,10 @@ class AsyncMistralBedrock:
         model: str = "mistral-large-2407",
         tools: ToolsInput | None = None,
         tool_choice: str | None = None,
-        max_tokens: int | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
+        **sampling: Unpack[Sampling],
     ) -> Result:
         """See :meth:`MistralBedrock.chat`."""
-        p = params(max_tokens, temperature, top_p)
+        p = params(**sampling)
         return await self._call(self._core.chat_call(messages, model, p, tools, tool_choice))
 
     async def converse(
@@ -271,14 +266,10 @@ class AsyncMistralBedrock:
         system: str | None = None,
         tools: ToolsInput | None = None,
         tool_choice: str | None = None,
-        max_tokens: int | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        top_k: int | None = None,
-        stop: str | Sequence[str] | None = None,
+        **sampling: Unpack[Sampling],
     ) -> Result:
         """See :meth:`MistralBedrock.converse`."""
-        p = params(max_tokens, temperature, top_p, top_k, stop)
+        p = params(**sampling)
         return await self._call(self._core.converse_call(messages, model, p, system, tools, tool_choice))
 
     def stream(
@@ -288,15 +279,11 @@ class AsyncMistralBedrock:
         model: str = "mistral-large-2407",
         tools: ToolsInput | None = None,
         tool_choice: str | None = None,
-        max_tokens: int | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        top_k: int | None = None,
-        stop: str | Sequence[str] | None = None,
         raw: bool = False,
+        **sampling: Unpack[Sampling],
     ) -> AsyncStream:
         """See :meth:`MistralBedrock.stream`."""
-        p = params(max_tokens, temperature, top_p, top_k, stop)
+        p = params(**sampling)
         prepared = self._core.stream_call(prompt_or_messages, model, p, tools, tool_choice, raw=raw)
         return AsyncStream(self, prepared)
 
@@ -308,21 +295,17 @@ class AsyncMistralBedrock:
         system: str | None = None,
         tools: ToolsInput | None = None,
         tool_choice: str | None = None,
-        max_tokens: int | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        top_k: int | None = None,
-        stop: str | Sequence[str] | None = None,
+        **sampling: Unpack[Sampling],
     ) -> AsyncStream:
         """See :meth:`MistralBedrock.converse_stream`."""
-        p = params(max_tokens, temperature, top_p, top_k, stop)
+        p = params(**sampling)
         return AsyncStream(self, self._core.converse_call(messages, model, p, system, tools, tool_choice, stream=True))
 
     def conversation(
-        self, *, model: str = "mixtral-8x7b", system: str | None = None, **kwargs: Any
+        self, *, model: str = "mixtral-8x7b", system: str | None = None, **sampling: Unpack[Sampling]
     ) -> AsyncConversation:
         """See :meth:`MistralBedrock.conversation`."""
-        return AsyncConversation(self, ConversationState(model, system, params(**kwargs)))
+        return AsyncConversation(self, ConversationState(model, system, params(**sampling)))
 
     async def run_tools(
         self,

@@ -5,14 +5,16 @@ from __future__ import annotations
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypedDict
 
 import httpx
+from typing_extensions import Unpack
 
 from ..conversation import Params
 from .core import ClientCore, endpoint_for
 from .signing import Signer, default_region
 
-__all__ = ["LOCAL_CREDENTIALS", "ClientSettings", "params"]
+__all__ = ["LOCAL_CREDENTIALS", "ClientSettings", "Sampling", "params"]
 
 # httpx writes a request's headers and body separately; without TCP_NODELAY, Nagle's algorithm holds the body
 # until the server's delayed ACK (~40 ms) on every call. urllib3 (and so boto3) sets it too.
@@ -63,13 +65,28 @@ class ClientSettings:
         return httpx.AsyncClient(timeout=self.httpx_timeout(), transport=transport)
 
 
-def params(
-    max_tokens: int | None = None,
-    temperature: float | None = None,
-    top_p: float | None = None,
-    top_k: int | None = None,
-    stop: str | Sequence[str] | None = None,
-) -> Params:
+class Sampling(TypedDict, total=False):
+    """The inference parameters every call takes as keywords; unset ones leave Bedrock's per-model default.
+
+    Not every dialect has every one: Mistral's chat body has no ``top_k`` or ``stop``, and asking for them there
+    is a clear ValidationException before any I/O rather than a silent drop.
+    """
+
+    max_tokens: int | None
+    temperature: float | None
+    top_p: float | None
+    top_k: int | None
+    stop: str | Sequence[str] | None
+
+
+def params(**sampling: Unpack[Sampling]) -> Params:
     """Keyword arguments → :class:`Params`; a single stop string is one stop sequence."""
+    stop = sampling.get("stop")
     stops = (stop,) if isinstance(stop, str) else (tuple(stop) if stop else None)
-    return Params(max_tokens=max_tokens, temperature=temperature, top_p=top_p, top_k=top_k, stop=stops)
+    return Params(
+        max_tokens=sampling.get("max_tokens"),
+        temperature=sampling.get("temperature"),
+        top_p=sampling.get("top_p"),
+        top_k=sampling.get("top_k"),
+        stop=stops,
+    )

@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from typing_extensions import Unpack
 
 from ..catalog import resolve
 from ..conversation import Delta, Message
@@ -20,7 +21,7 @@ from .core import ClientCore, Prepared, StreamState
 from .inputs import MessagesInput, ToolsInput, to_messages, to_tools
 from .result import Result
 from .retry import RetryPolicy
-from .settings import LOCAL_CREDENTIALS, ClientSettings, params
+from .settings import LOCAL_CREDENTIALS, ClientSettings, Sampling, params
 from .tools import ToolLoop, ToolRun
 
 if TYPE_CHECKING:
@@ -253,16 +254,12 @@ class MistralBedrock:
         prompt: MessagesInput,
         *,
         model: str = "mistral-7b",
-        max_tokens: int | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        top_k: int | None = None,
-        stop: str | Sequence[str] | None = None,
         raw: bool = False,
+        **sampling: Unpack[Sampling],
     ) -> Result:
         """A text completion. A string is one user turn; messages are rendered tokenizer-exactly;
         ``raw=True`` sends the string as the prompt verbatim."""
-        p = params(max_tokens, temperature, top_p, top_k, stop)
+        p = params(**sampling)
         return self._call(self._core.complete_call(prompt, model, p, raw=raw))
 
     def chat(
@@ -272,12 +269,10 @@ class MistralBedrock:
         model: str = "mistral-large-2407",
         tools: ToolsInput | None = None,
         tool_choice: str | None = None,
-        max_tokens: int | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
+        **sampling: Unpack[Sampling],
     ) -> Result:
         """Mistral's chat completion (``messages``, ``tools``, ``tool_choice`` auto/any/none)."""
-        p = params(max_tokens, temperature, top_p)
+        p = params(**sampling)
         return self._call(self._core.chat_call(messages, model, p, tools, tool_choice))
 
     def converse(
@@ -288,14 +283,10 @@ class MistralBedrock:
         system: str | None = None,
         tools: ToolsInput | None = None,
         tool_choice: str | None = None,
-        max_tokens: int | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        top_k: int | None = None,
-        stop: str | Sequence[str] | None = None,
+        **sampling: Unpack[Sampling],
     ) -> Result:
         """The Converse API, with Mistral's rules applied to the history before it is sent."""
-        p = params(max_tokens, temperature, top_p, top_k, stop)
+        p = params(**sampling)
         return self._call(self._core.converse_call(messages, model, p, system, tools, tool_choice))
 
     def stream(
@@ -305,15 +296,11 @@ class MistralBedrock:
         model: str = "mistral-large-2407",
         tools: ToolsInput | None = None,
         tool_choice: str | None = None,
-        max_tokens: int | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        top_k: int | None = None,
-        stop: str | Sequence[str] | None = None,
         raw: bool = False,
+        **sampling: Unpack[Sampling],
     ) -> Stream:
         """Stream an answer in the model's native dialect (chat for chat models, text otherwise)."""
-        p = params(max_tokens, temperature, top_p, top_k, stop)
+        p = params(**sampling)
         prepared = self._core.stream_call(prompt_or_messages, model, p, tools, tool_choice, raw=raw)
         return Stream(self, prepared)
 
@@ -325,19 +312,17 @@ class MistralBedrock:
         system: str | None = None,
         tools: ToolsInput | None = None,
         tool_choice: str | None = None,
-        max_tokens: int | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        top_k: int | None = None,
-        stop: str | Sequence[str] | None = None,
+        **sampling: Unpack[Sampling],
     ) -> Stream:
         """ConverseStream (Mistral models do not stream tool use; Bedrock rejects tools here)."""
-        p = params(max_tokens, temperature, top_p, top_k, stop)
+        p = params(**sampling)
         return Stream(self, self._core.converse_call(messages, model, p, system, tools, tool_choice, stream=True))
 
-    def conversation(self, *, model: str = "mixtral-8x7b", system: str | None = None, **kwargs: Any) -> Conversation:
-        """A multi-turn conversation in the model's native dialect; ``kwargs`` are parameters for every turn."""
-        return Conversation(self, ConversationState(model, system, params(**kwargs)))
+    def conversation(
+        self, *, model: str = "mixtral-8x7b", system: str | None = None, **sampling: Unpack[Sampling]
+    ) -> Conversation:
+        """A multi-turn conversation in the model's native dialect; ``sampling`` parameters apply to every turn."""
+        return Conversation(self, ConversationState(model, system, params(**sampling)))
 
     def run_tools(
         self,
