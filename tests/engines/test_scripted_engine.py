@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -144,15 +144,19 @@ def test_error_after_chunks_on_the_builtin_answer() -> None:
     assert type(error).__name__ == "InternalServerException"
 
 
-def test_latency_fields() -> None:
+def test_latency_fields(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The waits are observed, not timed: every asyncio.sleep the engine asks for is recorded.
+    waits: list[float] = []
+
+    async def record(delay: float) -> None:
+        waits.append(delay)
+
+    monkeypatch.setattr(asyncio, "sleep", record)
     engine = ScriptedEngine({"default": {"text": "a b c d e f", "latency_ms": 60, "token_latency_ms": 15}})
-    request = chat("Hi")
-    started = time.perf_counter()
-    events = collect(engine, request)
-    elapsed = time.perf_counter() - started
+    events = collect(engine, chat("Hi"))
     deltas = sum(isinstance(event, TextDelta) for event in events)
     assert deltas == 6
-    assert elapsed >= 0.060 + 5 * 0.015
+    assert waits == [0.060] + [0.015] * 5  # before the first event, then between text deltas
     assert engine.rules.default is not None
     assert (engine.rules.default.latency_ms, engine.rules.default.token_latency_ms) == (60, 15)
 
