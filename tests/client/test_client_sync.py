@@ -277,3 +277,14 @@ def test_local_client_and_offline_count(control: Control) -> None:
     assert MistralBedrock.count_tokens(
         "Hi", model="mistral-large-2407", tools=[top_song]
     ) > MistralBedrock.count_tokens("Hi", model="mistral-large-2407")
+
+
+def test_stream_in_a_chosen_dialect(client: MistralBedrock, control: Control) -> None:
+    with client.stream("Hello", model="mistral-large-2402", dialect="text") as stream:
+        assert stream.request_body == {"prompt": "<s>[INST]Hello[/INST]"}
+        assert stream.result.text.strip() == LEAD + "Hello"
+    with client.stream("Hello", model="mistral-large-2402") as stream:
+        assert "messages" in stream.request_body
+        assert stream.result.dialect.value == "chat"
+    with pytest.raises(ValueError, match="nope"):
+        client.stream("Hello", dialect="nope")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from typing_extensions import Unpack
 
-from ..catalog import resolve
+from ..catalog import Dialect, resolve
 from ..conversation import Delta, Message
 from ..errors import MistralBedrockError, StreamError, TransportError
 from ..prompt import count_tokens as _count_tokens
@@ -280,11 +280,12 @@ class AsyncMistralBedrock:
         tools: ToolsInput | None = None,
         tool_choice: str | None = None,
         raw: bool = False,
+        dialect: Dialect | str | None = None,
         **sampling: Unpack[Sampling],
     ) -> AsyncStream:
         """See :meth:`MistralBedrock.stream`."""
         p = params(**sampling)
-        prepared = self._core.stream_call(prompt_or_messages, model, p, tools, tool_choice, raw=raw)
+        prepared = self._core.stream_call(prompt_or_messages, model, p, tools, tool_choice, raw=raw, dialect=dialect)
         return AsyncStream(self, prepared)
 
     def converse_stream(

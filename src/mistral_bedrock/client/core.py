@@ -271,9 +271,11 @@ class ClientCore:
         tool_choice: str | None,
         *,
         raw: bool,
+        dialect: Dialect | str | None = None,
     ) -> Prepared:
-        """A native stream in the model's preferred dialect: text for text models (or ``raw``), chat otherwise."""
-        if raw or resolve(model).spec.native_dialect is Dialect.TEXT:
+        """A native stream: in ``dialect`` when given (``text`` or ``chat``), else the model's preferred one."""
+        chosen = Dialect(dialect) if dialect is not None else resolve(model).spec.native_dialect
+        if raw or chosen is Dialect.TEXT:
             return self.complete_call(prompt, model, params, raw=raw, stream=True)
         return self.chat_call(prompt, model, params, tools, tool_choice, stream=True)
 

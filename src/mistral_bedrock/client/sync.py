@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from typing_extensions import Unpack
 
-from ..catalog import resolve
+from ..catalog import Dialect, resolve
 from ..conversation import Delta, Message
 from ..errors import MistralBedrockError, StreamError, TransportError
 from ..prompt import count_tokens as _count_tokens
@@ -297,11 +297,12 @@ class MistralBedrock:
         tools: ToolsInput | None = None,
         tool_choice: str | None = None,
         raw: bool = False,
+        dialect: Dialect | str | None = None,
         **sampling: Unpack[Sampling],
     ) -> Stream:
-        """Stream an answer in the model's native dialect (chat for chat models, text otherwise)."""
+        """Stream an answer: in ``dialect`` (``"text"`` or ``"chat"``) when given, else the model's native one."""
         p = params(**sampling)
-        prepared = self._core.stream_call(prompt_or_messages, model, p, tools, tool_choice, raw=raw)
+        prepared = self._core.stream_call(prompt_or_messages, model, p, tools, tool_choice, raw=raw, dialect=dialect)
         return Stream(self, prepared)
 
     def converse_stream(
