@@ -32,7 +32,6 @@ __all__ = ["Backend", "BackendOptions", "backend_options", "credentials_availabl
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-ENDPOINT_ENVS = ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL")
 CREDENTIAL_ENVS = ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_BEARER_TOKEN_BEDROCK")
 FALLBACK_NOTE = "no AWS credentials found; using the embedded local runtime (--local)"
 
@@ -157,6 +156,7 @@ def credentials_available(profile: str | None = None) -> bool:
 
 def _connect(options: BackendOptions) -> Backend:
     from ..client import MistralBedrock, RetryPolicy
+    from ..client.core import ENDPOINT_ENVS
     from ..client.settings import LOCAL_CREDENTIALS
 
     retry = RetryPolicy(max_attempts=options.max_attempts)

@@ -33,14 +33,14 @@ from .inputs import MessagesInput, ToolsInput, to_messages, to_tools
 from .result import Result
 from .signing import Signer
 
-__all__ = ["ClientCore", "Prepared", "StreamState", "endpoint_for"]
+__all__ = ["ENDPOINT_ENVS", "ClientCore", "Prepared", "StreamState", "endpoint_for"]
 
-_ENDPOINT_ENVS = ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL")
+ENDPOINT_ENVS = ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL")
 
 
 def endpoint_for(region: str, explicit: str | None) -> str:
     """Explicit endpoint, else the service-specific and generic env vars, else Bedrock's regional endpoint."""
-    for candidate in (explicit, *(os.environ.get(name) for name in _ENDPOINT_ENVS)):
+    for candidate in (explicit, *(os.environ.get(name) for name in ENDPOINT_ENVS)):
         if candidate:
             return candidate.rstrip("/")
     suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
