@@ -13,6 +13,7 @@ reserved prefix ``/_mistral_bedrock/`` holds the control endpoints:
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import time
@@ -31,6 +32,7 @@ from starlette.types import Receive, Scope, Send
 from mistral_bedrock.catalog import resolve
 from mistral_bedrock.engines import Engine, create_engine
 from mistral_bedrock.errors import BedrockError, UnknownOperationException
+from mistral_bedrock.prompt.tokenizers import get_tokenizer
 from mistral_bedrock.protocol.errors import ERROR_CODES
 from mistral_bedrock.protocol.operations import operation_for_suffix, split_model_path
 
@@ -87,6 +89,15 @@ class _ModelEndpoint:
 
     def __init__(self, state: RuntimeState) -> None:
         self.state = state
+        self._frozen_tokenizers = 0
+
+    def _freeze_new_tokenizers(self) -> None:
+        """After a tokenizer loads, freeze the heap: its large object graph then costs the collector nothing."""
+        loaded = get_tokenizer.cache_info().currsize
+        if loaded != self._frozen_tokenizers:
+            gc.collect()
+            gc.freeze()
+            self._frozen_tokenizers = loaded
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
@@ -151,6 +162,8 @@ class _ModelEndpoint:
             )
         )
         await response(scope, receive, send)
+        if self.state.config.freeze_gc:
+            self._freeze_new_tokenizers()
 
 
 def _control_routes(state: RuntimeState) -> list[Route]:

@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from types import TracebackType
 
 import uvicorn
@@ -96,7 +97,8 @@ def serve(
 
     check_bind(host, config.auth, allow_insecure_bind)
     check_port_free(host, port)
-    os.environ[ENV_VAR] = config.to_env()
+    # Worker processes are nothing but the runtime, so they may freeze the heap after loading tokenizers.
+    os.environ[ENV_VAR] = replace(config, freeze_gc=True).to_env()
     server = Granian(
         "mistral_bedrock.runtime.app:app_from_env",
         factory=True,
