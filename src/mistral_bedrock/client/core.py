@@ -35,6 +35,13 @@ from .signing import Signer
 
 __all__ = ["ENDPOINT_ENVS", "ClientCore", "Prepared", "StreamState", "endpoint_for"]
 
+# (Converse?, streaming?) → the operation that carries the body.
+_OPERATION_FOR = {
+    (False, False): OperationName.INVOKE_MODEL,
+    (False, True): OperationName.INVOKE_MODEL_WITH_RESPONSE_STREAM,
+    (True, False): OperationName.CONVERSE,
+    (True, True): OperationName.CONVERSE_STREAM,
+}
 ENDPOINT_ENVS = ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL")
 
 
@@ -189,7 +196,8 @@ class ClientCore:
         self.signer = signer
 
     # -- building -----------------------------------------------------------------------------------
-    def _prepare(self, name: OperationName, model: ResolvedModel, fmt: Format, body: Mapping[str, Any]) -> Prepared:
+    def _prepare(self, model: ResolvedModel, fmt: Format, body: Mapping[str, Any], *, stream: bool) -> Prepared:
+        name = _OPERATION_FOR[fmt.dialect is Dialect.CONVERSE, stream]
         operation = OPERATIONS[name]
         # Validate with the runtime's own code: bad input fails here, before I/O, with Bedrock's message.
         fmt.parse_request(model.spec, body, stream=operation.streaming)
@@ -221,8 +229,7 @@ class ClientCore:
             body = TextFormat.body_for_prompt(prompt, params)
         else:
             body = fmt.build_body(resolved.spec, to_messages(prompt), params)
-        name = OperationName.INVOKE_MODEL_WITH_RESPONSE_STREAM if stream else OperationName.INVOKE_MODEL
-        return self._prepare(name, resolved, fmt, body)
+        return self._prepare(resolved, fmt, body, stream=stream)
 
     def chat_call(
         self,
@@ -238,8 +245,7 @@ class ClientCore:
         resolved = resolve(model)
         fmt = self._native(resolved, [Dialect.CHAT, Dialect.CHAT_OPENAI, Dialect.TEXT])
         body = fmt.build_body(resolved.spec, to_messages(messages), params, to_tools(tools), tool_choice)
-        name = OperationName.INVOKE_MODEL_WITH_RESPONSE_STREAM if stream else OperationName.INVOKE_MODEL
-        return self._prepare(name, resolved, fmt, body)
+        return self._prepare(resolved, fmt, body, stream=stream)
 
     def converse_call(
         self,
@@ -259,8 +265,7 @@ class ClientCore:
         if system:
             history = [Message.system(system), *history]
         body = fmt.build_body(resolved.spec, history, params, to_tools(tools), tool_choice)
-        name = OperationName.CONVERSE_STREAM if stream else OperationName.CONVERSE
-        return self._prepare(name, resolved, fmt, body)
+        return self._prepare(resolved, fmt, body, stream=stream)
 
     def stream_call(
         self,
