@@ -23,7 +23,7 @@ from _backend import add_backend_flag, make_client
 
 from mistral_bedrock.errors import MistralBedrockError
 
-MODEL = "mistral-large-2407"  # mistral.mistral-large-2407-v1:0, chat dialect
+MODEL = "mistral-large-2402"  # mistral.mistral-large-2402-v1:0, chat dialect
 
 
 def main() -> None:

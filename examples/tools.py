@@ -38,7 +38,7 @@ from mistral_bedrock.client import MistralBedrock, Result
 from mistral_bedrock.conversation import Message
 
 MODELS = {
-    "chat": "mistral-large-2407",  # mistral.mistral-large-2407-v1:0, Mistral's chat dialect
+    "chat": "mistral-large-2402",  # mistral.mistral-large-2402-v1:0, Mistral's chat dialect
     "converse": "mistral-large-2402",  # mistral.mistral-large-2402-v1:0, the Converse API
 }
 MESSAGE = "What is the most popular song on WZPZ?"

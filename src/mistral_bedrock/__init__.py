@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from .catalog import Dialect, ModelSpec, resolve
+    from .catalog import Dialect, ModelSpec, for_region, lookup, resolve
     from .client import AsyncMistralBedrock, MistralBedrock, Result, RetryPolicy
     from .conversation import Completion, Delta, Message, Params, Tool, ToolCall, Usage
-    from .errors import BedrockError, MistralBedrockError, StreamError, TransportError
+    from .errors import BedrockError, MistralBedrockError, ModelNotServedError, StreamError, TransportError
 
 # public name → the module that defines it
 _EXPORTS = {
@@ -27,6 +27,7 @@ _EXPORTS = {
     "Message": "conversation",
     "MistralBedrock": "client",
     "MistralBedrockError": "errors",
+    "ModelNotServedError": "errors",
     "ModelSpec": "catalog",
     "Params": "conversation",
     "Result": "client",
@@ -36,6 +37,8 @@ _EXPORTS = {
     "ToolCall": "conversation",
     "TransportError": "errors",
     "Usage": "conversation",
+    "for_region": "catalog",
+    "lookup": "catalog",
     "resolve": "catalog",
 }
 
@@ -48,6 +51,7 @@ __all__ = [
     "Message",
     "MistralBedrock",
     "MistralBedrockError",
+    "ModelNotServedError",
     "ModelSpec",
     "Params",
     "Result",
@@ -58,6 +62,8 @@ __all__ = [
     "TransportError",
     "Usage",
     "__version__",
+    "for_region",
+    "lookup",
     "resolve",
 ]
 

@@ -10,6 +10,8 @@
     │   ├── …one class per row of :data:`mistral_bedrock.protocol.errors.ERROR_CODES`
     │   └── BedrockError itself for codes the table does not know (the code is kept)
     ├── StreamError                  a stream that broke: truncated, bad frames, no stop reason
+    ├── MalformedResponseError       a 200 answer without what its dialect requires (not JSON, fields missing)
+    ├── ModelNotServedError          an alias whose model the client's Region does not serve (before any I/O)
     └── TransportError               the connection failed before a response was read
 
 Clients choose the class from the AWS code, never from the HTTP status alone.
@@ -28,8 +30,10 @@ __all__ = [
     "IncompleteSignature",
     "InternalServerException",
     "InvalidSignatureException",
+    "MalformedResponseError",
     "MissingAuthenticationTokenException",
     "MistralBedrockError",
+    "ModelNotServedError",
     "ModelErrorException",
     "ModelNotReadyException",
     "ModelStreamErrorException",
@@ -100,10 +104,45 @@ class StreamError(MistralBedrockError):
         super().__init__(message)
 
 
+class MalformedResponseError(MistralBedrockError):
+    """A 200 response, or one event of a 200 stream, that lacks what its dialect requires.
+
+    Not JSON, JSON that is not an object, a required field missing or of the wrong type (Converse without
+    ``stopReason``, a chat answer without ``choices[0].message``…). Bedrock answered 200, so there is no AWS
+    error code to type it by: it is not a :class:`BedrockError`. It is never retried — the call went through
+    and was billed — and never read as an empty success.
+
+    Attributes:
+        body: What arrived, as received: the response body's bytes, or the stream event's payload (the
+            parsed JSON when a format is called directly, as with plain boto3).
+        request_id: ``x-amzn-RequestId`` of the response, when known.
+        partial_text: For streams, the text that arrived before the malformed event.
+    """
+
+    def __init__(
+        self, message: str, *, body: object = None, request_id: str | None = None, partial_text: str = ""
+    ) -> None:
+        self.body = body
+        self.request_id = request_id
+        self.partial_text = partial_text
+        super().__init__(message)
+
+    def received(self, body: object, request_id: str | None, partial_text: str = "") -> MalformedResponseError:
+        """Attach what the client received (formats see only parsed JSON, the client has the bytes)."""
+        self.body = body
+        self.request_id = request_id
+        self.partial_text = partial_text
+        return self
+
+
 class TransportError(MistralBedrockError):
     """The connection failed (refused, reset, timed out) before a complete response was read."""
 
     retryable = True
+
+
+class ModelNotServedError(MistralBedrockError, ValueError):
+    """A model alias names a model that Bedrock does not serve from the client's Region (raised before any I/O)."""
 
 
 # One class per row of the protocol table (a test keeps the two in step).

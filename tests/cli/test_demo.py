@@ -10,7 +10,7 @@ from cli_support import FALLBACK, LEAD_IN, Runtime, ok, run_cli
 def test_demo_runs_everything_on_the_embedded_runtime_when_aws_is_not_set_up() -> None:
     completed = ok(run_cli("demo"))
     out = completed.stdout
-    for title in ("basic · mistral-7b", "chat · mixtral-8x7b", "chat-streaming · mistral-large-2407", "tools"):
+    for title in ("basic · mistral-7b", "chat · mixtral-8x7b", "chat-streaming · mistral-large-2402", "tools"):
         assert title in out
     assert "request payload:" in out and "response string:" in out
     assert f"[Assistant]: {LEAD_IN} You said: What is my name? (turn 2)" in out

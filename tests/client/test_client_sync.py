@@ -10,7 +10,7 @@ import pytest
 from client_support import FAST_RETRY, Control
 
 from mistral_bedrock import Message, Usage
-from mistral_bedrock.catalog import resolve
+from mistral_bedrock.catalog import lookup
 from mistral_bedrock.client import MistralBedrock, NoCredentialsError, RetryPolicy, ToolLoopLimitError
 from mistral_bedrock.errors import (
     AccessDeniedException,
@@ -44,7 +44,7 @@ def test_complete_basic(client: MistralBedrock, control: Control) -> None:
     assert result.response_body == {"outputs": [{"text": result.text, "stop_reason": "stop"}]}
     assert result.usage is not None
     assert result.usage.input_tokens == 16
-    assert result.cost == pytest.approx(resolve("mistral-7b").spec.cost(16, result.usage.output_tokens))
+    assert result.cost == pytest.approx(lookup("mistral-7b").cost(16, result.usage.output_tokens))
     sent = control.requests()[-1]
     assert sent["request_id"] == result.request_id
     assert sent["body"] == result.request_body
@@ -55,7 +55,7 @@ def test_complete_raw_messages_and_limits(client: MistralBedrock, control: Contr
     assert control.requests()[-1]["body"] == {"prompt": "<s>[INST] Hi [/INST]"}
     history = [Message.system("Be brief."), Message.user("Q1"), Message.assistant("A1"), Message.user("Q2")]
     client.complete(history, model="mixtral-8x7b")
-    assert control.requests()[-1]["body"]["prompt"] == render(history, resolve("mixtral-8x7b").spec).text
+    assert control.requests()[-1]["body"]["prompt"] == render(history, lookup("mixtral-8x7b")).text
     cut = client.complete("Tell me everything", max_tokens=3)
     assert cut.stop_reason == "length"
     assert cut.usage is not None
@@ -148,7 +148,7 @@ def test_conversation_keeps_history_in_the_native_dialect(client: MistralBedrock
     assert prompt.count("</s>") == 1
     assert prompt.endswith("</s>[INST] And of Italy? [/INST]")
     assert [m.role for m in chat.history] == ["user", "assistant", "user", "assistant"]
-    large = client.conversation(model="mistral-large-2407", system="Be brief.")
+    large = client.conversation(model="mistral-large-2402", system="Be brief.")
     large.send("One")
     with large.stream("Two") as stream:
         assert "(turn 2)" in "".join(stream.text_stream)
@@ -157,7 +157,7 @@ def test_conversation_keeps_history_in_the_native_dialect(client: MistralBedrock
 
 
 def test_a_failed_turn_leaves_history_unchanged(client: MistralBedrock, control: Control) -> None:
-    chat = client.conversation(model="mistral-large-2407")
+    chat = client.conversation(model="mistral-large-2402")
     chat.send("One")
     control.fault(kind="stream-error", after=1)
     with pytest.raises(ModelStreamErrorException), chat.stream("Two") as stream:
@@ -166,7 +166,7 @@ def test_a_failed_turn_leaves_history_unchanged(client: MistralBedrock, control:
 
 
 def test_run_tools_over_chat_and_converse(client: MistralBedrock) -> None:
-    for api, model in (("chat", "mistral-large-2407"), ("converse", "mistral-large-2402")):
+    for api, model in (("chat", "mistral-large-2402"), ("converse", "mistral-large-2402")):
         run = client.run_tools(
             "What is the most popular song on WZPZ?", tools=[top_song], tool_choice="any", api=api, model=model
         )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mistral_bedrock.catalog import Dialect, ModelSpec, resolve
+from mistral_bedrock.catalog import Dialect, ModelSpec, lookup
 from mistral_bedrock.conversation import Message, Params, Tool, ToolCall
 from mistral_bedrock.engines import Engine, EngineEvent, Stop, TextDelta, ToolCallEvent
 from mistral_bedrock.formats import ParsedRequest
@@ -51,7 +51,7 @@ GET_WEATHER = Tool(
 
 
 def spec(name: str) -> ModelSpec:
-    return resolve(name, enforce_profile=False).spec
+    return lookup(name)
 
 
 def chat(

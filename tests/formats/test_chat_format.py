@@ -6,13 +6,13 @@ import json
 
 import pytest
 
-from mistral_bedrock.catalog import resolve
+from mistral_bedrock.catalog import lookup
 from mistral_bedrock.conversation import Completion, Message, Params, Tool, ToolCall, Usage
 from mistral_bedrock.errors import ModelErrorException, ValidationException
 from mistral_bedrock.formats import ChatFormat, ChatOpenAIFormat, Metrics
 
-LARGE = resolve("mistral-large-2407").spec
-PIXTRAL = resolve("us.mistral.pixtral-large-2502-v1:0").spec
+LARGE = lookup("mistral-large-2407")
+PIXTRAL = lookup("us.mistral.pixtral-large-2502-v1:0")
 CHAT = ChatFormat()
 OPENAI = ChatOpenAIFormat()
 TOP_SONG = Tool(
@@ -132,7 +132,15 @@ def test_openai_dialect_round_trip() -> None:
     assert body["stop"] == ["END"]
     assert body["messages"][2]["tool_calls"][0]["type"] == "function"
     request = OPENAI.parse_request(PIXTRAL, body, stream=False)
-    assert request.messages == tuple(HISTORY) and request.tool_choice == "any"
+    assert request.tool_choice == "any"
+    # Pixtral takes only 9-alphanumeric ids: the 22-character one goes out rewritten, call and result alike.
+    (sent,) = request.messages[2].tool_calls
+    assert len(sent.id) == 9 and sent.id.isalnum()
+    assert request.messages == (
+        *HISTORY[:2],
+        Message.assistant("", [ToolCall(sent.id, "top_song", {"sign": "WZPZ"})]),
+        Message.tool(sent.id, HISTORY[3].content),
+    )
     completion = Completion("Hi!", "stop", usage=Usage(13, 2))
     response = OPENAI.build_response(request, completion, Metrics(20, 10))
     assert response["object"] == "chat.completion"

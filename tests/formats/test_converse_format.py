@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 
-from mistral_bedrock.catalog import resolve
+from mistral_bedrock.catalog import lookup
 from mistral_bedrock.conversation import Completion, Message, Params, Tool, ToolCall, Usage
 from mistral_bedrock.errors import BedrockError, SerializationException, ValidationException
 from mistral_bedrock.formats import ConverseFormat, Metrics
 
 FMT = ConverseFormat()
-SEVEN_B = resolve("mistral-7b").spec
-LARGE = resolve("mistral-large-2402").spec
-SMALL = resolve("mistral-small").spec
+SEVEN_B = lookup("mistral-7b")
+LARGE = lookup("mistral-large-2402")
+SMALL = lookup("mistral-small")
 TOOLS = {"tools": [{"toolSpec": {"name": "top_song", "inputSchema": {"json": {"type": "object"}}}}]}
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from mistral_bedrock.catalog import Dialect, resolve
+from mistral_bedrock.catalog import Dialect, lookup
 from mistral_bedrock.conversation import Completion, Message, Params, Usage
 from mistral_bedrock.errors import ModelErrorException, ValidationException
 from mistral_bedrock.formats import Metrics, TextFormat, dialect_for_body, format_for
 
-SEVEN_B = resolve("mistral-7b").spec
-LARGE = resolve("mistral-large-2402").spec
+SEVEN_B = lookup("mistral-7b")
+LARGE = lookup("mistral-large-2402")
 FMT = TextFormat()
 
 
@@ -58,7 +58,7 @@ def test_schema_messages(body: dict[str, object], expected: str) -> None:
 
 
 def test_limits_come_from_the_catalog() -> None:
-    mixtral = resolve("mixtral-8x7b").spec
+    mixtral = lookup("mixtral-8x7b")
     assert "4096" in message_of({"prompt": "x", "max_tokens": 4097}, mixtral)
     FMT.parse_request(mixtral, {"prompt": "x", "max_tokens": 4096}, stream=False)
 
@@ -133,7 +133,7 @@ def test_dialect_registry() -> None:
     assert dialect_for_body(SEVEN_B, {"messages": []}) is Dialect.TEXT  # 7B only speaks text
     assert dialect_for_body(LARGE, {"prompt": "x"}) is Dialect.TEXT
     assert dialect_for_body(LARGE, {"messages": []}) is Dialect.CHAT
-    pixtral = resolve("us.mistral.pixtral-large-2502-v1:0").spec
+    pixtral = lookup("us.mistral.pixtral-large-2502-v1:0")
     assert dialect_for_body(pixtral, {"messages": []}) is Dialect.CHAT_OPENAI
     assert dialect_for_body(pixtral, "junk") is Dialect.CHAT_OPENAI
     for dialect in Dialect:

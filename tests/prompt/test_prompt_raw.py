@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from prompt_cases import MULTI, SINGLE, WEATHER, tool_conversation
 
-from mistral_bedrock.catalog import MODELS, ModelSpec, resolve
+from mistral_bedrock.catalog import MODELS, ModelSpec, lookup
 from mistral_bedrock.conversation import Message
 from mistral_bedrock.prompt import decode_prompt, encode_prompt, render, tokenizer_info
 
@@ -20,7 +20,7 @@ SENTENCEPIECE_INSTRUCT_MODELS = ["mistral-small", "mistral-large-2402", "mistral
 
 
 def _spec(name: str) -> ModelSpec:
-    return resolve(name, enforce_profile=False).spec
+    return lookup(name)
 
 
 def _piece_id(spec: ModelSpec, piece: str) -> int:

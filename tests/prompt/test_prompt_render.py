@@ -21,7 +21,7 @@ from prompt_cases import (
     tool_conversation_mc,
 )
 
-from mistral_bedrock.catalog import ModelSpec, resolve
+from mistral_bedrock.catalog import ModelSpec, lookup
 from mistral_bedrock.conversation import Message, ToolCall
 from mistral_bedrock.errors import ValidationException
 from mistral_bedrock.prompt import (
@@ -112,7 +112,7 @@ def test_text_against_mistral_commons_own_rendering(spec: ModelSpec, build: str)
 
 
 def test_v1_system_prompt_goes_into_the_first_user_turn() -> None:
-    spec = resolve("mistral-7b").spec
+    spec = lookup("mistral-7b")
     assert render(MULTI, spec).text == (
         "<s>[INST] You are a terse assistant.\n\nWhat is the capital of France? [/INST] Paris.</s>"
         "[INST] And of Italy? [/INST] Rome.</s>[INST] Thanks!\nOne more: Spain? [/INST]"
@@ -121,13 +121,13 @@ def test_v1_system_prompt_goes_into_the_first_user_turn() -> None:
 
 def test_v2_v3_system_prompt_goes_into_the_last_user_turn() -> None:
     for name in ("mistral-small", "mistral-large-2402", "mistral-large-2407"):
-        text = render(MULTI, resolve(name).spec).text
+        text = render(MULTI, lookup(name)).text
         assert text.endswith("[INST]You are a terse assistant.\n\nThanks!\nOne more: Spain?[/INST]")
         assert text.startswith("<s>[INST]What is the capital of France?[/INST]Paris.</s>")
 
 
 def test_v7_system_prompt_has_its_own_tokens() -> None:
-    spec = resolve("pixtral-large", enforce_profile=False).spec
+    spec = lookup("pixtral-large")
     assert render(MULTI, spec).text.startswith(
         "<s>[SYSTEM_PROMPT]You are a terse assistant.[/SYSTEM_PROMPT][INST]What is the capital of France?[/INST]"
     )
@@ -170,7 +170,7 @@ _TEXT_MODELS = ["mistral-7b", "mistral-small", "mistral-large-2407", "pixtral-la
 
 
 def _spec(name: str) -> ModelSpec:
-    return resolve(name, enforce_profile=False).spec
+    return lookup(name)
 
 
 BAD: dict[str, tuple[list[Message], str]] = {

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mistral_bedrock.catalog import ModelSpec, resolve
+from mistral_bedrock.catalog import ModelSpec, lookup
 from mistral_bedrock.conversation import Message
 from mistral_bedrock.prompt import decode, encode_text, render, tokenizer_info, truncate_to_tokens
 
@@ -17,7 +17,7 @@ _TEXT = st.text(alphabet=st.characters(codec="utf-8", max_codepoint=0x1F64F), ma
 
 
 def _spec(name: str) -> ModelSpec:
-    return resolve(name, enforce_profile=False).spec
+    return lookup(name)
 
 
 _SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from prompt_cases import CALL_ID, WEATHER, tool_conversation
 
-from mistral_bedrock.catalog import ModelSpec, resolve
+from mistral_bedrock.catalog import ModelSpec, lookup
 from mistral_bedrock.conversation import Message, ToolCall
 from mistral_bedrock.prompt import (
     is_mistral_tool_call_id,
@@ -24,7 +24,7 @@ _B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 
 def _spec(name: str) -> ModelSpec:
-    return resolve(name, enforce_profile=False).spec
+    return lookup(name)
 
 
 def test_mistral_tool_call_id_is_deterministic_and_valid() -> None:

@@ -1,18 +1,28 @@
 """The model catalog: every Mistral model on Bedrock as data, and resolution of ids, aliases and ARNs."""
 
 from .data import MODELS
-from .resolve import INVALID_MODEL_MESSAGE, PROFILE_PREFIXES, ResolvedModel, all_models, resolve
+from .resolve import (
+    INVALID_MODEL_MESSAGE,
+    ResolvedModel,
+    all_models,
+    for_region,
+    lookup,
+    on_demand_message,
+    resolve,
+)
 from .spec import ConverseFeatures, Dialect, ModelSpec, ParamSpec
 
 __all__ = [
     "INVALID_MODEL_MESSAGE",
     "MODELS",
-    "PROFILE_PREFIXES",
     "ConverseFeatures",
     "Dialect",
     "ModelSpec",
     "ParamSpec",
     "ResolvedModel",
     "all_models",
+    "for_region",
+    "lookup",
+    "on_demand_message",
     "resolve",
 ]

@@ -37,6 +37,7 @@ class ConverseFeatures:
     streaming_tools: bool
     documents: bool
     images: bool
+    audio: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,12 @@ class ModelSpec:
         converse: Converse feature flags.
         price_input: USD per 1,000 input tokens, on demand.
         price_output: USD per 1,000 output tokens, on demand.
-        requires_profile: On-demand calls must go through an inference profile (``us.``/``eu.``/…).
+        regions: Regions that serve the model on demand under its plain id ("In-Region").
+        profiles: Cross-region inference profiles: geography prefix (``us``, ``eu``…) → the source Regions
+            from which that profile may be called. Empty for every model that has none.
+        evidence: Each field's evidence grade and source (``"[D] AWS model card"``), keyed by field name;
+            ``price`` covers both prices. Grades as in the wire spec: [D] AWS documentation, [D~] AWS text
+            through a copy, [R] real traffic, [S] third-party data, [I] inference.
         released: Release tag, used to order "newest" aliases.
     """
 
@@ -75,8 +81,25 @@ class ModelSpec:
     converse: ConverseFeatures
     price_input: float
     price_output: float
-    requires_profile: bool = False
+    regions: frozenset[str]
+    profiles: Mapping[str, frozenset[str]]
+    evidence: Mapping[str, str]
     released: str = ""
+
+    @property
+    def requires_profile(self) -> bool:
+        """Served only through inference profiles: no Region serves the plain id on demand."""
+        return not self.regions and bool(self.profiles)
+
+    def served_in(self, region: str, profile: str | None) -> bool:
+        """Whether a call signed for ``region`` reaches this model, by plain id (``profile=None``) or profile."""
+        if profile is None:
+            return region in self.regions
+        return region in self.profiles.get(profile, frozenset())
+
+    def profile_for(self, region: str) -> str | None:
+        """The geography whose inference profile serves this model from ``region``, if any."""
+        return next((geo for geo, sources in sorted(self.profiles.items()) if region in sources), None)
 
     @property
     def native_dialect(self) -> Dialect:

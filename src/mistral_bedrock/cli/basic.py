@@ -45,9 +45,9 @@ def invoke(client: MistralBedrock, model: str, message: str, params: InferencePa
     Returns:
         The result, with the request and response bodies.
     """
-    from ..catalog import Dialect, resolve
+    from ..catalog import Dialect, lookup
 
-    if Dialect.TEXT in resolve(model).spec.dialects:
+    if Dialect.TEXT in lookup(model).dialects:
         return client.complete(message, model=model, **params.kwargs())
     return client.chat(message, model=model, **params.kwargs(top_k=False, stop=False))
 

@@ -18,7 +18,7 @@ from .output import Output
 
 __all__ = ["DEFAULT_MODEL", "command"]
 
-DEFAULT_MODEL = "mistral-large-2407"
+DEFAULT_MODEL = "mistral-large-2402"
 
 
 @click.command("chat-streaming")

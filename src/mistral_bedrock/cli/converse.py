@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_MESSAGE", "DEFAULT_MODEL", "command", "converse"]
 
-DEFAULT_MODEL = "mistral-large-2407"
+DEFAULT_MODEL = "mistral-large-2402"
 DEFAULT_MESSAGE = "Hello, what's your name?"
 
 

@@ -12,7 +12,7 @@ from typing import TextIO
 
 import click
 
-from ..catalog import Dialect, resolve
+from ..catalog import Dialect, lookup
 from ..errors import MistralBedrockError
 from ..formats import dialect_for_body, format_for
 from ..prompt import encode_prompt, render
@@ -32,7 +32,7 @@ def command(model: str, file: TextIO) -> None:
     except ValueError as exc:
         raise fail(f"the request body is not valid JSON: {exc}") from None
     try:
-        spec = resolve(model, enforce_profile=False).spec
+        spec = lookup(model)
         dialect = dialect_for_body(spec, body)
         request = format_for(dialect).parse_request(spec, body, stream=False)
         if dialect is Dialect.TEXT:

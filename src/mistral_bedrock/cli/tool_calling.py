@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_MESSAGE", "DEFAULT_MODEL", "STATIONS", "command", "run", "show", "top_song"]
 
-DEFAULT_MODEL = "mistral-large-2407"
+DEFAULT_MODEL = "mistral-large-2402"
 DEFAULT_MESSAGE = "What is the top song on WZPZ?"
 
 #: The stations ``top_song`` knows (the first one is the Bedrock user guide's).

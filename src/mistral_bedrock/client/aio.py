@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from typing_extensions import Unpack
 
-from ..catalog import Dialect, resolve
+from ..catalog import Dialect, lookup
 from ..conversation import Delta, Message
 from ..errors import MistralBedrockError, StreamError, TransportError
 from ..prompt import count_tokens as _count_tokens
@@ -249,7 +249,7 @@ class AsyncMistralBedrock:
         self,
         messages: MessagesInput,
         *,
-        model: str = "mistral-large-2407",
+        model: str = "mistral-large-2402",
         tools: ToolsInput | None = None,
         tool_choice: str | None = None,
         **sampling: Unpack[Sampling],
@@ -262,7 +262,7 @@ class AsyncMistralBedrock:
         self,
         messages: MessagesInput,
         *,
-        model: str = "mistral-large-2407",
+        model: str = "mistral-large-2402",
         system: str | None = None,
         tools: ToolsInput | None = None,
         tool_choice: str | None = None,
@@ -276,7 +276,7 @@ class AsyncMistralBedrock:
         self,
         prompt_or_messages: MessagesInput,
         *,
-        model: str = "mistral-large-2407",
+        model: str = "mistral-large-2402",
         tools: ToolsInput | None = None,
         tool_choice: str | None = None,
         raw: bool = False,
@@ -292,7 +292,7 @@ class AsyncMistralBedrock:
         self,
         messages: MessagesInput,
         *,
-        model: str = "mistral-large-2407",
+        model: str = "mistral-large-2402",
         system: str | None = None,
         tools: ToolsInput | None = None,
         tool_choice: str | None = None,
@@ -313,7 +313,7 @@ class AsyncMistralBedrock:
         messages: MessagesInput,
         *,
         tools: Sequence[Callable[..., Any]],
-        model: str = "mistral-large-2407",
+        model: str = "mistral-large-2402",
         max_steps: int = 8,
         tool_choice: str | None = None,
         api: str = "chat",
@@ -344,5 +344,5 @@ class AsyncMistralBedrock:
     ) -> int:
         """See :meth:`MistralBedrock.count_tokens`."""
         return _count_tokens(
-            to_messages(prompt_or_messages), resolve(model, enforce_profile=False).spec, to_tools(tools) or None
+            to_messages(prompt_or_messages), lookup(model), to_tools(tools) or None
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..catalog import Dialect, resolve
+from ..catalog import Dialect, lookup
 from ..conversation import Message, Params
 from .core import ClientCore, Prepared
 from .result import Result
@@ -36,7 +36,7 @@ class ConversationState:
     last_prompt: str | None = None
 
     def __post_init__(self) -> None:
-        self.spec = resolve(self.model).spec
+        self.spec = lookup(self.model)
         if self.system and not self.history:
             self.history.append(Message.system(self.system))
 

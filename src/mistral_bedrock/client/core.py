@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..catalog import Dialect, ResolvedModel, resolve
+from ..catalog import Dialect, ResolvedModel, for_region
 from ..conversation import Delta, Message, Params, ToolCall, Usage
 from ..errors import (
     BedrockError,
@@ -160,7 +160,7 @@ class StreamState:
             tool_calls=tuple(self.tool_calls),
             usage=usage,
             cost=spec.cost(usage.input_tokens, usage.output_tokens) if usage else None,
-            model_id=spec.model_id,
+            model_id=self.prepared.model.identifier,
             dialect=self.prepared.fmt.dialect,
             request_id=self.request_id,
             request_body=self.prepared.body,
@@ -196,6 +196,10 @@ class ClientCore:
         self.signer = signer
 
     # -- building -----------------------------------------------------------------------------------
+    def resolve(self, model: str) -> ResolvedModel:
+        """The identifier this client sends for ``model``: aliases become the id (or profile) its Region serves."""
+        return for_region(model, self.region)
+
     def _prepare(self, model: ResolvedModel, fmt: Format, body: Mapping[str, Any], *, stream: bool) -> Prepared:
         name = _OPERATION_FOR[fmt.dialect is Dialect.CONVERSE, stream]
         operation = OPERATIONS[name]
@@ -220,7 +224,7 @@ class ClientCore:
         self, prompt: MessagesInput, model: str, params: Params, *, raw: bool, stream: bool = False
     ) -> Prepared:
         """The text-completion dialect: a string is one user turn (or, with ``raw``, the prompt verbatim)."""
-        resolved = resolve(model)
+        resolved = self.resolve(model)
         fmt = self._native(resolved, [Dialect.TEXT])
         body: Mapping[str, Any]
         if raw:
@@ -242,7 +246,7 @@ class ClientCore:
         stream: bool = False,
     ) -> Prepared:
         """Mistral's chat dialect (or the OpenAI-style one of newer models; text-only models get a rendered prompt)."""
-        resolved = resolve(model)
+        resolved = self.resolve(model)
         fmt = self._native(resolved, [Dialect.CHAT, Dialect.CHAT_OPENAI, Dialect.TEXT])
         body = fmt.build_body(resolved.spec, to_messages(messages), params, to_tools(tools), tool_choice)
         return self._prepare(resolved, fmt, body, stream=stream)
@@ -259,7 +263,7 @@ class ClientCore:
         stream: bool = False,
     ) -> Prepared:
         """Converse, with Mistral's rules applied as the body is built."""
-        resolved = resolve(model)
+        resolved = self.resolve(model)
         fmt = format_for(Dialect.CONVERSE)
         history = to_messages(messages)
         if system:
@@ -279,7 +283,7 @@ class ClientCore:
         dialect: Dialect | str | None = None,
     ) -> Prepared:
         """A native stream: in ``dialect`` when given (``text`` or ``chat``), else the model's preferred one."""
-        chosen = Dialect(dialect) if dialect is not None else resolve(model).spec.native_dialect
+        chosen = Dialect(dialect) if dialect is not None else self.resolve(model).spec.native_dialect
         if raw or chosen is Dialect.TEXT:
             return self.complete_call(prompt, model, params, raw=raw, stream=True)
         return self.chat_call(prompt, model, params, tools, tool_choice, stream=True)
@@ -322,7 +326,7 @@ class ClientCore:
             tool_calls=completion.tool_calls,
             usage=usage,
             cost=spec.cost(usage.input_tokens, usage.output_tokens) if usage else None,
-            model_id=spec.model_id,
+            model_id=prepared.model.identifier,
             dialect=prepared.fmt.dialect,
             request_id=headers.get("x-amzn-requestid"),
             request_body=prepared.body,

@@ -22,7 +22,7 @@ class Result:
         tool_calls: Tool calls, arguments parsed.
         usage: Input and output tokens as Bedrock reported them (headers, stream metrics, or Converse usage).
         cost: USD at on-demand prices, from the catalog; None when usage is unknown.
-        model_id: The resolved model id.
+        model_id: The identifier that answered, as sent: a Bedrock model id, an inference profile or an ARN.
         dialect: The dialect spoken.
         request_id: ``x-amzn-RequestId``.
         request_body: The body sent.

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from typing_extensions import Unpack
 
-from ..catalog import Dialect, resolve
+from ..catalog import Dialect, lookup
 from ..conversation import Delta, Message
 from ..errors import MistralBedrockError, StreamError, TransportError
 from ..prompt import count_tokens as _count_tokens
@@ -266,7 +266,7 @@ class MistralBedrock:
         self,
         messages: MessagesInput,
         *,
-        model: str = "mistral-large-2407",
+        model: str = "mistral-large-2402",
         tools: ToolsInput | None = None,
         tool_choice: str | None = None,
         **sampling: Unpack[Sampling],
@@ -279,7 +279,7 @@ class MistralBedrock:
         self,
         messages: MessagesInput,
         *,
-        model: str = "mistral-large-2407",
+        model: str = "mistral-large-2402",
         system: str | None = None,
         tools: ToolsInput | None = None,
         tool_choice: str | None = None,
@@ -293,7 +293,7 @@ class MistralBedrock:
         self,
         prompt_or_messages: MessagesInput,
         *,
-        model: str = "mistral-large-2407",
+        model: str = "mistral-large-2402",
         tools: ToolsInput | None = None,
         tool_choice: str | None = None,
         raw: bool = False,
@@ -309,7 +309,7 @@ class MistralBedrock:
         self,
         messages: MessagesInput,
         *,
-        model: str = "mistral-large-2407",
+        model: str = "mistral-large-2402",
         system: str | None = None,
         tools: ToolsInput | None = None,
         tool_choice: str | None = None,
@@ -330,7 +330,7 @@ class MistralBedrock:
         messages: MessagesInput,
         *,
         tools: Sequence[Callable[..., Any]],
-        model: str = "mistral-large-2407",
+        model: str = "mistral-large-2402",
         max_steps: int = 8,
         tool_choice: str | None = None,
         api: str = "chat",
@@ -361,7 +361,7 @@ class MistralBedrock:
     ) -> int:
         """Input tokens for a conversation, counted offline with the model's real tokenizer."""
         return _count_tokens(
-            to_messages(prompt_or_messages), resolve(model, enforce_profile=False).spec, to_tools(tools) or None
+            to_messages(prompt_or_messages), lookup(model), to_tools(tools) or None
         )
 
 

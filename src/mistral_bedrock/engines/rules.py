@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..catalog import Dialect, resolve
+from ..catalog import Dialect, lookup
 from ..errors import BedrockError, error_from_code
 from ..formats import ParsedRequest
 from ..protocol.errors import ERROR_CODES
@@ -118,7 +118,7 @@ class Rule(BaseModel):
         if model is None:
             return None
         try:
-            return resolve(model, enforce_profile=False).model_id
+            return lookup(model).model_id
         except BedrockError:
             raise ValueError(f"unknown model {model!r}") from None
 

@@ -3,10 +3,10 @@
 Usable on its own with plain boto3::
 
     import boto3, json
-    from mistral_bedrock import Message, Params, resolve
+    from mistral_bedrock import Message, Params, lookup
     from mistral_bedrock.formats import format_for
 
-    spec = resolve("mistral-7b").spec
+    spec = lookup("mistral-7b")
     fmt = format_for(spec.native_dialect)
     body = fmt.build_body(spec, [Message.user("Hello, what's your name?")], Params(max_tokens=200))
     reply = boto3.client("bedrock-runtime").invoke_model(modelId=spec.model_id, body=json.dumps(body))

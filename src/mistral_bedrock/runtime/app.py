@@ -29,9 +29,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from mistral_bedrock.catalog import resolve
+from mistral_bedrock.catalog import INVALID_MODEL_MESSAGE, resolve
 from mistral_bedrock.engines import Engine, create_engine
-from mistral_bedrock.errors import BedrockError, UnknownOperationException
+from mistral_bedrock.errors import BedrockError, UnknownOperationException, ValidationException
 from mistral_bedrock.prompt.tokenizers import get_tokenizer
 from mistral_bedrock.protocol.errors import ERROR_CODES
 from mistral_bedrock.protocol.operations import operation_for_suffix, split_model_path
@@ -41,6 +41,7 @@ from .config import RuntimeConfig
 from .faults import FaultController, FaultRule, parse_fault_spec
 from .handlers import HANDLERS, Call
 from .journal import Journal, JournalEntry
+from .limits import WindowPolicy
 from .responses import error_response
 
 __all__ = ["CONTROL_PREFIX", "RuntimeApp", "RuntimeState", "app_from_env", "create_app"]
@@ -112,7 +113,7 @@ class _ModelEndpoint:
             if operation is None or scope["method"] != operation.method:
                 raise UnknownOperationException(ERROR_CODES["UnknownOperationException"].message)
             header_pairs = _headers(scope)
-            self.state.auth.check(
+            principal = self.state.auth.check(
                 AuthRequest(
                     method=scope["method"],
                     raw_path=raw_path,
@@ -123,6 +124,11 @@ class _ModelEndpoint:
                 self.state.clock(),
             )
             resolved = resolve(label)
+            # Bedrock serves each model (and each inference profile) from its own Regions; a SigV4 request names
+            # its Region in the credential scope. Bearer tokens carry none, so they are not checked.
+            region = principal.region
+            if self.state.config.check_region and region and not resolved.spec.served_in(region, resolved.profile):
+                raise ValidationException(INVALID_MODEL_MESSAGE)
             model_id = resolved.model_id
             faults = self.state.faults.decide(resolved.model_id, operation.name.value)
             if faults.error is not None:
@@ -139,6 +145,7 @@ class _ModelEndpoint:
                 engine=self.state.engine,
                 padding=self.state.config.padding,
                 count_tokens=self.state.config.count_tokens,
+                window=WindowPolicy(self.state.config.window_policy),
                 started=started,
             )
             response = await HANDLERS[operation.name](call)

@@ -26,6 +26,12 @@ class RuntimeConfig:
         count_tokens: Answer CountTokens with the model's tokenizer. Real Bedrock refuses CountTokens for Mistral
             models with a ValidationException; set False to get exactly that.
         padding: Add the ``"p"`` padding field real Bedrock puts on stream events.
+        check_region: Refuse a model (or inference profile) that Bedrock does not serve in the Region a SigV4
+            request is signed for, as Bedrock does, with ``The provided model identifier is invalid.`` Turn it
+            off where the catalog's Region data lag Bedrock's.
+        window_policy: What a request whose ``max_tokens`` runs past the context window gets: ``refuse`` (a
+            ValidationException) or ``cap`` (output stops when the window is full). See
+            :mod:`mistral_bedrock.runtime.limits`.
         fault_seed: Seed of the generator that decides rate-based faults, so runs repeat.
         journal_size: How many requests the journal keeps.
         freeze_gc: Move long-lived objects (tokenizers, catalogs, schemas) out of the garbage collector's reach
@@ -38,6 +44,8 @@ class RuntimeConfig:
     auth: str = "lenient"
     count_tokens: bool = True
     padding: bool = True
+    check_region: bool = True
+    window_policy: str = "refuse"
     fault_seed: int = 0
     journal_size: int = 1000
     freeze_gc: bool = False

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from mistral_bedrock.catalog import resolve
+from mistral_bedrock.catalog import lookup
 from mistral_bedrock.errors import MistralBedrockError
 from mistral_bedrock.protocol.errors import ERROR_CODES
 
@@ -79,7 +79,7 @@ class FaultRule:
             raise ValueError("latencies and 'after' must not be negative")
         if self.model is not None:
             try:
-                self.model = resolve(self.model, enforce_profile=False).model_id
+                self.model = lookup(self.model).model_id
             except MistralBedrockError:
                 raise ValueError(f"unknown model {self.model!r} in fault rule") from None
 

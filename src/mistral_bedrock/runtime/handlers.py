@@ -28,6 +28,7 @@ from mistral_bedrock.protocol.eventstream import encode_event, encode_exception
 from mistral_bedrock.protocol.operations import Operation, OperationName
 
 from .faults import Faults
+from .limits import WindowPolicy, fit_window
 from .responses import DropConnection, EventStreamResponse, JSONBytesResponse, json_response
 
 __all__ = ["HANDLERS", "Call", "Handler"]
@@ -50,6 +51,7 @@ class Call:
     padding: bool
     count_tokens: bool
     started: float
+    window: WindowPolicy = WindowPolicy.REFUSE
 
 
 Response = JSONBytesResponse | EventStreamResponse
@@ -71,6 +73,11 @@ def _native_request(call: Call, *, stream: bool) -> tuple[Format, ParsedRequest]
 def _converse_request(call: Call, *, stream: bool) -> tuple[Format, ParsedRequest]:
     fmt = format_for(Dialect.CONVERSE)
     return fmt, fmt.parse_request(call.model.spec, call.body, stream=stream)
+
+
+def _fit(call: Call, request: ParsedRequest) -> ParsedRequest:
+    """The request within the model's context window (see :mod:`.limits`); counts are memoised for the engine."""
+    return fit_window(request, input_tokens(request), call.window)
 
 
 def _elapsed_ms(started: float) -> int:
@@ -105,7 +112,7 @@ async def _complete(call: Call, request: ParsedRequest) -> tuple[Completion, Met
 
 async def invoke_model(call: Call) -> Response:
     fmt, request = _native_request(call, stream=False)
-    completion, metrics = await _complete(call, request)
+    completion, metrics = await _complete(call, _fit(call, request))
     usage = completion.usage or Usage(0, 0)
     headers = {
         "X-Amzn-Bedrock-Invocation-Latency": str(metrics.invocation_latency),
@@ -120,7 +127,7 @@ async def invoke_model(call: Call) -> Response:
 
 async def converse(call: Call) -> Response:
     fmt, request = _converse_request(call, stream=False)
-    completion, metrics = await _complete(call, request)
+    completion, metrics = await _complete(call, _fit(call, request))
     return json_response(fmt.build_response(request, completion, metrics), call.request_id)
 
 
@@ -204,12 +211,22 @@ async def _stream(call: Call, fmt: Format, request: ParsedRequest) -> Response:
 
 async def invoke_model_stream(call: Call) -> Response:
     fmt, request = _native_request(call, stream=True)
+    try:
+        request = _fit(call, request)
+    except ValidationException as error:
+        # The body was accepted and the stream opened before the model refused the prompt: Bedrock reports an
+        # oversize prompt here as an in-stream validationException [R].
+        return EventStreamResponse(_one_frame(_exception_frame(call.operation, error)), call.request_id)
     return await _stream(call, fmt, request)
+
+
+async def _one_frame(frame: bytes) -> AsyncIterator[bytes]:
+    yield frame
 
 
 async def converse_stream(call: Call) -> Response:
     fmt, request = _converse_request(call, stream=True)
-    return await _stream(call, fmt, request)
+    return await _stream(call, fmt, _fit(call, request))
 
 
 async def count_tokens(call: Call) -> Response:

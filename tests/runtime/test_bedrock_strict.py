@@ -1,0 +1,159 @@
+"""Identifiers, Regions and the context window, answered as Bedrock answers them, through unmodified boto3."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import botocore.exceptions
+import pytest
+from botocore.config import Config
+
+from mistral_bedrock.runtime import RuntimeConfig, ServerThread, create_app
+
+INVALID = "The provided model identifier is invalid."
+SEVEN_B = "mistral.mistral-7b-instruct-v0:2"
+
+
+def _client_in(url: str, region: str) -> Any:
+    """Unmodified boto3 signing for ``region``: the Region Bedrock would serve the call from."""
+    return boto3.client(
+        "bedrock-runtime",
+        region_name=region,
+        endpoint_url=url,
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="secret",
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
+    )
+
+
+def _error(call: Any) -> tuple[str, str]:
+    with pytest.raises(botocore.exceptions.ClientError) as info:
+        call()
+    return info.value.response["Error"]["Code"], info.value.response["Error"]["Message"]
+
+
+def _converse(bedrock: Any, model: str, text: str = "Hi", **extra: Any) -> Any:
+    return bedrock.converse(modelId=model, messages=[{"role": "user", "content": [{"text": text}]}], **extra)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "mistral-7b",
+        "mixtral",
+        "mistral-large",
+        "mistral-large-2407",
+        "arn:aws:bedrock:us-east-1::foundation-model/mixtral",
+        "arn:aws:bedrock:us-east-1::foundation-model/mistral-7b",
+        "global.mistral.pixtral-large-2502-v1:0",
+        "apac.mistral.pixtral-large-2502-v1:0",
+        "us.mistral.mistral-7b-instruct-v0:2",
+        "eu.mistral.mistral-large-3-675b-instruct",
+        "global.mistral.ministral-3-3b-instruct",
+        "arn:aws:bedrock:us-east-1:123456789012:inference-profile/global.mistral.pixtral-large-2502-v1:0",
+    ],
+)
+def test_aliases_and_profiles_that_do_not_exist_are_invalid(bedrock: Any, model: str) -> None:
+    body = json.dumps({"prompt": "<s>[INST] Hi [/INST]"})
+    assert _error(lambda: bedrock.invoke_model(modelId=model, body=body)) == ("ValidationException", INVALID)
+    assert _error(lambda: _converse(bedrock, model)) == ("ValidationException", INVALID)
+
+
+def test_pixtral_needs_a_profile_and_takes_us_and_eu(runtime: ServerThread, bedrock: Any) -> None:
+    code, message = _error(lambda: _converse(bedrock, "mistral.pixtral-large-2502-v1:0"))
+    assert code == "ValidationException" and "with on-demand throughput isn\u2019t supported" in message
+    assert _converse(bedrock, "us.mistral.pixtral-large-2502-v1:0")["stopReason"] == "end_turn"
+    europe = _client_in(runtime.url, "eu-west-3")
+    assert _converse(europe, "eu.mistral.pixtral-large-2502-v1:0")["stopReason"] == "end_turn"
+
+
+@pytest.mark.parametrize(
+    ("model", "served", "not_served"),
+    [
+        ("mistral.mistral-large-2407-v1:0", "us-west-2", "us-east-1"),
+        ("mistral.mistral-small-2402-v1:0", "us-east-1", "eu-west-1"),
+        ("mistral.mistral-large-3-675b-instruct", "ap-northeast-1", "eu-west-1"),
+        ("mistral.mistral-7b-instruct-v0:2", "ca-central-1", "eu-central-1"),
+        ("mistral.devstral-2-123b", "eu-north-1", "ca-central-1"),
+        ("us.mistral.pixtral-large-2502-v1:0", "us-east-2", "eu-west-1"),
+        ("eu.mistral.pixtral-large-2502-v1:0", "eu-north-1", "us-east-1"),
+    ],
+)
+def test_models_answer_only_in_their_regions(runtime: ServerThread, model: str, served: str, not_served: str) -> None:
+    assert _converse(_client_in(runtime.url, served), model)["stopReason"] == "end_turn"
+    elsewhere = _client_in(runtime.url, not_served)
+    assert _error(lambda: _converse(elsewhere, model)) == ("ValidationException", INVALID)
+
+
+@pytest.fixture(scope="module")
+def lax_runtime() -> Iterator[ServerThread]:
+    """A runtime with the Region check and the window rule relaxed."""
+    with ServerThread(create_app(RuntimeConfig(check_region=False, window_policy="cap"))) as server:
+        yield server
+
+
+def test_the_region_check_can_be_turned_off(lax_runtime: ServerThread) -> None:
+    virginia = _client_in(lax_runtime.url, "us-east-1")
+    assert _converse(virginia, "mistral.mistral-large-2407-v1:0")["stopReason"] == "end_turn"
+    # Off means the Region is not checked; identifiers still are.
+    assert _error(lambda: _converse(virginia, "mistral-large-2407")) == ("ValidationException", INVALID)
+
+
+def _prompt(words: int) -> str:
+    # " hello" is two tokens in Mistral 7B's vocabulary: the prompt has 2 × ``words`` + 8 tokens.
+    return "<s>[INST]" + " hello" * words + " [/INST]"
+
+
+def test_a_prompt_beyond_the_window_is_refused(bedrock: Any) -> None:
+    body = json.dumps({"prompt": _prompt(40_000), "max_tokens": 10})
+    too_long = ("ValidationException", "Input is too long for requested model.")
+    assert _error(lambda: bedrock.invoke_model(modelId=SEVEN_B, body=body)) == too_long
+    assert _error(lambda: _converse(bedrock, SEVEN_B, " hello" * 40_000)) == too_long
+    assert (
+        _error(
+            lambda: bedrock.converse_stream(
+                modelId=SEVEN_B, messages=[{"role": "user", "content": [{"text": " hello" * 40_000}]}]
+            )
+        )
+        == too_long
+    )
+
+
+def test_a_streamed_prompt_beyond_the_window_fails_in_the_stream(bedrock: Any) -> None:
+    reply = bedrock.invoke_model_with_response_stream(
+        modelId=SEVEN_B, body=json.dumps({"prompt": _prompt(40_000), "max_tokens": 10})
+    )
+    assert reply["ResponseMetadata"]["HTTPStatusCode"] == 200
+    with pytest.raises(botocore.exceptions.EventStreamError) as info:
+        list(reply["body"])
+    assert info.value.response["Error"] == {
+        "Code": "validationException",
+        "Message": "Input is too long for requested model.",
+    }
+
+
+def test_max_tokens_past_the_window_is_refused_by_default(bedrock: Any) -> None:
+    # 30,008 prompt tokens leave 1,992 of Mistral 7B's 32,000: 4,000 more do not fit.
+    over = json.dumps({"prompt": _prompt(15_000), "max_tokens": 4_000})
+    assert _error(lambda: bedrock.invoke_model(modelId=SEVEN_B, body=over)) == (
+        "ValidationException",
+        "The model returned the following errors: Validation Error",
+    )
+    fits = json.loads(
+        bedrock.invoke_model(modelId=SEVEN_B, body=json.dumps({"prompt": _prompt(15_000)}))["body"].read()
+    )
+    assert fits["outputs"][0]["stop_reason"] in ("stop", "length")  # unset max_tokens: capped, never refused
+
+
+def test_max_tokens_past_the_window_is_capped_when_configured(lax_runtime: ServerThread) -> None:
+    client = _client_in(lax_runtime.url, "us-east-1")
+    body = json.dumps({"prompt": _prompt(15_000), "max_tokens": 4_000})
+    reply = client.invoke_model(modelId=SEVEN_B, body=body)
+    assert json.loads(reply["body"].read())["outputs"][0]["text"]
+    assert _error(lambda: client.invoke_model(modelId=SEVEN_B, body=json.dumps({"prompt": _prompt(40_000)}))) == (
+        "ValidationException",
+        "Input is too long for requested model.",
+    )
