@@ -601,6 +601,8 @@ def start_ours(
             str(port),
             "--workers",
             str(workers),
+            "--min-first-byte-ms",  # the runtime's own speed: no floor for the Go SDK's sake
+            "0",
         ]
         for spec in faults:
             argv += ["--fault", spec]

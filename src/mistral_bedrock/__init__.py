@@ -15,7 +15,14 @@ if TYPE_CHECKING:
     from .catalog import Dialect, ModelSpec, for_region, lookup, resolve
     from .client import AsyncMistralBedrock, MistralBedrock, Result, RetryPolicy
     from .conversation import Completion, Delta, Message, Params, Tool, ToolCall, Usage
-    from .errors import BedrockError, MistralBedrockError, ModelNotServedError, StreamError, TransportError
+    from .errors import (
+        BedrockError,
+        MalformedResponseError,
+        MistralBedrockError,
+        ModelNotServedError,
+        StreamError,
+        TransportError,
+    )
 
 # public name → the module that defines it
 _EXPORTS = {
@@ -24,6 +31,7 @@ _EXPORTS = {
     "Completion": "conversation",
     "Delta": "conversation",
     "Dialect": "catalog",
+    "MalformedResponseError": "errors",
     "Message": "conversation",
     "MistralBedrock": "client",
     "MistralBedrockError": "errors",
@@ -48,6 +56,7 @@ __all__ = [
     "Completion",
     "Delta",
     "Dialect",
+    "MalformedResponseError",
     "Message",
     "MistralBedrock",
     "MistralBedrockError",

@@ -27,8 +27,23 @@ __all__ = [
 ]
 
 Role = Literal["system", "user", "assistant", "tool"]
-# Mistral's own stop reasons; Converse's are mapped onto these by the Converse format.
-StopReason = Literal["stop", "length", "tool_calls"]
+# Why an answer ended, in one vocabulary for every dialect. Mistral's names for its own reasons; Bedrock's
+# Converse names for what only Bedrock says (a guardrail, a filter, output it could not parse, a full context
+# window); Mistral's ``error``; and ``unknown`` for a spelling no table knows. Each format reads and writes
+# its dialect's spellings through one table (``mistral_bedrock.formats.stops``), and the raw spelling always
+# travels beside the normalised one. ``unknown`` is only ever read, never written.
+StopReason = Literal[
+    "stop",  # the answer is complete (or a requested stop sequence ended it)
+    "length",  # cut at max_tokens
+    "tool_calls",  # the model asks for tool calls
+    "guardrail_intervened",  # a Bedrock guardrail blocked or rewrote the answer
+    "content_filtered",  # a content filter withheld the answer
+    "malformed_model_output",  # Bedrock could not parse what the model wrote
+    "malformed_tool_use",  # the model's tool call was not valid
+    "model_context_window_exceeded",  # the context window filled up before the answer ended
+    "error",  # the model itself ended with an error (Mistral's finish_reason ``error``)
+    "unknown",  # a stop reason this package does not know; the raw spelling says which
+]
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,10 @@ def test_resolution(given: str, model_id: str, profile: str | None, region: str 
         "global.mistral.ministral-3-3b-instruct",
         "arn:aws:bedrock:us-east-1:123456789012:inference-profile/apac.mistral.pixtral-large-2502-v1:0",
         "arn:aws:bedrock:us-east-1:123456789012:inference-profile/mistral.mistral-7b-instruct-v0:2",
+        # A Region lives in one partition.
+        "arn:aws-cn:bedrock:us-east-1::foundation-model/mistral.mistral-7b-instruct-v0:2",
+        "arn:aws-us-gov:bedrock:us-east-1::foundation-model/mistral.mistral-7b-instruct-v0:2",
+        "arn:aws:bedrock:cn-north-1::foundation-model/mistral.mistral-7b-instruct-v0:2",
     ],
 )
 def test_unknown_ids_get_bedrocks_message(given: str) -> None:

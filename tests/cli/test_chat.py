@@ -93,7 +93,7 @@ def test_chat_streaming_is_the_classic_streaming_chat_with_mistral_large(runtime
     assert completed.exit_code == 0, completed.output
     first, second = runtime.requests()
     assert {first["operation"], second["operation"]} == {"InvokeModelWithResponseStream"}
-    assert first["model_id"] == "mistral.mistral-large-2407-v1:0"
+    assert first["model_id"] == "mistral.mistral-large-2402-v1:0"
     assert second["body"]["messages"] == [
         {"role": "user", "content": "Hi"},
         {"role": "assistant", "content": f"{LEAD_IN} You said: Hi"},

@@ -15,7 +15,7 @@ def test_converse_sends_message_system_and_parameters(runtime: Runtime) -> None:
     assert completed.exit_code == 0, completed.output
     assert completed.stdout.splitlines()[0] == f"{LEAD_IN} You said: Hi there"
     [entry] = runtime.requests()
-    assert entry["operation"] == "Converse" and entry["model_id"] == "mistral.mistral-large-2407-v1:0"
+    assert entry["operation"] == "Converse" and entry["model_id"] == "mistral.mistral-large-2402-v1:0"
     assert entry["body"]["system"] == [{"text": "Be brief."}]
     assert entry["body"]["messages"] == [{"role": "user", "content": [{"text": "Hi there"}]}]
     assert entry["body"]["inferenceConfig"] == {"maxTokens": 64}
@@ -54,3 +54,9 @@ def test_models_json() -> None:
     assert large["dialects"] == ["chat", "text"] and large["tokenizer"] == "v3"
     assert large["context_window"] == 128_000 and large["max_output"] == 8_192
     assert large["price_input_per_1k"] == 0.002 and large["converse"]["tools"] is True
+    assert large["regions"] == ["us-west-2"] and large["profiles"] == {}
+    assert large["evidence"]["regions"].startswith("[D~]")
+    pixtral = next(m for m in models if m["model_id"] == "mistral.pixtral-large-2502-v1:0")
+    assert pixtral["requires_profile"] is True and pixtral["regions"] == []
+    assert sorted(pixtral["profiles"]) == ["eu", "us"]
+    assert "us-east-1" in pixtral["profiles"]["us"]

@@ -53,7 +53,7 @@ def test_tools_shows_each_step_as_text(runtime: Runtime) -> None:
     assert lines[1].startswith('[Tool call]: top_song({"sign": "WKRP"})  id=')
     assert lines[2] == '[Tool result]: {"song": "Turkeys Away", "artist": "Les Nessman"}'
     assert lines[3] == "[Assistant]: Here is what top_song returned: song: Turkeys Away, artist: Les Nessman."
-    assert lines[4].startswith("2 requests · ")
+    assert lines[4].startswith("mistral.mistral-large-2402-v1:0 · finished (stop) · 2 requests · ")
 
 
 def test_a_failing_tool_is_reported_to_the_model(runtime: Runtime) -> None:

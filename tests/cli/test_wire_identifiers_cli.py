@@ -38,7 +38,7 @@ def test_the_footer_names_the_identifier_that_answered(runtime: Runtime) -> None
 
 def test_a_region_that_does_not_serve_the_alias_fails_before_any_request(runtime: Runtime) -> None:
     completed = run_cli(
-        "chat-streaming", "--model", "mistral-large-2407", "--region", "us-east-1", "--endpoint-url", runtime.url
+        "converse", "Hi", "--model", "mistral-large-2407", "--region", "us-east-1", "--endpoint-url", runtime.url
     )
     assert completed.returncode != 0
     assert "not served in us-east-1" in completed.stderr

@@ -174,3 +174,14 @@ def test_async_methods_send_bedrock_ids(method: str, server: ServerThread, contr
     _assert_bedrock_ids(labels)
     expected = {"eu.mistral.pixtral-large-2502-v1:0", lookup("mixtral").model_id, lookup("mistral-7b").model_id}
     assert set(labels) <= expected
+
+
+def test_a_forced_tool_is_refused_not_dropped(client_in: Callable[[str], MistralBedrock], control: Control) -> None:
+    from mistral_bedrock.errors import ValidationException
+
+    client = client_in("us-east-1")
+    with pytest.raises(ValidationException, match=r"doesn't support the toolConfig\.toolChoice\.tool field"):
+        client.converse("Top song on WZPZ?", tools=[top_song], tool_choice="top_song")
+    with pytest.raises(ValidationException, match="the name of one of the tools"):
+        client.converse("Top song on WZPZ?", tools=[top_song], tool_choice="other")
+    assert control.requests() == []

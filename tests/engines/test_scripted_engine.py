@@ -179,6 +179,12 @@ def test_stop_reason_override() -> None:
     assert stop.stop_sequence is None
 
 
+@pytest.mark.parametrize("reason", ["guardrail_intervened", "content_filtered", "model_context_window_exceeded"])
+def test_rules_can_stop_as_bedrock_flags_an_answer(reason: str) -> None:
+    engine = ScriptedEngine({"default": {"text": "Sorry.", "stop_reason": reason}})
+    assert stop_of(collect(engine, chat("Hi"))).reason == reason
+
+
 def test_text_and_tool_calls_together() -> None:
     engine = ScriptedEngine(
         {"default": {"text": "Let me check.", "tool_calls": [{"name": "x", "arguments": {"a": 1}}]}}

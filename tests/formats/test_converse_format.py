@@ -43,8 +43,9 @@ def error_of(spec, body: object, *, stream: bool = False) -> BedrockError:  # ty
             LARGE,
             {"messages": [user()], "inferenceConfig": {"temperature": 2, "topP": -1}},
             False,
-            "2 validation errors detected: Value '2' at 'inferenceConfig.temperature' failed to satisfy constraint: "
-            "Member must have value less than or equal to 1; Value '-1' at 'inferenceConfig.topP' failed to satisfy "
+            # Float members print as Java floats: '2.0', '-1.0' (real messages show '32424.0', '99.0').
+            "2 validation errors detected: Value '2.0' at 'inferenceConfig.temperature' failed to satisfy constraint: "
+            "Member must have value less than or equal to 1; Value '-1.0' at 'inferenceConfig.topP' failed to satisfy "
             "constraint: Member must have value greater than or equal to 0",
         ),
         (
@@ -74,7 +75,10 @@ def error_of(spec, body: object, *, stream: bool = False) -> BedrockError:  # ty
                 "messages": [
                     {
                         "role": "user",
-                        "content": [{"document": {"name": "d", "format": "txt", "source": {"bytes": "aGk="}}}],
+                        "content": [
+                            {"document": {"name": "d", "format": "txt", "source": {"bytes": "aGk="}}},
+                            {"text": "Summarise it."},
+                        ],
                     }
                 ]
             },
@@ -155,7 +159,10 @@ def error_of(spec, body: object, *, stream: bool = False) -> BedrockError:  # ty
             LARGE,
             {
                 "messages": [
-                    {"role": "user", "content": [{"text": "a", "image": {"format": "png", "source": {"bytes": ""}}}]}
+                    {
+                        "role": "user",
+                        "content": [{"text": "a", "image": {"format": "png", "source": {"bytes": "aGk="}}}],
+                    }
                 ]
             },
             False,

@@ -6,7 +6,7 @@ import pytest
 
 from mistral_bedrock.catalog import Dialect, lookup
 from mistral_bedrock.conversation import Completion, Message, Params, Usage
-from mistral_bedrock.errors import ModelErrorException, ValidationException
+from mistral_bedrock.errors import MalformedResponseError, ValidationException
 from mistral_bedrock.formats import Metrics, TextFormat, dialect_for_body, format_for
 
 SEVEN_B = lookup("mistral-7b")
@@ -95,10 +95,10 @@ def test_response_shape_keeps_stop_reason_inside_outputs() -> None:
     assert body == {"outputs": [{"text": " Hi", "stop_reason": "stop"}]}
     parsed = FMT.parse_response(body, Usage(3, 1))
     assert (parsed.text, parsed.stop_reason, parsed.usage) == (" Hi", "stop", Usage(3, 1))
-    with pytest.raises(ModelErrorException):
+    with pytest.raises(MalformedResponseError, match="outputs is missing"):
         FMT.parse_response({"stop_reason": "stop"})
-    with pytest.raises(ModelErrorException):
-        FMT.parse_response({"outputs": [{"text": "", "stop_reason": "finished"}]})
+    unknown = FMT.parse_response({"outputs": [{"text": "", "stop_reason": "finished"}]})
+    assert (unknown.stop_reason, unknown.raw_stop_reason) == ("unknown", "finished")
 
 
 def test_stream_final_chunk_carries_text_stop_reason_and_metrics() -> None:

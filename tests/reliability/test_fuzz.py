@@ -193,7 +193,9 @@ def test_valid_model_invalid_body_streams(http: httpx.Client, service_model: Any
 
 def test_methods_and_paths(http: httpx.Client) -> None:
     for method in ("GET", "PUT", "DELETE", "PATCH"):
-        reply = http.request(method, "/model/mistral-7b/invoke", headers={"Authorization": "Bearer x"})
+        reply = http.request(
+            method, "/model/mistral.mistral-7b-instruct-v0:2/invoke", headers={"Authorization": "Bearer x"}
+        )
         assert reply.status_code == 404
         assert reply.headers["x-amzn-errortype"].startswith("UnknownOperationException:")
     for path in ("/", "/model", "/model//invoke", "/model/a/b/c/invoke", "/guardrail/x/version/1/apply"):

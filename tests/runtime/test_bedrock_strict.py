@@ -46,8 +46,6 @@ def _converse(bedrock: Any, model: str, text: str = "Hi", **extra: Any) -> Any:
         "mixtral",
         "mistral-large",
         "mistral-large-2407",
-        "arn:aws:bedrock:us-east-1::foundation-model/mixtral",
-        "arn:aws:bedrock:us-east-1::foundation-model/mistral-7b",
         "global.mistral.pixtral-large-2502-v1:0",
         "apac.mistral.pixtral-large-2502-v1:0",
         "us.mistral.mistral-7b-instruct-v0:2",
@@ -60,6 +58,16 @@ def test_aliases_and_profiles_that_do_not_exist_are_invalid(bedrock: Any, model:
     body = json.dumps({"prompt": "<s>[INST] Hi [/INST]"})
     assert _error(lambda: bedrock.invoke_model(modelId=model, body=body)) == ("ValidationException", INVALID)
     assert _error(lambda: _converse(bedrock, model)) == ("ValidationException", INVALID)
+
+
+@pytest.mark.parametrize(
+    "arn",
+    ["arn:aws:bedrock:us-east-1::foundation-model/mixtral", "arn:aws:bedrock:us-east-1::foundation-model/mistral-7b"],
+)
+def test_an_arn_naming_an_alias_fails_the_identifier_pattern(bedrock: Any, arn: str) -> None:
+    code, message = _error(lambda: _converse(bedrock, arn))
+    assert code == "ValidationException"
+    assert message.startswith(f"1 validation error detected: Value '{arn}' at 'modelId' failed to satisfy constraint")
 
 
 def test_pixtral_needs_a_profile_and_takes_us_and_eu(runtime: ServerThread, bedrock: Any) -> None:
@@ -88,6 +96,15 @@ def test_models_answer_only_in_their_regions(runtime: ServerThread, model: str, 
     assert _error(lambda: _converse(elsewhere, model)) == ("ValidationException", INVALID)
 
 
+def test_an_arn_must_name_the_callers_region(runtime: ServerThread, bedrock: Any) -> None:
+    assert _converse(bedrock, f"arn:aws:bedrock:us-east-1::foundation-model/{SEVEN_B}")["stopReason"] == "end_turn"
+    other = f"arn:aws:bedrock:eu-west-1::foundation-model/{SEVEN_B}"
+    assert _error(lambda: _converse(bedrock, other)) == ("ValidationException", INVALID)
+    profile = "arn:aws:bedrock:us-west-2:123456789012:inference-profile/us.mistral.pixtral-large-2502-v1:0"
+    assert _error(lambda: _converse(bedrock, profile)) == ("ValidationException", INVALID)
+    assert _converse(_client_in(runtime.url, "us-west-2"), profile)["stopReason"] == "end_turn"
+
+
 @pytest.fixture(scope="module")
 def lax_runtime() -> Iterator[ServerThread]:
     """A runtime with the Region check and the window rule relaxed."""
@@ -103,7 +120,7 @@ def test_the_region_check_can_be_turned_off(lax_runtime: ServerThread) -> None:
 
 
 def _prompt(words: int) -> str:
-    # " hello" is two tokens in Mistral 7B's vocabulary: the prompt has 2 × ``words`` + 8 tokens.
+    # " hello" is two tokens in Mistral 7B's vocabulary: the prompt has 2 * ``words`` + 8 tokens.
     return "<s>[INST]" + " hello" * words + " [/INST]"
 
 
@@ -157,3 +174,143 @@ def test_max_tokens_past_the_window_is_capped_when_configured(lax_runtime: Serve
         "ValidationException",
         "Input is too long for requested model.",
     )
+
+
+def _media(kind: str) -> dict[str, Any]:
+    formats = {"image": "png", "audio": "wav"}
+    return {kind: {"format": formats[kind], "source": {"bytes": b"\x00\x01\x02\x03"}}}
+
+
+@pytest.mark.parametrize(
+    ("model", "kind", "accepted"),
+    [
+        ("mistral.voxtral-mini-3b-2507", "audio", True),
+        ("mistral.voxtral-small-24b-2507", "audio", True),
+        ("mistral.mistral-large-3-675b-instruct", "audio", False),
+        ("mistral.magistral-small-2509", "image", True),
+        ("mistral.ministral-3-8b-instruct", "image", True),
+        ("mistral.devstral-2-123b", "image", False),
+        ("mistral.mistral-large-2402-v1:0", "image", False),
+    ],
+)
+def test_media_blocks_follow_each_models_input_modalities(bedrock: Any, model: str, kind: str, accepted: bool) -> None:
+    messages = [{"role": "user", "content": [_media(kind), {"text": "What is this?"}]}]
+    if accepted:
+        assert bedrock.converse(modelId=model, messages=messages)["stopReason"] == "end_turn"
+    else:
+        code, message = _error(lambda: bedrock.converse(modelId=model, messages=messages))
+        assert (code, message) == ("ValidationException", f"This model doesn't support {kind} content blocks.")
+
+
+def _document(name: str, size: int = 8) -> dict[str, Any]:
+    return {"document": {"name": name, "format": "txt", "source": {"bytes": b"a" * size}}}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            [_document("report.pdf"), {"text": "Summarise."}],
+            "The document file name can only contain alphanumeric characters, whitespace characters, hyphens, "
+            "parentheses, and square brackets. The name can't contain more than one consecutive whitespace character. "
+            "Check that the file name conforms to these restrictions and retry your request.",
+        ),
+        ([_document("a  b"), {"text": "Summarise."}], "The document file name can only contain"),
+        ([_document("a"), _document("a"), {"text": "Compare."}], "Messages can't contain duplicate document names."),
+        (
+            [*(_document(f"d{i}") for i in range(6)), {"text": "Compare."}],
+            "You can't include more than 5 documents in a request.",
+        ),
+        ([_document("Report (2024) [final]")], "A text block must be included when using documents."),
+        ([_document("big", 4_718_593), {"text": "Summarise."}], "The document size must be no more than 4.5 MB."),
+    ],
+)
+def test_documents_follow_bedrocks_rules(bedrock: Any, content: list[dict[str, Any]], message: str) -> None:
+    messages = [{"role": "user", "content": content}]
+    code, said = _error(lambda: bedrock.converse(modelId="mistral.mistral-large-2402-v1:0", messages=messages))
+    assert code == "ValidationException" and said.startswith(message)
+
+
+def test_media_only_in_user_turns_and_inside_tool_results_too(bedrock: Any) -> None:
+    large = "mistral.mistral-large-2402-v1:0"
+    assistant_image = [
+        {"role": "user", "content": [{"text": "Hi"}]},
+        {"role": "assistant", "content": [_media("image")]},
+        {"role": "user", "content": [{"text": "Go on"}]},
+    ]
+    code, said = _error(
+        lambda: bedrock.converse(modelId="us.mistral.pixtral-large-2502-v1:0", messages=assistant_image)
+    )
+    assert (code, said) == (
+        "ValidationException",
+        "messages.1.content: You can only include images and documents if the role is user.",
+    )
+    tool = {"toolSpec": {"name": "look", "inputSchema": {"json": {"type": "object"}}}}
+    in_result = [
+        {"role": "user", "content": [{"text": "Look"}]},
+        {"role": "assistant", "content": [{"toolUse": {"toolUseId": "tooluse_a", "name": "look", "input": {}}}]},
+        {"role": "user", "content": [{"toolResult": {"toolUseId": "tooluse_a", "content": [_media("image")]}}]},
+    ]
+    code, said = _error(lambda: bedrock.converse(modelId=large, messages=in_result, toolConfig={"tools": [tool]}))
+    assert (code, said) == ("ValidationException", "This model doesn't support image content blocks.")
+    assert (
+        bedrock.converse(
+            modelId=large,
+            messages=[{"role": "user", "content": [_document("Q3 report (final)"), {"text": "Summarise."}]}],
+        )["stopReason"]
+        == "end_turn"
+    )
+
+
+@pytest.mark.parametrize(
+    ("model", "part", "accepted"),
+    [
+        (
+            "us.mistral.pixtral-large-2502-v1:0",
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA=="}},
+            True,
+        ),
+        ("mistral.devstral-2-123b", {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA=="}}, False),
+        (
+            "mistral.voxtral-mini-3b-2507",
+            {"type": "input_audio", "input_audio": {"data": "AA==", "format": "wav"}},
+            True,
+        ),
+        (
+            "us.mistral.pixtral-large-2502-v1:0",
+            {"type": "input_audio", "input_audio": {"data": "AA==", "format": "wav"}},
+            False,
+        ),
+    ],
+)
+def test_native_media_parts_follow_each_models_input_modalities(
+    bedrock: Any, model: str, part: dict[str, Any], accepted: bool
+) -> None:
+    body = json.dumps({"messages": [{"role": "user", "content": [part, {"type": "text", "text": "What is this?"}]}]})
+    if accepted:
+        assert bedrock.invoke_model(modelId=model, body=body)["ResponseMetadata"]["HTTPStatusCode"] == 200
+    else:
+        assert _error(lambda: bedrock.invoke_model(modelId=model, body=body)) == (
+            "ValidationException",
+            "The model returned the following errors: Validation Error",
+        )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000,
+        b'{"prompt": "hi", "stop": ' + b"[" * 5_000 + b"]" * 5_000 + b"}",
+    ],
+    ids=["deep-list", "deep-stop"],
+)
+def test_json_nested_beyond_any_parser_is_malformed_not_a_5xx(bedrock: Any, body: bytes) -> None:
+    assert _error(lambda: bedrock.invoke_model(modelId=SEVEN_B, body=body)) == (
+        "ValidationException",
+        "Malformed input request, please reformat your input and try again.",
+    )
+
+
+def test_a_lone_surrogate_escape_is_read_as_the_replacement_character(bedrock: Any) -> None:
+    reply = bedrock.invoke_model(modelId=SEVEN_B, body=b'{"prompt": "<s>[INST] hi \\ud800 [/INST]"}')
+    assert "hi \ufffd" in json.loads(reply["body"].read())["outputs"][0]["text"]

@@ -14,7 +14,7 @@ import gc, json, httpx
 from mistral_bedrock.runtime import RuntimeConfig, ServerThread, create_app
 with ServerThread(create_app(RuntimeConfig(freeze_gc={freeze}))) as server:
     before = gc.get_freeze_count()
-    reply = httpx.post(server.url + "/model/mistral-7b/invoke", content=b'{{"prompt": "hi"}}',
+    reply = httpx.post(server.url + "/model/mistral.mistral-7b-instruct-v0:2/invoke", content=b'{{"prompt": "hi"}}',
                        headers={{"Authorization": "Bearer t"}})
     assert reply.status_code == 200, reply.text
     print(json.dumps([before, gc.get_freeze_count()]))

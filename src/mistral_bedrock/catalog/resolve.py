@@ -36,7 +36,7 @@ INVALID_MODEL_MESSAGE = "The provided model identifier is invalid."
 MAX_ID_LENGTH = 2048  # InvokeModelIdentifier max length in the service model
 
 _ARN = re.compile(
-    r"^arn:aws(?:-cn|-us-gov)?:bedrock:(?P<region>[a-z0-9-]+):(?P<account>\d{12})?:"
+    r"^arn:(?P<partition>aws(?:-cn|-us-gov)?):bedrock:(?P<region>[a-z0-9-]+):(?P<account>\d{12})?:"
     r"(?P<kind>foundation-model|inference-profile)/(?P<id>.+)$"
 )
 _BY_ID: dict[str, ModelSpec] = {spec.model_id: spec for spec in MODELS}
@@ -86,6 +86,12 @@ def on_demand_message(spec: ModelSpec) -> str:
     )
 
 
+def _partition(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    return "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
+
 def _split_profile(name: str) -> tuple[str | None, str]:
     head, sep, rest = name.partition(".")
     if sep and rest.startswith("mistral."):
@@ -120,6 +126,8 @@ def resolve(identifier: str, *, enforce_profile: bool = True) -> ResolvedModel:
         is_profile = match["kind"] == "inference-profile"
         if is_profile != (match["account"] is not None):
             raise _invalid()  # foundation-model ARNs have no account, profiles always have one
+        if match["partition"] != _partition(region):
+            raise _invalid()  # a Region lives in one partition: no aws-cn ARN names us-east-1
     profile, bare = _split_profile(name)
     if match and (match["kind"] == "inference-profile") != (profile is not None):
         raise _invalid()  # a profile ARN names a profile; a foundation-model ARN names a model

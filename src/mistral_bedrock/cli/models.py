@@ -26,8 +26,8 @@ def model_json(spec: ModelSpec) -> dict[str, Any]:
         spec: The entry.
 
     Returns:
-        Ids, dialects, tokenizer, limits, prices (USD per 1,000 tokens, as the catalog holds them) and Converse
-        features.
+        Ids, dialects, tokenizer, limits, prices (USD per 1,000 tokens, as the catalog holds them), the Regions
+        and inference profiles that serve the model, each value's evidence grade, and Converse features.
     """
     return {
         "model_id": spec.model_id,
@@ -41,6 +41,9 @@ def model_json(spec: ModelSpec) -> dict[str, Any]:
         "price_input_per_1k": spec.price_input,
         "price_output_per_1k": spec.price_output,
         "requires_profile": spec.requires_profile,
+        "regions": sorted(spec.regions),
+        "profiles": {geo: sorted(sources) for geo, sources in sorted(spec.profiles.items())},
+        "evidence": dict(spec.evidence),
         "converse": {
             "system": spec.converse.system,
             "tools": spec.converse.tools,
@@ -48,6 +51,7 @@ def model_json(spec: ModelSpec) -> dict[str, Any]:
             "streaming_tools": spec.converse.streaming_tools,
             "documents": spec.converse.documents,
             "images": spec.converse.images,
+            "audio": spec.converse.audio,
         },
         "released": spec.released,
     }

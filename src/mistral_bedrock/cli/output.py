@@ -2,7 +2,13 @@
 
 With ``--json`` a command prints exactly one JSON document on stdout — no decoration, no footer, no colour.
 Otherwise rich renders the output; colours are off when stdout is not a terminal and when ``NO_COLOR`` is set.
-The footer sums up a call: tokens in and out, latency, time to first token (streams) and cost.
+The footer sums up a call: the model id that answered, why the answer stopped (in words, with the dialect's own
+spelling), tokens in and out, latency, time to first token (streams) and cost.
+
+An answer Bedrock flags — a guardrail, a content filter, output it could not parse, a model error, a stop reason
+this package does not know — came back as a 200 with text that is not the model's answer. The command says so on
+stderr, prints its output as usual, and then exits with :data:`EXIT_FLAGGED`, so a script cannot take it for a
+good answer.
 
 rich is imported when an :class:`Output` is made, never when a command module loads.
 """
@@ -21,9 +27,35 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ..client import Result
-    from ..conversation import ToolCall
+    from ..conversation import StopReason, ToolCall
 
-__all__ = ["Output", "footer_text", "json_option", "result_json", "totals"]
+__all__ = [
+    "EXIT_FLAGGED",
+    "STOP_MEANINGS",
+    "Output",
+    "flagged",
+    "footer_text",
+    "json_option",
+    "result_json",
+    "stop_text",
+    "totals",
+]
+
+EXIT_FLAGGED = 3  # the calls succeeded, but an answer stopped for a reason that makes it no answer
+
+# stop reason → (what it means, in the footer and the JSON; whether it flags the answer)
+STOP_MEANINGS: dict[StopReason, tuple[str, bool]] = {
+    "stop": ("finished", False),
+    "length": ("cut at max_tokens", False),
+    "tool_calls": ("asks for tool calls", False),
+    "model_context_window_exceeded": ("cut: the context window is full", False),
+    "guardrail_intervened": ("blocked by a Bedrock guardrail; the text is the guardrail's, not the model's", True),
+    "content_filtered": ("withheld by a content filter", True),
+    "malformed_model_output": ("Bedrock could not parse the model's output", True),
+    "malformed_tool_use": ("the model's tool call was malformed", True),
+    "error": ("the model ended with an error", True),
+    "unknown": ("a stop reason this version does not know", True),
+}
 
 _PIPE_WIDTH = 160  # rich's width when stdout is not a terminal and COLUMNS is unset (it would use 80)
 
@@ -62,9 +94,12 @@ def result_json(result: Result) -> dict[str, Any]:
         Text, stop reason, tool calls, usage, cost, timings, ids, and the request and response bodies.
     """
     usage = result.usage
+    meaning = STOP_MEANINGS[result.stop_reason][0] if result.stop_reason else None
     return {
         "text": result.text,
         "stop_reason": result.stop_reason,
+        "raw_stop_reason": result.raw_stop_reason,
+        "stop_meaning": meaning,
         "tool_calls": [tool_call_json(call) for call in result.tool_calls],
         "usage": {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens} if usage else None,
         "cost_usd": result.cost,
@@ -101,17 +136,41 @@ def totals(results: Sequence[Result]) -> dict[str, Any]:
     }
 
 
+def stop_text(result: Result) -> str:
+    """Why an answer stopped, in words, with the dialect's own spelling.
+
+    Args:
+        result: A finished call.
+
+    Returns:
+        E.g. ``finished (end_turn)``, ``blocked by a Bedrock guardrail; … (guardrail_intervened)``.
+    """
+    if result.stop_reason is None:
+        return "no stop reason"
+    meaning = STOP_MEANINGS[result.stop_reason][0]
+    return f"{meaning} ({result.raw_stop_reason or result.stop_reason})"
+
+
+def flagged(result: Result) -> bool:
+    """Whether an answer stopped for a reason that makes its text no answer (see :data:`STOP_MEANINGS`)."""
+    return result.stop_reason is not None and STOP_MEANINGS[result.stop_reason][1]
+
+
 def footer_text(results: Sequence[Result]) -> str:
     """The footer line for one or more calls.
 
     Args:
-        results: The calls (several for a tool loop).
+        results: The calls (several for a tool loop; the last one's stop reason is the answer's).
 
     Returns:
-        E.g. ``12 in · 20 out tokens · 35 ms · first token 9 ms · $0.000006``.
+        E.g. ``mistral.mistral-7b-instruct-v0:2 · finished (stop) · 12 in · 20 out tokens · 35 ms · first token
+        9 ms · $0.000006``.
     """
     summary = totals(results)
     parts: list[str] = []
+    if results:
+        parts.append(", ".join(dict.fromkeys(result.model_id for result in results if result.model_id)))
+        parts.append(stop_text(results[-1]))
     if len(results) > 1:
         parts.append(f"{len(results)} requests")
     if summary["input_tokens"] is not None:
@@ -135,6 +194,8 @@ class Output:
     def __init__(self, as_json: bool = False) -> None:
         self.as_json = as_json
         self.console = _console()
+        self.flagged: list[Result] = []  # answers that stopped for a reason that makes them no answer
+        self.errors = 0  # failures reported with :meth:`error`
 
     @property
     def rich(self) -> bool:
@@ -185,13 +246,13 @@ class Output:
         """
         self.line(text, style="dim")
 
-    @staticmethod
-    def error(text: str) -> None:
+    def error(self, text: str) -> None:
         """``Error: <text>`` on one line on stderr, in every mode.
 
         Args:
             text: The error, already on one line.
         """
+        self.errors += 1
         click.echo(f"Error: {text}", err=True)
 
     def heading(self, title: str) -> None:
@@ -226,20 +287,33 @@ class Output:
             self.console.file.flush()
 
     def footer(self, results: Sequence[Result]) -> None:
-        """The footer line: tokens, latency, time to first token, cost.
+        """The footer line: model, stop reason, tokens, latency, time to first token, cost.
+
+        In every mode, an answer that stopped for a flagging reason is also reported on stderr and remembered,
+        so :meth:`emit` ends the command with :data:`EXIT_FLAGGED`.
 
         Args:
             results: The calls it sums up.
         """
         if self.rich and results:
             self.line(footer_text(results), style="dim")
+        for result in results:
+            if flagged(result):
+                self.flagged.append(result)
+                click.echo(f"warning: the answer of {result.model_id} was {stop_text(result)}", err=True)
 
     def emit(self, document: Any) -> None:
-        """Print the ``--json`` document (only in JSON mode).
+        """Print the ``--json`` document (only in JSON mode); every command calls it last.
 
         Args:
             document: Anything ``json.dumps`` accepts.
+
+        Raises:
+            click.exceptions.Exit: With :data:`EXIT_FLAGGED` once the document is out, when an answer the footer
+                summed up was flagged and no failure was reported (a failure's own exit status wins).
         """
         if self.as_json:
             sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
             sys.stdout.flush()
+        if self.flagged and not self.errors:
+            raise click.exceptions.Exit(EXIT_FLAGGED)

@@ -14,6 +14,9 @@ from .errors import fail
 
 __all__ = ["command"]
 
+# RuntimeConfig's default, repeated so that `--help` need not import the runtime (a test keeps them equal).
+MIN_FIRST_BYTE_MS = 5.0
+
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
@@ -35,6 +38,33 @@ __all__ = ["command"]
     help="Answer CountTokens (real Bedrock refuses it for Mistral models).",
 )
 @click.option("--padding/--no-padding", default=True, show_default=True, help="Pad stream events like Bedrock.")
+@click.option(
+    "--min-first-byte-ms",
+    default=MIN_FIRST_BYTE_MS,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="No model response starts sooner than this after its request (the AWS SDK for Go v2 needs it); 0: off.",
+)
+@click.option(
+    "--pace",
+    default="off",
+    show_default=True,
+    type=click.Choice(["off", "bedrock"]),
+    help="bedrock: each model's time to first token and tokens per second, as on Bedrock.",
+)
+@click.option(
+    "--region-check/--no-region-check",
+    default=True,
+    show_default=True,
+    help="Refuse models (and profiles) that Bedrock does not serve in the request's signing Region.",
+)
+@click.option(
+    "--window-policy",
+    default="refuse",
+    show_default=True,
+    type=click.Choice(["refuse", "cap"]),
+    help="A max_tokens past the context window: refuse it, or cap the output at the room left.",
+)
 @click.option("--allow-insecure-bind", is_flag=True, help="Allow a non-loopback bind without strict auth.")
 def command(
     host: str,
@@ -46,6 +76,10 @@ def command(
     workers: int,
     count_tokens: bool,
     padding: bool,
+    min_first_byte_ms: float,
+    pace: str,
+    region_check: bool,
+    window_policy: str,
     allow_insecure_bind: bool,
 ) -> None:
     """Serve Bedrock's runtime API for Mistral models on HTTP/1.1 and cleartext HTTP/2."""
@@ -60,6 +94,10 @@ def command(
         auth=auth,
         count_tokens=count_tokens,
         padding=padding,
+        min_first_byte_ms=min_first_byte_ms,
+        pace=pace,
+        check_region=region_check,
+        window_policy=window_policy,
         fault_seed=fault_seed,
     )
     # Check every setting here, in the parent, so a mistake is one clear line rather than a worker crash.

@@ -343,6 +343,4 @@ class AsyncMistralBedrock:
         prompt_or_messages: MessagesInput, *, model: str = "mistral-7b", tools: ToolsInput | None = None
     ) -> int:
         """See :meth:`MistralBedrock.count_tokens`."""
-        return _count_tokens(
-            to_messages(prompt_or_messages), lookup(model), to_tools(tools) or None
-        )
+        return _count_tokens(to_messages(prompt_or_messages), lookup(model), to_tools(tools) or None)

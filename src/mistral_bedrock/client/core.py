@@ -8,23 +8,26 @@ Bedrock's own message.
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ..catalog import Dialect, ResolvedModel, for_region
 from ..conversation import Delta, Message, Params, ToolCall, Usage
 from ..errors import (
     BedrockError,
+    MalformedResponseError,
     StreamError,
     ValidationException,
     error_from_code,
     error_from_stream_member,
 )
 from ..formats import Format, format_for
+from ..formats.fields import json_kind, malformed, text
 from ..formats.text import TextFormat
 from ..protocol.errors import parse_error
 from ..protocol.eventstream import EventStreamDecoder, InvalidFrameError
@@ -42,6 +45,7 @@ _OPERATION_FOR = {
     (True, False): OperationName.CONVERSE,
     (True, True): OperationName.CONVERSE_STREAM,
 }
+_T = TypeVar("_T")
 ENDPOINT_ENVS = ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL")
 
 
@@ -114,19 +118,25 @@ class StreamState:
             kind = message.message_type or "event"
             if kind == "exception":
                 self.failed = True
-                body = _json(message.payload)
-                text = str(body.get("message") or body.get("Message") or "")
-                raise error_from_stream_member(message.exception_type or "", text, request_id=self.request_id)
+                raise error_from_stream_member(
+                    message.exception_type or "", _exception_message(message.payload), request_id=self.request_id
+                )
             if kind == "error":
                 self.failed = True
                 code = str(message.headers.get(":error-code") or "UnknownError")
                 raise error_from_code(
                     code, str(message.headers.get(":error-message") or ""), request_id=self.request_id
                 )
-            payload = _json(message.payload)
-            if self.native and message.event_type == "chunk":
-                payload = _json(base64.b64decode(str(payload.get("bytes", ""))))
-            for delta in self.reader.feed(message.event_type or "", payload):
+            try:
+                payload = _json(message.payload)
+                if self.native and message.event_type == "chunk":
+                    payload = _json(_chunk_bytes(payload))
+                deltas = _guarded(self.reader.feed, message.event_type or "", payload)
+            except MalformedResponseError as exc:
+                self.failed = True
+                exc.received(message.payload, self.request_id, self.text)
+                raise
+            for delta in deltas:
                 self._keep(delta)
                 out.append(delta)
         return out
@@ -172,13 +182,53 @@ class StreamState:
 
 
 def _json(raw: bytes) -> dict[str, Any]:
+    """A stream event's payload: a JSON object (an empty payload is an empty one)."""
     try:
         value = json.loads(raw) if raw else {}
     except (ValueError, UnicodeDecodeError) as exc:
-        raise StreamError(f"a stream event is not valid JSON: {exc}") from exc
+        raise MalformedResponseError(f"Malformed response: a stream event is not valid JSON ({exc}).") from exc
     if not isinstance(value, dict):
-        raise StreamError("a stream event is not a JSON object")
+        raise malformed("a stream event", f"is {json_kind(value)}, not an object")
     return value
+
+
+def _chunk_bytes(payload: Mapping[str, Any]) -> bytes:
+    """The model's chunk inside a native stream event: base64 in ``bytes`` (PayloadPart) [BC]."""
+    try:
+        return base64.b64decode(text(payload.get("bytes"), "chunk.bytes"), validate=True)
+    except binascii.Error as exc:
+        raise malformed("chunk.bytes", "is not base64") from exc
+
+
+def _exception_message(payload: bytes) -> str:
+    """The message of an in-stream exception; a body that is not the usual ``{"message"}`` is kept as text."""
+    try:
+        body = json.loads(payload) if payload else {}
+    except (ValueError, UnicodeDecodeError):
+        return payload.decode("utf-8", "replace")
+    if not isinstance(body, dict):
+        return str(body)
+    return str(body.get("message") or body.get("Message") or "")
+
+
+def _guarded(parse: Callable[..., _T], *args: Any) -> _T:
+    """Run a format's parser; a shape its checks did not foresee is still a malformed response, not a crash.
+
+    The formats check every field they read (:mod:`~mistral_bedrock.formats.fields`); this is the backstop,
+    so a body of some unforeseen shape can never escape as ``KeyError`` or ``AttributeError``. The original
+    error stays chained for diagnosis.
+    """
+    try:
+        return parse(*args)
+    except (LookupError, TypeError, AttributeError, ValueError) as exc:
+        raise MalformedResponseError(f"Malformed response: {type(exc).__name__}: {exc}") from exc
+
+
+def _header_count(headers: Mapping[str, str], name: str) -> int:
+    try:
+        return int(headers.get(name, "0"))
+    except ValueError:
+        raise malformed(f"the {name} header", f"is {headers[name]!r}, not a whole number") from None
 
 
 class ClientCore:
@@ -205,7 +255,15 @@ class ClientCore:
         operation = OPERATIONS[name]
         # Validate with the runtime's own code: bad input fails here, before I/O, with Bedrock's message.
         fmt.parse_request(model.spec, body, stream=operation.streaming)
-        payload = json.dumps(body, ensure_ascii=False).encode()
+        try:
+            # Python writes NaN and Infinity as bare tokens that are not JSON; no Bedrock parser takes them.
+            payload = json.dumps(body, ensure_ascii=False, allow_nan=False).encode()
+        except ValueError as exc:
+            if not str(exc).startswith("Out of range float values"):
+                raise
+            raise ValidationException(
+                "The request body holds NaN or Infinity, which JSON cannot carry; send a finite number."
+            ) from None
         return Prepared(operation, model, fmt, body, payload, model_path(model.identifier, name))
 
     @staticmethod
@@ -306,18 +364,29 @@ class ClientCore:
         return error_from_code(code, message, status=status, request_id=headers.get("x-amzn-requestid"))
 
     def result(self, prepared: Prepared, headers: Mapping[str, str], body: bytes, started: float) -> Result:
-        """Parse a whole response. Native dialects report usage in headers; Converse in the body."""
+        """Parse a whole response. Native dialects report usage in headers; Converse in the body.
+
+        Raises:
+            MalformedResponseError: The body is not JSON, or lacks what its dialect requires (the bytes attached).
+        """
+        request_id = headers.get("x-amzn-requestid")
         try:
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise StreamError(f"the response body is not valid JSON: {exc}") from exc
-        usage = None
-        if "x-amzn-bedrock-input-token-count" in headers:
-            usage = Usage(
-                int(headers["x-amzn-bedrock-input-token-count"]),
-                int(headers.get("x-amzn-bedrock-output-token-count", "0")),
-            )
-        completion = prepared.fmt.parse_response(data, usage)
+            raise MalformedResponseError(
+                f"Malformed response: the body is not valid JSON ({exc}).", body=body, request_id=request_id
+            ) from exc
+        try:
+            usage = None
+            if "x-amzn-bedrock-input-token-count" in headers:
+                usage = Usage(
+                    _header_count(headers, "x-amzn-bedrock-input-token-count"),
+                    _header_count(headers, "x-amzn-bedrock-output-token-count"),
+                )
+            completion = _guarded(prepared.fmt.parse_response, data, usage)
+        except MalformedResponseError as exc:
+            exc.received(body, request_id)
+            raise
         usage = completion.usage
         spec = prepared.model.spec
         return Result(

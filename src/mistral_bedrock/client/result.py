@@ -18,7 +18,12 @@ class Result:
 
     Attributes:
         text: The answer's text.
-        stop_reason: ``stop``, ``length`` or ``tool_calls`` (Mistral's names; Converse's are mapped).
+        stop_reason: Why the answer ended, in one vocabulary for every dialect (see
+            :data:`~mistral_bedrock.conversation.StopReason`): ``stop``, ``length``, ``tool_calls``, and what
+            Bedrock itself reports — ``guardrail_intervened``, ``content_filtered``, ``malformed_model_output``,
+            ``malformed_tool_use``, ``model_context_window_exceeded`` — plus Mistral's ``error``. A spelling
+            this package does not know is ``unknown`` (never ``stop``): read :attr:`raw_stop_reason`. Check it:
+            a guardrail or filter stop comes back as a 200 with text, which is not the model's answer.
         tool_calls: Tool calls, arguments parsed.
         usage: Input and output tokens as Bedrock reported them (headers, stream metrics, or Converse usage).
         cost: USD at on-demand prices, from the catalog; None when usage is unknown.
@@ -30,7 +35,7 @@ class Result:
         latency_ms: Wall time of the call as this client measured it.
         time_to_first_token_ms: For streams, the wait until the first text or tool call.
         metrics: For streams, Bedrock's invocation metrics as sent.
-        raw_stop_reason: The stop reason as the dialect spelled it.
+        raw_stop_reason: The stop reason as the dialect spelled it (``end_turn``, ``finish_reason`` values…).
         stop_sequence: Reserved for the stop sequence that ended the answer, when known.
     """
 

@@ -360,9 +360,7 @@ class MistralBedrock:
         prompt_or_messages: MessagesInput, *, model: str = "mistral-7b", tools: ToolsInput | None = None
     ) -> int:
         """Input tokens for a conversation, counted offline with the model's real tokenizer."""
-        return _count_tokens(
-            to_messages(prompt_or_messages), lookup(model), to_tools(tools) or None
-        )
+        return _count_tokens(to_messages(prompt_or_messages), lookup(model), to_tools(tools) or None)
 
 
 async def _await(awaitable: Any) -> Any:

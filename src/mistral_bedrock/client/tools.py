@@ -2,8 +2,9 @@
 
 The loop feeds the model's tool calls to your functions and their results back to the model until it answers
 in text, or ``max_steps`` is reached. A tool that raises is reported to the model as an error result rather
-than ending the loop. Tool-call ids follow each model's rules: the history keeps the ids the model issued and
-the format normalises them where a tokenizer needs 9 alphanumerics.
+than ending the loop. Tool-call ids follow each model's rules: the history keeps the ids the model issued, and
+each request carries them as that model takes them (the OpenAI-style models take only 9 alphanumerics, so
+Converse's ``tooluse_…`` ids are rewritten, call and result alike, as the body is built).
 """
 
 from __future__ import annotations

@@ -81,7 +81,21 @@ class Reply(BaseModel):
 
     text: str | None = None
     tool_calls: list[ToolCallSpec] | None = None
-    stop_reason: Literal["stop", "length", "tool_calls"] | None = None
+    # Every stop an engine can end with ("unknown" is only ever read, never written).
+    stop_reason: (
+        Literal[
+            "stop",
+            "length",
+            "tool_calls",
+            "guardrail_intervened",
+            "content_filtered",
+            "malformed_model_output",
+            "malformed_tool_use",
+            "model_context_window_exceeded",
+            "error",
+        ]
+        | None
+    ) = None
     error: ErrorSpec | None = None
     latency_ms: float = Field(default=0.0, ge=0)
     token_latency_ms: float = Field(default=0.0, ge=0)

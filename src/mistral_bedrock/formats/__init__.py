@@ -3,13 +3,14 @@
 Usable on its own with plain boto3::
 
     import boto3, json
-    from mistral_bedrock import Message, Params, lookup
+    from mistral_bedrock import Message, Params, for_region
     from mistral_bedrock.formats import format_for
 
-    spec = lookup("mistral-7b")
-    fmt = format_for(spec.native_dialect)
-    body = fmt.build_body(spec, [Message.user("Hello, what's your name?")], Params(max_tokens=200))
-    reply = boto3.client("bedrock-runtime").invoke_model(modelId=spec.model_id, body=json.dumps(body))
+    bedrock = boto3.client("bedrock-runtime")
+    model = for_region("mistral-7b", bedrock.meta.region_name)  # the id (or profile) that Region serves
+    fmt = format_for(model.spec.native_dialect)
+    body = fmt.build_body(model.spec, [Message.user("Hello, what's your name?")], Params(max_tokens=200))
+    reply = bedrock.invoke_model(modelId=model.identifier, body=json.dumps(body))
     print(fmt.parse_response(json.loads(reply["body"].read())).text)
 
 The bodies are plain dicts typed by :mod:`mistral_bedrock.formats.wire` (``TextRequest``, ``ChatRequest``,

@@ -14,18 +14,30 @@ from typing import Any, Literal
 
 from ..catalog import Dialect, ModelSpec
 from ..conversation import Completion, Delta, Message, Params, StopReason, Tool, ToolCall, Usage
-from ..errors import ModelErrorException, ValidationException
+from ..errors import ValidationException
 from . import schema as s
 from .base import Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter, request_seed
 from .common import decode_arguments, param_schema, params_from_body, require_object, validate
+from .fields import each_object, first_object, obj, optional_text, text
 from .messages import CONTAINER_VALIDATION_ERROR
-from .text import METRICS_KEY, metrics_payload, stop_reason, usage_from_metrics
+from .stops import MISTRAL_STOPS, StopTable
+from .text import METRICS_KEY, metrics_payload, usage_from_metrics
 from .tool_ids import IdStyle, assign_ids
 from .wire import ChatMessage, ChatRequest, ChatResponse, ChatTool, ChatToolCall
 
-__all__ = ["ChatFormat", "add_sampling", "check_turns", "tool_call_to_wire", "tool_choice_to_wire", "tools_to_wire"]
+__all__ = [
+    "STOPS",
+    "ChatFormat",
+    "add_sampling",
+    "answer_from_wire",
+    "check_turns",
+    "tool_call_to_wire",
+    "tool_choice_to_wire",
+    "tools_to_wire",
+]
 
 TOOL_CHOICES = ("auto", "any", "none")
+STOPS = StopTable("choices[0].stop_reason", MISTRAL_STOPS)
 
 _TOOL_CALL = s.obj(
     {
@@ -102,6 +114,26 @@ def message_from_wire(wire: Mapping[str, Any]) -> Message:
     )
 
 
+def answer_from_wire(message: Mapping[str, Any], where: str) -> Message:
+    """The assistant's answer in a response's ``message`` (both chat dialects), every field checked.
+
+    ``content`` may be null (a tool-call answer); each tool call needs ``function.name``.
+
+    Raises:
+        MalformedResponseError: A field of the wrong type, or a tool call without its function's name.
+        ModelErrorException: Tool-call arguments that are not a JSON object (the model's fault, not the wire's).
+    """
+    content = optional_text(message.get("content"), f"{where}.content") or ""
+    calls: list[ToolCall] = []
+    for index, call in enumerate(each_object(message.get("tool_calls"), f"{where}.tool_calls")):
+        at = f"{where}.tool_calls[{index}]"
+        function = obj(call.get("function"), f"{at}.function")
+        call_id = optional_text(call.get("id"), f"{at}.id") or ""
+        name = text(function.get("name"), f"{at}.function.name")
+        calls.append(decode_arguments(call_id, name, function.get("arguments")))
+    return Message.assistant(content, calls)
+
+
 def check_turns(messages: Sequence[Message]) -> None:
     """The rules Mistral's serving container enforces on a conversation.
 
@@ -156,24 +188,25 @@ class _Writer(StreamWriter):
         return [event]
 
 
-def _chunk(message: dict[str, Any], reason: str | None) -> Event:
-    return "chunk", {"choices": [{"index": 0, "message": message, "stop_reason": reason}]}
+def _chunk(message: dict[str, Any], reason: StopReason | None) -> Event:
+    spelled = STOPS.write(reason) if reason is not None else None
+    return "chunk", {"choices": [{"index": 0, "message": message, "stop_reason": spelled}]}
 
 
 class _Reader(StreamReader):
     def feed(self, event_type: str, payload: Mapping[str, Any]) -> list[Delta]:
         if event_type != "chunk":
             return []
-        choices = payload.get("choices")
-        choice = choices[0] if isinstance(choices, list) and choices else {}
-        message = choice.get("message") or {}
+        # Every chunk of this dialect is a whole-message-shaped increment under choices[0].message [R][S].
+        choice = first_object(payload.get("choices"), "choices")
+        answer = answer_from_wire(obj(choice.get("message"), "choices[0].message"), "choices[0].message")
         usage, metrics = usage_from_metrics(payload)
         raw = choice.get("stop_reason")
         return [
             Delta(
-                text=str(message.get("content") or ""),
-                tool_calls=message_from_wire({"role": "assistant", **message}).tool_calls,
-                stop_reason=stop_reason(raw),
+                text=answer.content,
+                tool_calls=answer.tool_calls,
+                stop_reason=STOPS.read(raw),
                 usage=usage,
                 metrics=metrics,
                 raw_stop_reason=raw,
@@ -230,15 +263,12 @@ class ChatFormat(Format):
         return body
 
     def parse_response(self, body: Mapping[str, Any], usage: Usage | None = None) -> Completion:
-        choices = body.get("choices")
-        if not isinstance(choices, list) or not choices or not isinstance(choices[0], Mapping):
-            raise ModelErrorException("The model's response has no choices[0].")
-        choice = choices[0]
-        message = message_from_wire({"role": "assistant", **(choice.get("message") or {})})
+        choice = first_object(obj(body, "the response body").get("choices"), "choices")
+        message = answer_from_wire(obj(choice.get("message"), "choices[0].message"), "choices[0].message")
         raw = choice.get("stop_reason")
         return Completion(
             text=message.content,
-            stop_reason=stop_reason(raw),
+            stop_reason=STOPS.read(raw, required=True),
             tool_calls=message.tool_calls,
             usage=usage,
             raw_stop_reason=raw,
@@ -280,7 +310,8 @@ class ChatFormat(Format):
         if completion.tool_calls:
             calls = assign_ids(completion.tool_calls, IdStyle.BASE64URL_22, request_seed(request))
             message["tool_calls"] = [tool_call_to_wire(call) for call in calls]
-        return {"choices": [{"index": 0, "message": message, "stop_reason": completion.stop_reason}]}
+        reason = STOPS.write(completion.stop_reason or "stop")
+        return {"choices": [{"index": 0, "message": message, "stop_reason": reason}]}
 
     def stream_writer(self, request: ParsedRequest) -> StreamWriter:
         return _Writer(request_seed(request))

@@ -14,20 +14,35 @@ from typing import Any
 
 from ..catalog import Dialect, ModelSpec
 from ..conversation import Completion, Delta, Message, Params, StopReason, Tool, ToolCall, Usage
-from ..errors import ModelErrorException, ValidationException
+from ..errors import ValidationException
 from . import schema as s
 from .base import Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter, request_seed
-from .chat import add_sampling, check_turns, tool_call_to_wire, tool_choice_to_wire, tools_from_wire, tools_to_wire
+from .chat import (
+    add_sampling,
+    answer_from_wire,
+    check_turns,
+    tool_call_to_wire,
+    tool_choice_to_wire,
+    tools_from_wire,
+    tools_to_wire,
+)
 from .common import decode_arguments, param_schema, params_from_body, require_object, validate
-from .messages import SchemaViolation, schema_error
-from .text import METRICS_KEY, metrics_payload, stop_reason, usage_from_metrics
-from .tool_ids import IdStyle, assign_ids
+from .fields import count, each_object, first_object, malformed, obj, optional_text
+from .messages import CONTAINER_VALIDATION_ERROR, SchemaViolation, schema_error
+from .stops import MISTRAL_STOPS, StopTable
+from .text import METRICS_KEY, metrics_payload, usage_from_metrics
+from .tool_ids import IdStyle, assign_ids, check_tool_call_ids, wire_tool_call_ids
 from .wire import ChatMessage, ChatRequest, ChatToolCall
 
-__all__ = ["ChatOpenAIFormat"]
+__all__ = ["STOPS", "ChatOpenAIFormat"]
 
 TOOL_CHOICES = ("auto", "any", "none", "required")
 _PART_TYPES = ("text", "image_url", "input_audio")
+# Media parts → the catalog flag of the models whose input modalities include them.
+_PART_MODALITY = {"image_url": "images", "input_audio": "audio"}
+# finish_reason: ``stop`` [R] (a captured Pixtral body), ``length``/``tool_calls`` [S]; a content filter in
+# OpenAI's spelling, ``content_filter`` [I]; the rest as in Mistral's own API and Bedrock's names (see .stops).
+STOPS = StopTable("choices[0].finish_reason", (("content_filter", "content_filtered"), *MISTRAL_STOPS))
 
 _MESSAGE = s.obj(
     {
@@ -109,11 +124,11 @@ class _Writer(StreamWriter):
         }
         self._first = True
 
-    def _chunk(self, delta: dict[str, Any], reason: str | None) -> Event:
+    def _chunk(self, delta: dict[str, Any], reason: StopReason | None) -> Event:
         if self._first:
             delta = {"role": "assistant", **delta}
             self._first = False
-        choice = {"index": 0, "delta": delta, "finish_reason": reason}
+        choice = {"index": 0, "delta": delta, "finish_reason": STOPS.write(reason) if reason is not None else None}
         return "chunk", {**self._head, "choices": [choice]}
 
     def text(self, text: str) -> list[Event]:
@@ -143,27 +158,26 @@ class _Reader(StreamReader):
     def feed(self, event_type: str, payload: Mapping[str, Any]) -> list[Delta]:
         if event_type != "chunk":
             return []
+        usage, metrics = usage_from_metrics(payload)
+        if usage is None and payload.get("usage") is not None:
+            usage = _usage(payload["usage"], "usage")
         choices = payload.get("choices")
-        choice = choices[0] if isinstance(choices, list) and choices else {}
-        delta = choice.get("delta") or choice.get("message") or {}
-        for index, call in enumerate(delta.get("tool_calls") or ()):
-            slot = self._calls.setdefault(int(call.get("index", index)), {"id": "", "name": "", "args": ""})
-            function = call.get("function") or {}
-            slot["id"] = call.get("id") or slot["id"]
-            slot["name"] = function.get("name") or slot["name"]
-            slot["args"] += function.get("arguments") or ""
+        if choices == [] and usage is not None:
+            return [Delta(usage=usage, metrics=metrics)]  # a usage-only chunk, as OpenAI-style servers end [I]
+        choice = first_object(choices, "choices")
+        # Deltas [S]; a whole message is taken too (a server that sends the non-streaming shape) [I].
+        where = "choices[0].delta" if "delta" in choice else "choices[0].message"
+        delta = obj(choice.get("delta", choice.get("message")), where)
+        self._gather(delta, where)
         raw = choice.get("finish_reason")
-        reason = stop_reason(raw)
+        reason = STOPS.read(raw)
         calls: tuple[ToolCall, ...] = ()
         if reason is not None and self._calls:
-            calls = tuple(decode_arguments(c["id"], c["name"], c["args"]) for _, c in sorted(self._calls.items()))
-        usage, metrics = usage_from_metrics(payload)
-        if usage is None and isinstance(payload.get("usage"), Mapping):
-            u = payload["usage"]
-            usage = Usage(int(u.get("prompt_tokens", 0)), int(u.get("completion_tokens", 0)))
+            calls = tuple(self._call(position, slot) for position, slot in sorted(self._calls.items()))
+            self._calls.clear()
         return [
             Delta(
-                text=str(delta.get("content") or ""),
+                text=optional_text(delta.get("content"), f"{where}.content") or "",
                 tool_calls=calls,
                 stop_reason=reason,
                 usage=usage,
@@ -171,6 +185,31 @@ class _Reader(StreamReader):
                 raw_stop_reason=raw,
             )
         ]
+
+    def _gather(self, delta: Mapping[str, Any], where: str) -> None:
+        """Add one chunk's tool-call fragments: an id and name first, then pieces of the arguments' JSON."""
+        for index, call in enumerate(each_object(delta.get("tool_calls"), f"{where}.tool_calls")):
+            at = f"{where}.tool_calls[{index}]"
+            position = index if call.get("index") is None else count(call["index"], f"{at}.index")
+            slot = self._calls.setdefault(position, {"id": "", "name": "", "args": ""})
+            function = obj(call.get("function") or {}, f"{at}.function")
+            slot["id"] = optional_text(call.get("id"), f"{at}.id") or slot["id"]
+            slot["name"] = optional_text(function.get("name"), f"{at}.function.name") or slot["name"]
+            slot["args"] += optional_text(function.get("arguments"), f"{at}.function.arguments") or ""
+
+    @staticmethod
+    def _call(position: int, slot: Mapping[str, str]) -> ToolCall:
+        if not slot["name"]:
+            raise malformed(f"tool call {position}", "never got its function name")
+        return decode_arguments(slot["id"], slot["name"], slot["args"])
+
+
+def _usage(value: object, where: str) -> Usage:
+    usage = obj(value, where)
+    return Usage(
+        count(usage.get("prompt_tokens"), f"{where}.prompt_tokens"),
+        count(usage.get("completion_tokens"), f"{where}.completion_tokens"),
+    )
 
 
 class ChatOpenAIFormat(Format):
@@ -189,7 +228,7 @@ class ChatOpenAIFormat(Format):
         if params.top_k is not None:
             raise ValidationException("This chat-completion body has no top_k parameter; use Converse for it.")
         wire: list[ChatMessage] = []
-        for m in messages:
+        for m in wire_tool_call_ids(spec, messages):
             item: ChatMessage = {"role": m.role, "content": m.content}
             if m.tool_calls:
                 item["tool_calls"] = [_openai_call(c) for c in m.tool_calls]
@@ -207,23 +246,16 @@ class ChatOpenAIFormat(Format):
         return body
 
     def parse_response(self, body: Mapping[str, Any], usage: Usage | None = None) -> Completion:
-        choices = body.get("choices")
-        if not isinstance(choices, list) or not choices or not isinstance(choices[0], Mapping):
-            raise ModelErrorException("The model's response has no choices[0].")
-        choice = choices[0]
-        message = choice.get("message") or {}
-        calls = tuple(
-            decode_arguments(str(c.get("id") or ""), c["function"]["name"], c["function"]["arguments"])
-            for c in message.get("tool_calls") or ()
-        )
-        if usage is None and isinstance(body.get("usage"), Mapping):
-            u = body["usage"]
-            usage = Usage(int(u.get("prompt_tokens", 0)), int(u.get("completion_tokens", 0)))
+        data = obj(body, "the response body")
+        choice = first_object(data.get("choices"), "choices")
+        message = answer_from_wire(obj(choice.get("message"), "choices[0].message"), "choices[0].message")
+        if usage is None and data.get("usage") is not None:
+            usage = _usage(data["usage"], "usage")
         raw = choice.get("finish_reason")
         return Completion(
-            text=str(message.get("content") or ""),
-            stop_reason=stop_reason(raw),
-            tool_calls=calls,
+            text=message.content,
+            stop_reason=STOPS.read(raw, required=True),
+            tool_calls=message.tool_calls,
             usage=usage,
             raw_stop_reason=raw,
         )
@@ -284,7 +316,15 @@ class ChatOpenAIFormat(Format):
             problems.append(SchemaViolation("#/stop", "expected type: JSONArray, found: JSONObject"))
         if problems:
             raise schema_error(problems)
+        for wire in data["messages"]:
+            content = wire.get("content")
+            for part in content if isinstance(content, list) else ():
+                flag = _PART_MODALITY.get(part.get("type"))
+                if flag is not None and not getattr(spec.converse, flag):
+                    # The body is well formed; the model behind it takes no such input [I].
+                    raise ValidationException(CONTAINER_VALIDATION_ERROR)
         check_turns(messages)
+        check_tool_call_ids(spec, messages)
         return ParsedRequest(
             spec=spec,
             dialect=self.dialect,
@@ -302,12 +342,13 @@ class ChatOpenAIFormat(Format):
             calls = assign_ids(completion.tool_calls, IdStyle.ALNUM_9, request_seed(request))
             message["tool_calls"] = [_openai_call(c) for c in calls]
         usage = completion.usage or Usage(0, 0)
+        reason = STOPS.write(completion.stop_reason or "stop")
         return {
             "id": str(uuid.uuid4()),
             "object": "chat.completion",
             "created": int(time.time()),
             "model": request.spec.model_id.removeprefix("mistral.").split("-v1:")[0],
-            "choices": [{"index": 0, "message": message, "finish_reason": completion.stop_reason}],
+            "choices": [{"index": 0, "message": message, "finish_reason": reason}],
             "usage": _completion_usage(usage),
         }
 

@@ -10,6 +10,7 @@ from ..catalog import ModelSpec
 from ..conversation import Params, ToolCall
 from ..errors import ModelErrorException, ValidationException
 from . import schema as s
+from .json_body import has_bare_token, load_json
 from .messages import MALFORMED, SchemaViolation, json_type_name, schema_error
 
 __all__ = [
@@ -33,7 +34,7 @@ def require_object(body: object) -> dict[str, Any]:
     """Bodies that are not JSON at all get Bedrock's generic message; non-objects the validator's."""
     if isinstance(body, (bytes, bytearray, str)):
         try:
-            body = json.loads(body)
+            body = load_json(body)
         except (ValueError, UnicodeDecodeError):
             raise ValidationException(MALFORMED) from None
     if not isinstance(body, dict):
@@ -42,9 +43,13 @@ def require_object(body: object) -> dict[str, Any]:
 
 
 def validate(body: dict[str, Any], schema: s.Schema) -> None:
+    """The schema's violations in the validator's words; then a body still holding ``NaN`` or ``Infinity``
+    where the schema allows anything or text is refused as unparseable (see :mod:`.json_body`)."""
     violations = s.check(body, schema)
     if violations:
         raise schema_error(violations)
+    if has_bare_token(body):
+        raise ValidationException(MALFORMED)
 
 
 def params_from_body(body: Mapping[str, Any], stop_key: str | None = "stop") -> Params:

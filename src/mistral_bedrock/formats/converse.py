@@ -11,50 +11,81 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
 
 from ..catalog import Dialect, ModelSpec
 from ..conversation import Completion, Delta, Message, Params, StopReason, Tool, ToolCall, Usage
-from ..errors import ModelErrorException, SerializationException, StreamError, ValidationException
+from ..errors import SerializationException, ValidationException
 from .base import Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter, request_seed
 from .common import decode_arguments
-from .converse_rules import check_constraints, check_model_support, check_structure, check_turns
-from .tool_ids import IdStyle, assign_ids
+from .converse_rules import check_model_support, check_request, check_turns
+from .fields import count, each_object, malformed, obj, text
+from .json_body import load_json
+from .stops import StopTable
+from .tool_ids import IdStyle, assign_ids, check_tool_call_ids, wire_tool_call_ids
 from .wire import ConverseRequest, ConverseResponse
 
-__all__ = ["STOP_REASONS", "ConverseFormat", "converse_stop_reason"]
+__all__ = ["STOPS", "ConverseFormat", "converse_stop_reason"]
 
-# Converse stopReason → Mistral's stop reason.
-STOP_REASONS: dict[str, StopReason] = {
-    "end_turn": "stop",
-    "stop_sequence": "stop",
-    "max_tokens": "length",
-    "tool_use": "tool_calls",
-    "guardrail_intervened": "stop",
-    "content_filtered": "stop",
-    "model_context_window_exceeded": "length",
-}
-_TO_CONVERSE: dict[str, str] = {
-    "stop": "end_turn",
-    "length": "max_tokens",
-    "tool_calls": "tool_use",
-}
+# stopReason's enum is the service model's [BC]; Bedrock's own reasons keep their names. How Mistral's native
+# reasons map onto it is [I] (stop → end_turn, or stop_sequence when a requested sequence matched; length →
+# max_tokens; tool_calls → tool_use). Converse has no word for a model that ended with an error: Bedrock's
+# nearest, malformed_model_output, is written for it [I] (and reads back as itself).
+STOPS = StopTable(
+    "stopReason",
+    (
+        ("end_turn", "stop"),
+        ("max_tokens", "length"),
+        ("tool_use", "tool_calls"),
+        ("guardrail_intervened", "guardrail_intervened"),
+        ("content_filtered", "content_filtered"),
+        ("malformed_model_output", "malformed_model_output"),
+        ("malformed_tool_use", "malformed_tool_use"),
+        ("model_context_window_exceeded", "model_context_window_exceeded"),
+        ("stop_sequence", "stop"),
+        ("malformed_model_output", "error"),
+    ),
+    stop_sequence="stop_sequence",
+)
 _TEXT_DOCUMENTS = ("txt", "md", "csv", "html")
 
 
 def converse_stop_reason(reason: StopReason, stop_sequence: str | None) -> str:
-    if reason == "stop" and stop_sequence:
-        return "stop_sequence"
-    return _TO_CONVERSE[reason]
+    """Converse's ``stopReason`` for a neutral reason (``stop_sequence`` when a requested one ended it)."""
+    return STOPS.write(reason, stop_sequence)
 
 
-def _mistral_stop(raw: object) -> StopReason | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, str):
-        raise ModelErrorException(f"Unexpected stopReason: {raw!r}")
-    return STOP_REASONS.get(raw, "stop")
+def _usage(value: object, where: str) -> Usage:
+    """``usage`` (TokenUsage): the three counts are required [BC]; the total is checked for presence only."""
+    usage = obj(value, where)
+    count(usage.get("totalTokens"), f"{where}.totalTokens")
+    return Usage(
+        count(usage.get("inputTokens"), f"{where}.inputTokens"),
+        count(usage.get("outputTokens"), f"{where}.outputTokens"),
+    )
+
+
+def _answer(content: object, where: str) -> tuple[str, tuple[ToolCall, ...]]:
+    """Text and tool uses of a response's content blocks; other block types (images, reasoning) are skipped."""
+    texts: list[str] = []
+    calls: list[ToolCall] = []
+    for index, block in enumerate(each_object(content, where)):
+        at = f"{where}[{index}]"
+        if block.get("text") is not None:
+            texts.append(text(block["text"], f"{at}.text"))
+        elif block.get("toolUse") is not None:
+            use = obj(block["toolUse"], f"{at}.toolUse")
+            if "input" not in use:
+                raise malformed(f"{at}.toolUse.input", "is missing")
+            calls.append(
+                decode_arguments(
+                    text(use.get("toolUseId"), f"{at}.toolUse.toolUseId"),
+                    text(use.get("name"), f"{at}.toolUse.name"),
+                    use["input"],
+                )
+            )
+    return "".join(texts), tuple(calls)
 
 
 def _document_text(document: Mapping[str, Any]) -> str:
@@ -96,6 +127,8 @@ def messages_from_wire(body: Mapping[str, Any]) -> list[Message]:
                 texts.append(_document_text(block["document"]))
             elif block.get("image") is not None:
                 texts.append("[image]")
+            elif block.get("audio") is not None:
+                texts.append("[audio]")
             elif block.get("toolUse") is not None:
                 use = block["toolUse"]
                 calls.append(decode_arguments(use["toolUseId"], use["name"], use.get("input") or {}))
@@ -196,44 +229,66 @@ class _Writer(StreamWriter):
 
 
 class _Reader(StreamReader):
+    """Assembles ConverseStream events; each event's required members are the service model's [BC]."""
+
     def __init__(self) -> None:
         self._tools: dict[int, dict[str, str]] = {}
 
     def feed(self, event_type: str, payload: Mapping[str, Any]) -> list[Delta]:
-        if event_type == "contentBlockStart":
-            use = (payload.get("start") or {}).get("toolUse")
-            if use:
-                index = int(payload.get("contentBlockIndex", 0))
-                self._tools[index] = {"id": use["toolUseId"], "name": use["name"], "input": ""}
-            return []
-        if event_type == "contentBlockDelta":
-            delta = payload.get("delta") or {}
-            if delta.get("text") is not None:
-                return [Delta(text=str(delta["text"]))]
-            if delta.get("toolUse") is not None:
-                slot = self._tools.get(int(payload.get("contentBlockIndex", 0)))
-                if slot is None:
-                    raise StreamError("A toolUse delta arrived for a block that was never started.")
-                slot["input"] += str(delta["toolUse"].get("input") or "")
-            return []
-        if event_type == "contentBlockStop":
-            slot = self._tools.pop(int(payload.get("contentBlockIndex", 0)), None)
-            if slot is None:
-                return []
-            return [Delta(tool_calls=(decode_arguments(slot["id"], slot["name"], slot["input"]),))]
-        if event_type == "messageStop":
-            raw = payload.get("stopReason")
-            return [Delta(stop_reason=_mistral_stop(raw), raw_stop_reason=raw)]
-        if event_type == "metadata":
-            usage = payload.get("usage") or {}
-            metrics = payload.get("metrics") or {}
-            return [
-                Delta(
-                    usage=Usage(int(usage.get("inputTokens", 0)), int(usage.get("outputTokens", 0))),
-                    metrics={"latencyMs": int(metrics.get("latencyMs", 0))},
-                )
-            ]
+        read = self._EVENTS.get(event_type)
+        return read(self, payload) if read is not None else []  # messageStart and unknown events carry nothing
+
+    def _block_start(self, payload: Mapping[str, Any]) -> list[Delta]:
+        index = count(payload.get("contentBlockIndex"), "contentBlockStart.contentBlockIndex")
+        start = obj(payload.get("start"), "contentBlockStart.start")
+        if start.get("toolUse") is not None:
+            use = obj(start["toolUse"], "contentBlockStart.start.toolUse")
+            self._tools[index] = {
+                "id": text(use.get("toolUseId"), "contentBlockStart.start.toolUse.toolUseId"),
+                "name": text(use.get("name"), "contentBlockStart.start.toolUse.name"),
+                "input": "",
+            }
         return []
+
+    def _block_delta(self, payload: Mapping[str, Any]) -> list[Delta]:
+        index = count(payload.get("contentBlockIndex"), "contentBlockDelta.contentBlockIndex")
+        delta = obj(payload.get("delta"), "contentBlockDelta.delta")
+        if delta.get("text") is not None:
+            return [Delta(text=text(delta["text"], "contentBlockDelta.delta.text"))]
+        if delta.get("toolUse") is not None:
+            slot = self._tools.get(index)
+            if slot is None:
+                raise malformed(f"the toolUse delta of block {index}", "arrived before its contentBlockStart")
+            use = obj(delta["toolUse"], "contentBlockDelta.delta.toolUse")
+            slot["input"] += text(use.get("input"), "contentBlockDelta.delta.toolUse.input")
+        return []
+
+    def _block_stop(self, payload: Mapping[str, Any]) -> list[Delta]:
+        slot = self._tools.pop(count(payload.get("contentBlockIndex"), "contentBlockStop.contentBlockIndex"), None)
+        if slot is None:
+            return []
+        return [Delta(tool_calls=(decode_arguments(slot["id"], slot["name"], slot["input"]),))]
+
+    def _message_stop(self, payload: Mapping[str, Any]) -> list[Delta]:
+        raw = payload.get("stopReason")
+        return [Delta(stop_reason=STOPS.read(raw, required=True), raw_stop_reason=raw)]
+
+    def _metadata(self, payload: Mapping[str, Any]) -> list[Delta]:
+        metrics = obj(payload.get("metrics"), "metadata.metrics")
+        return [
+            Delta(
+                usage=_usage(payload.get("usage"), "metadata.usage"),
+                metrics={"latencyMs": count(metrics.get("latencyMs"), "metadata.metrics.latencyMs")},
+            )
+        ]
+
+    _EVENTS: ClassVar[dict[str, Callable[[_Reader, Mapping[str, Any]], list[Delta]]]] = {
+        "contentBlockStart": _block_start,
+        "contentBlockDelta": _block_delta,
+        "contentBlockStop": _block_stop,
+        "messageStop": _message_stop,
+        "metadata": _metadata,
+    }
 
 
 class ConverseFormat(Format):
@@ -249,6 +304,7 @@ class ConverseFormat(Format):
         tools: Sequence[Tool] = (),
         tool_choice: str | None = None,
     ) -> ConverseRequest:
+        messages = wire_tool_call_ids(spec, messages)
         system = [m.content for m in messages if m.role == "system"]
         turns: list[dict[str, Any]] = []
         for message in messages:
@@ -332,30 +388,31 @@ class ConverseFormat(Format):
             }
             if tool_choice in ("auto", "any"):
                 tool_config["toolChoice"] = {tool_choice: {}}
+            elif tool_choice is not None:
+                # A tool's name forces that tool; no Mistral model takes it, and validation says so in Bedrock's
+                # words rather than the choice being dropped.
+                if tool_choice not in {t.name for t in tools}:
+                    raise ValidationException(
+                        f"tool_choice must be auto, any, none or the name of one of the tools, not {tool_choice!r}"
+                    )
+                tool_config["toolChoice"] = {"tool": {"name": tool_choice}}
             body["toolConfig"] = tool_config
         return body
 
     def parse_response(self, body: Mapping[str, Any], usage: Usage | None = None) -> Completion:
-        message = ((body.get("output") or {}).get("message")) or {}
-        texts: list[str] = []
-        calls: list[ToolCall] = []
-        for block in message.get("content") or ():
-            if block.get("text") is not None:
-                texts.append(str(block["text"]))
-            elif block.get("toolUse") is not None:
-                use = block["toolUse"]
-                calls.append(decode_arguments(use["toolUseId"], use["name"], use.get("input") or {}))
-        wire_usage = body.get("usage") or {}
-        if wire_usage:
-            usage = Usage(int(wire_usage.get("inputTokens", 0)), int(wire_usage.get("outputTokens", 0)))
-        raw = body.get("stopReason")
-        return Completion(
-            text="".join(texts),
-            stop_reason=_mistral_stop(raw),
-            tool_calls=tuple(calls),
-            usage=usage,
-            raw_stop_reason=raw,
-        )
+        # output.message, stopReason, usage and metrics are required, and so are a message's role and content
+        # and usage's three counts [BC]: a body without them is not an answer, however politely it says 200.
+        data = obj(body, "the response body")
+        message = obj(obj(data.get("output"), "output").get("message"), "output.message")
+        text(message.get("role"), "output.message.role")
+        if message.get("content") is None:
+            raise malformed("output.message.content", "is missing")
+        answer, calls = _answer(message["content"], "output.message.content")
+        raw = data.get("stopReason")
+        reason = STOPS.read(raw, required=True)
+        wire_usage = _usage(data.get("usage"), "usage")
+        obj(data.get("metrics"), "metrics")
+        return Completion(text=answer, stop_reason=reason, tool_calls=calls, usage=wire_usage, raw_stop_reason=raw)
 
     def stream_reader(self) -> StreamReader:
         return _Reader()
@@ -363,15 +420,16 @@ class ConverseFormat(Format):
     def parse_request(self, spec: ModelSpec, body: object, *, stream: bool) -> ParsedRequest:
         if isinstance(body, (bytes, bytearray, str)):
             try:
-                body = json.loads(body)
+                body = load_json(body)
             except (ValueError, UnicodeDecodeError):
                 raise SerializationException("Could not parse the request body as JSON.") from None
         if not isinstance(body, dict):
             raise SerializationException("Start of list found where not expected")
-        check_structure(body)
-        check_constraints(body)
+        check_request(body, stream=stream)
         check_model_support(spec, body, stream=stream)
         check_turns(body)
+        messages = messages_from_wire(body)
+        check_tool_call_ids(spec, messages)
         config = body.get("inferenceConfig") or {}
         extra = body.get("additionalModelRequestFields") or {}
         tool_config = body.get("toolConfig") or {}
@@ -388,7 +446,7 @@ class ConverseFormat(Format):
         return ParsedRequest(
             spec=spec,
             dialect=self.dialect,
-            messages=tuple(messages_from_wire(body)),
+            messages=tuple(messages),
             params=Params(
                 max_tokens=config.get("maxTokens"),
                 temperature=config.get("temperature"),

@@ -1,9 +1,12 @@
 """Validation of Converse requests, in the front end's words and with Mistral's per-model rules.
 
-Order matters and follows the service: structure (types) → constraints (ranges, patterns, counts) → what the
-model supports (system prompts, tools, tool choice, streaming tool use, documents, images) → conversation
-rules (first turn from the user, alternating roles, tool results alone in their turn, every tool use answered).
-Indices in constraint messages are 1-based, as the front end prints them (``messages.14.member.content…``).
+Order matters and follows the service: the front end's reading of the body (types, then every constraint of the
+service model, see :mod:`.service_constraints`) → Bedrock's content rules (no empty message, no blank text,
+well-formed response field paths, tool schemas that are objects) → what the model supports (system prompts,
+tools, tool choice, streaming tool use, documents, images, prompt caching) → conversation rules (first turn
+from the user, alternating roles, tool results alone in their turn, every tool use answered).
+The front end's paths are 1-based (``messages.14.member.content…``); the service's own messages count from 0
+(``messages.3``, ``messages.1.content.0``), as real captures show.
 """
 
 from __future__ import annotations
@@ -14,268 +17,184 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..catalog import ModelSpec
-from ..errors import SerializationException, ValidationException
-from . import schema as s
-from .messages import coral_error, coral_value
+from ..errors import AccessDeniedException, ValidationException
+from .messages import coral_value
+from .service_constraints import check_members
 
-__all__ = ["check_constraints", "check_model_support", "check_structure", "check_turns"]
+__all__ = ["check_content", "check_model_support", "check_request", "check_turns"]
 
-_TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]+")
-_TOOL_USE_ID = re.compile(r"[a-zA-Z0-9_.:-]+")
-_BLOCK_MEMBERS = (
-    "text",
-    "image",
-    "document",
-    "video",
-    "audio",
-    "toolUse",
-    "toolResult",
-    "guardContent",
-    "cachePoint",
-    "reasoningContent",
-    "citationsContent",
-    "searchResult",
-)
-_DOCUMENT_FORMATS = ("pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md")
-_IMAGE_FORMATS = ("png", "jpeg", "gif", "webp")
+# Java's String.isBlank(): Character.isWhitespace, which leaves out the no-break spaces and NEL.
+_NOT_JAVA_WHITESPACE = "\u00a0\u2007\u202f\u0085"
+# RFC 6901: "/"-separated reference tokens, in which "~" escapes only "0" and "1".
+_JSON_POINTER = re.compile(r"(/([^~/]|~[01])*)+")
+# Media blocks → their noun and the catalog flag of the models that take them (None: no Mistral model on Bedrock
+# does, and its prompt template has no place for them; refused by analogy with images [I]).
+_MEDIA_BLOCKS: dict[str, tuple[str, str | None]] = {
+    "image": ("image", "images"),
+    "audio": ("audio", "audio"),
+    "video": ("video", None),
+    "searchResult": ("search result", None),
+    "toolAddition": ("tool addition", None),
+    "toolRemoval": ("tool removal", None),
+}
+PROMPT_CACHING_REFUSED = "You invoked an unsupported model or your request did not allow prompt caching."
 
 
-_ANY_OBJECT = s.obj({}, additional=True)
-_TEXT_BLOCK_SOURCE = s.obj({"bytes": s.string(), "text": s.string()}, additional=True)
-_CONTENT_BLOCK = s.obj(
-    {
-        "text": s.string(),
-        "image": s.obj({"format": s.string(), "source": _TEXT_BLOCK_SOURCE}, ("format", "source"), additional=True),
-        "document": s.obj(
-            {"format": s.string(), "name": s.string(), "source": _TEXT_BLOCK_SOURCE},
-            ("name", "source"),
-            additional=True,
-        ),
-        "toolUse": s.obj(
-            {"toolUseId": s.string(), "name": s.string(), "input": _ANY_OBJECT},
-            ("toolUseId", "name", "input"),
-            additional=True,
-        ),
-        "toolResult": s.obj(
-            {
-                "toolUseId": s.string(),
-                "content": s.array(s.obj({"json": s.anything(), "text": s.string()}, additional=True)),
-                "status": s.string(),
-            },
-            ("toolUseId", "content"),
-            additional=True,
-        ),
-    },
-    additional=True,
-)
-# The request's structure as the service model gives it; unknown members are ignored, as AWS JSON protocols do.
-CONVERSE_SCHEMA = s.obj(
-    {
-        "messages": s.array(
-            s.obj({"role": s.string(), "content": s.array(_CONTENT_BLOCK)}, ("role", "content"), additional=True)
-        ),
-        "system": s.array(s.obj({"text": s.string()}, additional=True)),
-        "inferenceConfig": s.obj(
-            {
-                "maxTokens": s.integer(),
-                "temperature": s.number(),
-                "topP": s.number(),
-                "stopSequences": s.array(s.string()),
-            },
-            additional=True,
-        ),
-        "toolConfig": s.obj(
-            {
-                "tools": s.array(
-                    s.obj(
-                        {
-                            "toolSpec": s.obj(
-                                {"name": s.string(), "description": s.string(), "inputSchema": _ANY_OBJECT},
-                                ("name", "inputSchema"),
-                                additional=True,
-                            )
-                        },
-                        additional=True,
-                    )
-                ),
-                "toolChoice": s.obj(
-                    {"auto": _ANY_OBJECT, "any": _ANY_OBJECT, "tool": s.obj({"name": s.string()}, ("name",))},
-                    additional=True,
-                ),
-            },
-            ("tools",),
-            additional=True,
-        ),
-        "additionalModelRequestFields": _ANY_OBJECT,
-        "additionalModelResponseFieldPaths": s.array(s.string()),
-    },
-    additional=True,
-)
+def _blank(text: str) -> bool:
+    return all(ch.isspace() and ch not in _NOT_JAVA_WHITESPACE for ch in text)
 
 
-def _coral_path(pointer: str) -> str:
-    """``#/messages/0/content/1/text`` → ``messages.1.member.content.2.member.text`` (1-based, as AWS prints)."""
-    out: list[str] = []
-    for part in pointer.lstrip("#").strip("/").split("/"):
-        if part.isdigit():
-            out.append(f"{int(part) + 1}.member")
-        elif part:
-            out.append(part)
-    return ".".join(out)
+def check_request(body: Mapping[str, Any], *, stream: bool) -> None:
+    """The front end's checks (from the service model), then Bedrock's content rules."""
+    check_members("ConverseStream" if stream else "Converse", body)
+    check_content(body)
 
 
-def check_structure(body: Mapping[str, Any]) -> None:
-    """Types and required members, as the service's deserializer and validator see them.
-
-    A wrong type is a ``SerializationException`` (the JSON cannot be read into the request structure); a missing
-    required member is the front end's "Member must not be null".
-    """
-    violations = s.check(body, CONVERSE_SCHEMA)
-    for violation in violations:
-        if violation.text.startswith("expected type"):
-            raise SerializationException(
-                f"Value at '{_coral_path(violation.path)}' could not be read: {violation.text}"
-            )
-    missing = [
-        f"Value null at '{_coral_path(v.path + '/' + v.text.split('[', 1)[1].split(']', 1)[0])}' failed to satisfy "
-        "constraint: Member must not be null"
-        for v in violations
-        if v.text.startswith("required key")
-    ]
-    if missing:
-        raise coral_error(missing)
-
-
-def check_constraints(body: Mapping[str, Any]) -> None:
-    """Ranges, patterns, enums and union cardinality, reported together like the front end does."""
-    problems: list[str] = []
-
-    def bad(value: object, where: str, constraint: str) -> None:
-        shown = "" if value is None else f" '{coral_value(value)}'"
-        problems.append(f"Value{shown} at '{where}' failed to satisfy constraint: {constraint}")
-
-    config = body.get("inferenceConfig") or {}
-    if config.get("maxTokens") is not None and config["maxTokens"] < 1:
-        bad(
-            config["maxTokens"],
-            "inferenceConfig.maxTokens",
-            "Member must have value greater than or equal to 1",
-        )
-    for key in ("temperature", "topP"):
-        value = config.get(key)
-        if value is None:
-            continue
-        if value < 0:
-            bad(value, f"inferenceConfig.{key}", "Member must have value greater than or equal to 0")
-        elif value > 1:
-            bad(value, f"inferenceConfig.{key}", "Member must have value less than or equal to 1")
-    for index, stop in enumerate(config.get("stopSequences") or ()):
-        if not isinstance(stop, str) or not stop:
-            bad(
-                stop,
-                f"inferenceConfig.stopSequences.{index + 1}.member",
-                "Member must have length greater than or equal to 1",
-            )
+def check_content(body: Mapping[str, Any]) -> None:
+    """Bedrock's rules on content that the service model cannot express, one message at a time."""
     for i, message in enumerate(body.get("messages") or ()):
-        where = f"messages.{i + 1}.member"
-        role = message.get("role")
-        if role not in ("user", "assistant"):
-            bad(role, f"{where}.role", "Member must satisfy enum value set: [user, assistant]")
-        for j, block in enumerate(message.get("content") or ()):
-            set_members = [k for k in _BLOCK_MEMBERS if block.get(k) is not None]
-            if len(set_members) != 1:
-                bad(
-                    None,
-                    f"{where}.content.{j + 1}.member",
-                    "Member must have one and only one member set",
-                )
-                continue
-            _check_block(set_members[0], block[set_members[0]], f"{where}.content.{j + 1}.member", bad)
-    for i, tool in enumerate((body.get("toolConfig") or {}).get("tools") or ()):
-        spec = tool.get("toolSpec") if isinstance(tool, dict) else None
-        where = f"toolConfig.tools.{i + 1}.member.toolSpec"
-        if not isinstance(spec, dict):
-            bad(
-                None,
-                f"toolConfig.tools.{i + 1}.member",
-                "Member must have one and only one member set",
-            )
-            continue
-        name = spec.get("name")
-        if not isinstance(name, str) or not _TOOL_NAME.fullmatch(name):
-            bad(
-                name,
-                f"{where}.name",
-                "Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+",
-            )
-        elif len(name) > 64:
-            bad(name, f"{where}.name", "Member must have length less than or equal to 64")
-    if problems:
-        raise coral_error(problems)
-    for i, tool in enumerate((body.get("toolConfig") or {}).get("tools") or ()):
-        schema = ((tool.get("toolSpec") or {}).get("inputSchema") or {}).get("json")
-        if not isinstance(schema, dict):
+        content = message.get("content") or []
+        if not content:
             raise ValidationException(
-                f"The format of the value at toolConfig.tools.{i}.toolSpec.inputSchema.json is invalid. "
-                "Provide a json object for the field and try again."
+                f"The content field in the Message object at messages.{i} is empty. Add a ContentBlock object to "
+                "the content field and try again."
+            )
+        for j, block in enumerate(content):
+            text = block.get("text")
+            if isinstance(text, str) and _blank(text):
+                raise ValidationException(
+                    f"The text field in the ContentBlock object at messages.{i}.content.{j} is blank. Add text to "
+                    "the text field, and try again."
+                )
+    _check_attachments(body.get("messages") or ())
+    for i, block in enumerate(body.get("system") or ()):
+        text = block.get("text")
+        if isinstance(text, str) and _blank(text):
+            raise ValidationException(
+                f"The text field in the SystemContentBlock object at system.{i} is blank. Add text to the text "
+                "field, and try again."
+            )
+    for i, path in enumerate(body.get("additionalModelResponseFieldPaths") or ()):
+        if not _JSON_POINTER.fullmatch(path):
+            raise ValidationException(
+                f"The format of the value at additionalModelResponseFieldPaths.{i} is invalid. Provide a JSON "
+                "Pointer for the field and try again."
+            )
+    # Documents may hold any JSON; these must hold objects ([R] for the tool schema, the others by analogy [I]).
+    objects = [
+        (f"toolConfig.tools.{i}.toolSpec.inputSchema.json", (tool["toolSpec"].get("inputSchema") or {}).get("json"))
+        for i, tool in enumerate((body.get("toolConfig") or {}).get("tools") or ())
+        if tool.get("toolSpec") is not None
+    ]
+    objects += [
+        (f"messages.{i}.content.{j}.toolUse.input", block["toolUse"].get("input"))
+        for i, message in enumerate(body.get("messages") or ())
+        for j, block in enumerate(message.get("content") or ())
+        if block.get("toolUse") is not None
+    ]
+    if body.get("additionalModelRequestFields") is not None:
+        objects.append(("additionalModelRequestFields", body["additionalModelRequestFields"]))
+    for where, value in objects:
+        if not isinstance(value, dict):
+            raise ValidationException(
+                f"The format of the value at {where} is invalid. Provide a json object for the field and try again."
             )
 
 
-def _check_block(member: str, value: Any, where: str, bad: Any) -> None:
-    if member == "toolUse":
-        name = value.get("name")
-        if not isinstance(name, str) or not _TOOL_NAME.fullmatch(name):
-            bad(
-                name,
-                f"{where}.toolUse.name",
-                "Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+",
+# Document names: alphanumerics, whitespace, hyphens, parentheses and square brackets, never two whitespace
+# characters in a row [R].
+_DOCUMENT_NAME = re.compile(r"[A-Za-z0-9\s\-()\[\]]+")
+_DOUBLE_SPACE = re.compile(r"\s\s")
+DOCUMENT_NAME_REFUSED = (
+    "The document file name can only contain alphanumeric characters, whitespace characters, hyphens, parentheses, "
+    "and square brackets. The name can't contain more than one consecutive whitespace character. Check that the "
+    "file name conforms to these restrictions and retry your request."
+)
+# The Message doc string's limits [BC]: 20 images of at most 3.75 MB, 5 documents of at most 4.5 MB, both only in
+# user turns, and a text block beside any document. The words of the last two are [R]; of the others [I].
+_MAX_IMAGES, _MAX_IMAGE_BYTES = 20, 3_932_160
+_MAX_DOCUMENTS, _MAX_DOCUMENT_BYTES = 5, 4_718_592
+
+
+def _source_size(block: Mapping[str, Any]) -> int:
+    """Decoded size of an image or document source: base64 on the wire, 3 bytes per 4 characters."""
+    source = block.get("source") or {}
+    raw = source.get("bytes") if isinstance(source, dict) else None
+    if isinstance(raw, str):
+        return len(raw) * 3 // 4 - raw[-2:].count("=")
+    text = source.get("text") if isinstance(source, dict) else None
+    return len(text.encode()) if isinstance(text, str) else 0
+
+
+def _check_attachments(messages: Any) -> None:
+    """Images and documents: who may send them, how many, how large, and how documents are named."""
+    names: set[str] = set()
+    images = documents = 0
+    for i, message in enumerate(messages):
+        content = message.get("content") or []
+        has_media = any(b.get("image") is not None or b.get("document") is not None for b in content)
+        if has_media and message.get("role") != "user":
+            raise ValidationException(
+                f"messages.{i}.content: You can only include images and documents if the role is user."
             )
-        tool_id = value.get("toolUseId")
-        if not isinstance(tool_id, str) or not _TOOL_USE_ID.fullmatch(tool_id):
-            bad(
-                tool_id,
-                f"{where}.toolUse.toolUseId",
-                "Member must satisfy regular expression pattern: [a-zA-Z0-9_.:-]+",
-            )
-    elif member == "toolResult":
-        tool_id = value.get("toolUseId")
-        if not isinstance(tool_id, str) or not _TOOL_USE_ID.fullmatch(tool_id):
-            bad(
-                tool_id,
-                f"{where}.toolResult.toolUseId",
-                "Member must satisfy regular expression pattern: [a-zA-Z0-9_.:-]+",
-            )
-        if value.get("status") not in (None, "success", "error"):
-            bad(
-                value.get("status"),
-                f"{where}.toolResult.status",
-                "Member must satisfy enum value set: [success, error]",
-            )
-    elif member == "document" and value.get("format") not in (None, *_DOCUMENT_FORMATS):
-        bad(
-            value.get("format"),
-            f"{where}.document.format",
-            f"Member must satisfy enum value set: [{', '.join(_DOCUMENT_FORMATS)}]",
-        )
-    elif member == "image" and value.get("format") not in _IMAGE_FORMATS:
-        bad(
-            value.get("format"),
-            f"{where}.image.format",
-            f"Member must satisfy enum value set: [{', '.join(_IMAGE_FORMATS)}]",
-        )
+        for block in content:
+            if block.get("image") is not None:
+                images += 1
+                if _source_size(block["image"]) > _MAX_IMAGE_BYTES:
+                    raise ValidationException("The image size must be no more than 3.75 MB.")
+            document = block.get("document")
+            if document is None:
+                continue
+            documents += 1
+            name = str(document.get("name") or "")
+            if not _DOCUMENT_NAME.fullmatch(name) or _DOUBLE_SPACE.search(name):
+                raise ValidationException(DOCUMENT_NAME_REFUSED)
+            if name in names:
+                raise ValidationException("Messages can't contain duplicate document names.")
+            names.add(name)
+            if _source_size(document) > _MAX_DOCUMENT_BYTES:
+                raise ValidationException("The document size must be no more than 4.5 MB.")
+            if not any(b.get("text") is not None for b in content):
+                raise ValidationException("A text block must be included when using documents.")
+    if documents > _MAX_DOCUMENTS:
+        raise ValidationException(f"You can't include more than {_MAX_DOCUMENTS} documents in a request.")
+    if images > _MAX_IMAGES:
+        raise ValidationException(f"You can't include more than {_MAX_IMAGES} images in a request.")
+
+
+def _nested_blocks(block: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """A block and, for a tool result, the blocks inside it (which may hold images and documents too)."""
+    result = block.get("toolResult")
+    inner = result.get("content") if isinstance(result, dict) else None
+    return [block, *(b for b in inner or () if isinstance(b, dict))]
 
 
 def _blocks(body: Mapping[str, Any], member: str) -> bool:
     return any(
-        block.get(member) is not None
+        nested.get(member) is not None
         for message in body.get("messages") or ()
         for block in message.get("content") or ()
+        for nested in _nested_blocks(block)
     )
 
 
 def check_model_support(spec: ModelSpec, body: Mapping[str, Any], *, stream: bool) -> None:
     """What this model supports through Converse (the AWS feature table, as catalog data)."""
     features = spec.converse
+    tools = (body.get("toolConfig") or {}).get("tools") or ()
+    if (
+        _blocks(body, "cachePoint")
+        or any(b.get("cachePoint") is not None for b in body.get("system") or ())
+        or any(t.get("cachePoint") is not None for t in tools)
+    ):
+        # No Mistral model caches prompts on Bedrock; a cachePoint is refused as a 403 [R].
+        raise AccessDeniedException(PROMPT_CACHING_REFUSED)
+    for i, tool in enumerate(tools):
+        if tool.get("systemTool") is not None:
+            raise ValidationException(
+                f"This model doesn't support the toolConfig.tools.{i}.systemTool field. Remove "
+                f"toolConfig.tools.{i}.systemTool and try again."
+            )
     if body.get("system") and not features.system:
         raise ValidationException(
             "This model doesn't support system messages. Try again without a system message or use a "
@@ -294,8 +213,9 @@ def check_model_support(spec: ModelSpec, body: Mapping[str, Any], *, stream: boo
                 )
         if stream and not features.streaming_tools:
             raise ValidationException("This model doesn't support tool use in streaming mode.")
-    if _blocks(body, "image") and not features.images:
-        raise ValidationException("This model doesn't support image content blocks.")
+    for member, (noun, flag) in _MEDIA_BLOCKS.items():
+        if _blocks(body, member) and not (flag is not None and getattr(features, flag)):
+            raise ValidationException(f"This model doesn't support {noun} content blocks.")
     if _blocks(body, "document") and not features.documents:
         raise ValidationException("This model doesn't support documents.")
     config = body.get("inferenceConfig") or {}
@@ -328,7 +248,8 @@ def check_turns(body: Mapping[str, Any]) -> None:
             "with a user message."
         )
     for prev, message in itertools.pairwise(messages):
-        if prev.get("role") == message.get("role"):
+        # The model's enum now admits a "system" role in messages; Mistral's template knows only the two [I].
+        if prev.get("role") == message.get("role") or message.get("role") not in ("user", "assistant"):
             raise ValidationException(
                 "A conversation must alternate between user and assistant roles. Make sure the "
                 "conversation alternates between user and assistant roles and try again."

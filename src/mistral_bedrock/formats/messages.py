@@ -15,6 +15,7 @@ The texts seen in real Bedrock traffic are reproduced verbatim; the rest follow 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 
 from ..errors import ValidationException
@@ -69,7 +70,8 @@ def json_type_name(value: object) -> str:
     if isinstance(value, int):
         return "Integer"
     if isinstance(value, float):
-        return "BigDecimal"
+        # NaN and Infinity travel as bare tokens, which the validator's JSON reader takes for text.
+        return "BigDecimal" if math.isfinite(value) else "String"
     if isinstance(value, str):
         return "String"
     if isinstance(value, list):

@@ -8,6 +8,7 @@ live in one place.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -87,8 +88,8 @@ def _type_ok(kind: str, value: object) -> bool:
         return isinstance(value, str)
     if kind == "boolean":
         return isinstance(value, bool)
-    if isinstance(value, bool):
-        return False
+    if isinstance(value, bool) or (isinstance(value, float) and not math.isfinite(value)):
+        return False  # NaN and Infinity are not JSON numbers (see .json_body)
     if kind == "integer":
         return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
     return isinstance(value, (int, float))  # number

@@ -13,19 +13,16 @@ from typing import Any
 
 from ..catalog import Dialect, ModelSpec
 from ..conversation import Completion, Delta, Message, Params, StopReason, Tool, Usage
-from ..errors import ModelErrorException
 from . import schema as s
 from .base import Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter
 from .common import param_schema, params_from_body, require_object, validate
-from .wire import TextRequest, TextResponse
+from .fields import count, first_object, obj, optional_text, text
+from .stops import MISTRAL_STOPS, StopTable
+from .wire import MistralStopReason, TextRequest, TextResponse
 
-__all__ = ["TextFormat", "messages_from_prompt", "metrics_payload", "usage_from_metrics"]
+__all__ = ["STOPS", "TextFormat", "messages_from_prompt", "metrics_payload", "usage_from_metrics"]
 
-_STOP_REASONS: dict[str, StopReason] = {
-    "stop": "stop",
-    "length": "length",
-    "tool_calls": "tool_calls",
-}
+STOPS = StopTable("outputs[0].stop_reason", MISTRAL_STOPS)
 METRICS_KEY = "amazon-bedrock-invocationMetrics"
 
 
@@ -40,19 +37,22 @@ def metrics_payload(usage: Usage, metrics: Metrics) -> dict[str, int]:
 
 
 def usage_from_metrics(chunk: Mapping[str, Any]) -> tuple[Usage | None, Mapping[str, int] | None]:
+    """Usage and metrics from a stream chunk's ``amazon-bedrock-invocationMetrics``, when it has them.
+
+    Raises:
+        MalformedResponseError: The metrics are there but not an object of token counts.
+    """
     raw = chunk.get(METRICS_KEY)
-    if not isinstance(raw, Mapping):
+    if raw is None:
         return None, None
-    usage = Usage(int(raw.get("inputTokenCount", 0)), int(raw.get("outputTokenCount", 0)))
-    return usage, {str(k): int(v) for k, v in raw.items() if isinstance(v, (int, float))}
-
-
-def stop_reason(value: object) -> StopReason | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or value not in _STOP_REASONS:
-        raise ModelErrorException(f"Unexpected stop_reason in the model's response: {value!r}")
-    return _STOP_REASONS[value]
+    metrics = obj(raw, METRICS_KEY)
+    usage = Usage(
+        count(metrics.get("inputTokenCount"), f"{METRICS_KEY}.inputTokenCount"),
+        count(metrics.get("outputTokenCount"), f"{METRICS_KEY}.outputTokenCount"),
+    )
+    # Newer models add counts (cache reads and writes); keep every number as sent.
+    numbers = {str(k): int(v) for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return usage, numbers
 
 
 _TURN = re.compile(r"\[INST\](.*?)\[/INST\]([^\[]*)", re.S)
@@ -103,22 +103,22 @@ class _Writer(StreamWriter):
         return [event]
 
     @staticmethod
-    def _chunk(text: str, reason: str | None) -> Event:
-        return "chunk", {"outputs": [{"text": text, "stop_reason": reason}]}
+    def _chunk(text: str, reason: StopReason | None) -> Event:
+        spelled = STOPS.write(reason) if reason is not None else None
+        return "chunk", {"outputs": [{"text": text, "stop_reason": spelled}]}
 
 
 class _Reader(StreamReader):
     def feed(self, event_type: str, payload: Mapping[str, Any]) -> list[Delta]:
         if event_type != "chunk":
             return []
-        outputs = payload.get("outputs")
-        first = outputs[0] if isinstance(outputs, list) and outputs else {}
+        first = first_object(payload.get("outputs"), "outputs")
         usage, metrics = usage_from_metrics(payload)
         raw = first.get("stop_reason")
         return [
             Delta(
-                text=str(first.get("text") or ""),
-                stop_reason=stop_reason(raw),
+                text=optional_text(first.get("text"), "outputs[0].text") or "",
+                stop_reason=STOPS.read(raw),
                 usage=usage,
                 metrics=metrics,
                 raw_stop_reason=raw,
@@ -160,14 +160,12 @@ class TextFormat(Format):
         return body
 
     def parse_response(self, body: Mapping[str, Any], usage: Usage | None = None) -> Completion:
-        outputs = body.get("outputs")
-        if not isinstance(outputs, list) or not outputs or not isinstance(outputs[0], Mapping):
-            raise ModelErrorException("The model's response has no outputs[0].")
-        first = outputs[0]
+        # outputs[0].text and .stop_reason are what AWS's own sample reads [D]; without them there is no answer.
+        first = first_object(obj(body, "the response body").get("outputs"), "outputs")
         raw = first.get("stop_reason")
         return Completion(
-            text=str(first.get("text") or ""),
-            stop_reason=stop_reason(raw),
+            text=text(first.get("text"), "outputs[0].text"),
+            stop_reason=STOPS.read(raw, required=True),
             usage=usage,
             raw_stop_reason=raw,
         )
@@ -199,7 +197,8 @@ class TextFormat(Format):
         )
 
     def build_response(self, request: ParsedRequest, completion: Completion, metrics: Metrics) -> TextResponse:
-        return {"outputs": [{"text": completion.text, "stop_reason": completion.stop_reason}]}
+        reason: MistralStopReason = STOPS.write(completion.stop_reason or "stop")
+        return {"outputs": [{"text": completion.text, "stop_reason": reason}]}
 
     def stream_writer(self, request: ParsedRequest) -> StreamWriter:
         return _Writer()

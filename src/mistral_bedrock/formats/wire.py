@@ -33,7 +33,20 @@ __all__ = [
     "TextResponse",
 ]
 
-MistralStopReason = Literal["stop", "length", "tool_calls"]
+# The stop reasons a native body may carry; ``mistral_bedrock.formats.stops`` says what each one means.
+MistralStopReason = Literal[
+    "stop",
+    "length",
+    "tool_calls",
+    "model_length",
+    "error",
+    "content_filter",
+    "guardrail_intervened",
+    "content_filtered",
+    "malformed_model_output",
+    "malformed_tool_use",
+    "model_context_window_exceeded",
+]
 
 
 class InvocationMetrics(TypedDict):

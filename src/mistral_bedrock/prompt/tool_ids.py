@@ -28,6 +28,7 @@ __all__ = [
     "mistral_tool_call_id",
     "new_tool_call_id",
     "normalize_tool_call_ids",
+    "remap_tool_call_ids",
 ]
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -84,17 +85,26 @@ def _ids_in_order(messages: Sequence[Message]) -> list[str]:
 def normalize_tool_call_ids(messages: Sequence[Message], spec: ModelSpec) -> tuple[list[Message], dict[str, str]]:
     """Rewrite tool-call ids to the 9-character form where ``spec``'s tokenizer requires it.
 
+    As :func:`remap_tool_call_ids`, for tokenizers with the rule (v3 and later); for the others (v1, v2) the
+    messages are returned unchanged, with an empty mapping.
+    """
+    if not tokenizer_info(spec).short_tool_ids:
+        return list(messages), {}
+    return remap_tool_call_ids(messages)
+
+
+def remap_tool_call_ids(messages: Sequence[Message]) -> tuple[list[Message], dict[str, str]]:
+    """Rewrite every tool-call id that is not 9 characters ``[a-zA-Z0-9]`` to one that is.
+
     Assistant ``tool_calls`` ids and the matching tool messages' ``tool_call_id`` are rewritten through one
     mapping, so calls and results stay paired. Ids that are already valid are kept (and reserved, so no
-    rewritten id can take them). For tokenizers without the rule (v1, v2) the messages are returned unchanged.
+    rewritten id can take them). The messages given are not modified.
 
     Returns:
         The messages, and the mapping original id → new id for every id that was rewritten (empty when none
         was). Invert it to translate the model's references back to the caller's ids.
     """
     result = list(messages)
-    if not tokenizer_info(spec).short_tool_ids:
-        return result, {}
     originals = _ids_in_order(result)
     taken = {value for value in originals if is_mistral_tool_call_id(value)}
     mapping: dict[str, str] = {}

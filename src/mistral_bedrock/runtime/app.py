@@ -32,6 +32,8 @@ from starlette.types import Receive, Scope, Send
 from mistral_bedrock.catalog import INVALID_MODEL_MESSAGE, resolve
 from mistral_bedrock.engines import Engine, create_engine
 from mistral_bedrock.errors import BedrockError, UnknownOperationException, ValidationException
+from mistral_bedrock.formats.messages import MALFORMED
+from mistral_bedrock.formats.service_constraints import check_envelope
 from mistral_bedrock.prompt.tokenizers import get_tokenizer
 from mistral_bedrock.protocol.errors import ERROR_CODES
 from mistral_bedrock.protocol.operations import operation_for_suffix, split_model_path
@@ -42,6 +44,7 @@ from .faults import FaultController, FaultRule, parse_fault_spec
 from .handlers import HANDLERS, Call
 from .journal import Journal, JournalEntry
 from .limits import WindowPolicy
+from .pacing import Pacing
 from .responses import error_response
 
 __all__ = ["CONTROL_PREFIX", "RuntimeApp", "RuntimeState", "app_from_env", "create_app"]
@@ -90,6 +93,7 @@ class _ModelEndpoint:
 
     def __init__(self, state: RuntimeState) -> None:
         self.state = state
+        self.pacing = Pacing.from_config(state.config)  # when responses may start; tests swap in a recording one
         self._frozen_tokenizers = 0
 
     def _freeze_new_tokenizers(self) -> None:
@@ -123,11 +127,18 @@ class _ModelEndpoint:
                 ),
                 self.state.clock(),
             )
+            # The front end's constraints on the label, the headers and the body's size, before anything else.
+            check_envelope(operation.name.value, label, header_pairs, body)
             resolved = resolve(label)
             # Bedrock serves each model (and each inference profile) from its own Regions; a SigV4 request names
             # its Region in the credential scope. Bearer tokens carry none, so they are not checked.
+            # An ARN names its Region too, and must name the caller's [I].
             region = principal.region
-            if self.state.config.check_region and region and not resolved.spec.served_in(region, resolved.profile):
+            if (
+                self.state.config.check_region
+                and region
+                and (not resolved.spec.served_in(region, resolved.profile) or resolved.region not in (None, region))
+            ):
                 raise ValidationException(INVALID_MODEL_MESSAGE)
             model_id = resolved.model_id
             faults = self.state.faults.decide(resolved.model_id, operation.name.value)
@@ -147,12 +158,18 @@ class _ModelEndpoint:
                 count_tokens=self.state.config.count_tokens,
                 window=WindowPolicy(self.state.config.window_policy),
                 started=started,
+                pacing=self.pacing,
             )
             response = await HANDLERS[operation.name](call)
             status, code = 200, None
         except BedrockError as error:
             status, code = error.status or 500, error.error_code
             response = error_response(status, error.error_code, error.message, request_id)
+        except RecursionError:
+            # JSON that parsed but nests deeper than the checks can walk: Bedrock's parsers cap nesting depth and
+            # refuse such a body as malformed [I].
+            status, code = 400, "ValidationException"
+            response = error_response(status, code, MALFORMED, request_id)
         except Exception:  # a bug must not take the server down or leak a traceback to the client
             logger.exception("internal error in request %s", request_id)
             status, code = 500, "InternalServerException"
@@ -168,9 +185,11 @@ class _ModelEndpoint:
                 raw_body=body,
             )
         )
-        await response(scope, receive, send)
         if self.state.config.freeze_gc:
+            # Before the response goes out, so that once a client has its answer the heap is frozen (a
+            # tokenizer that loads while a stream runs is frozen by the next request).
             self._freeze_new_tokenizers()
+        await response(scope, receive, send)
 
 
 def _control_routes(state: RuntimeState) -> list[Route]:

@@ -10,9 +10,12 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["ENV_VAR", "RuntimeConfig"]
+__all__ = ["DEFAULT_MIN_FIRST_BYTE_MS", "ENV_VAR", "RuntimeConfig"]
 
 ENV_VAR = "MISTRAL_BEDROCK_RUNTIME"
+# The AWS SDK for Go v2 truncates streams that start within microseconds of the request; see runtime.pacing,
+# and docs/RUNTIME.md for the measurement this value comes from.
+DEFAULT_MIN_FIRST_BYTE_MS = 5.0
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,11 @@ class RuntimeConfig:
         window_policy: What a request whose ``max_tokens`` runs past the context window gets: ``refuse`` (a
             ValidationException) or ``cap`` (output stops when the window is full). See
             :mod:`mistral_bedrock.runtime.limits`.
+        min_first_byte_ms: No model response (streamed or whole) starts sooner than this many milliseconds after
+            its request arrived; engine time counts toward it. 0 turns the floor off (benchmarks). See
+            :mod:`mistral_bedrock.runtime.pacing`.
+        pace: ``off`` (answer as fast as the engine allows, above the floor) or ``bedrock`` (each model's time to
+            first token and output tokens per second from :mod:`mistral_bedrock.catalog.pace`).
         fault_seed: Seed of the generator that decides rate-based faults, so runs repeat.
         journal_size: How many requests the journal keeps.
         freeze_gc: Move long-lived objects (tokenizers, catalogs, schemas) out of the garbage collector's reach
@@ -46,6 +54,8 @@ class RuntimeConfig:
     padding: bool = True
     check_region: bool = True
     window_policy: str = "refuse"
+    min_first_byte_ms: float = DEFAULT_MIN_FIRST_BYTE_MS
+    pace: str = "off"
     fault_seed: int = 0
     journal_size: int = 1000
     freeze_gc: bool = False

@@ -7,7 +7,6 @@ it, an in-stream exception frame.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
@@ -22,13 +21,16 @@ from mistral_bedrock.engines import Engine, Stop, TextDelta, ToolCallEvent
 from mistral_bedrock.engines.tokens import input_tokens
 from mistral_bedrock.errors import BedrockError, SerializationException, ValidationException
 from mistral_bedrock.formats import Format, Metrics, ParsedRequest, dialect_for_body, format_for
+from mistral_bedrock.formats.json_body import load_json
 from mistral_bedrock.formats.messages import MALFORMED
+from mistral_bedrock.formats.service_constraints import check_members
 from mistral_bedrock.protocol.errors import ERROR_CODES
 from mistral_bedrock.protocol.eventstream import encode_event, encode_exception
 from mistral_bedrock.protocol.operations import Operation, OperationName
 
 from .faults import Faults
 from .limits import WindowPolicy, fit_window
+from .pacing import DEFAULT_PACING, Pacing
 from .responses import DropConnection, EventStreamResponse, JSONBytesResponse, json_response
 
 __all__ = ["HANDLERS", "Call", "Handler"]
@@ -52,6 +54,7 @@ class Call:
     count_tokens: bool
     started: float
     window: WindowPolicy = WindowPolicy.REFUSE
+    pacing: Pacing = DEFAULT_PACING
 
 
 Response = JSONBytesResponse | EventStreamResponse
@@ -60,7 +63,7 @@ Handler = Callable[[Call], Awaitable[Response]]
 
 def _native_request(call: Call, *, stream: bool) -> tuple[Format, ParsedRequest]:
     try:
-        data = json.loads(call.body) if call.body else None
+        data = load_json(call.body) if call.body else None
     except (ValueError, UnicodeDecodeError):
         raise ValidationException(MALFORMED) from None
     if data is None:
@@ -86,8 +89,8 @@ def _elapsed_ms(started: float) -> int:
 
 async def _complete(call: Call, request: ParsedRequest) -> tuple[Completion, Metrics]:
     """Run the engine to the end and fold its events into one completion."""
-    if call.faults.first_byte_ms:
-        await asyncio.sleep(call.faults.first_byte_ms / 1000)
+    pace = call.pacing.response(call.model.spec, call.started, call.faults)
+    await pace.before_engine()
     texts: list[str] = []
     calls: list[ToolCall] = []
     first_byte = 0
@@ -105,6 +108,7 @@ async def _complete(call: Call, request: ParsedRequest) -> tuple[Completion, Met
                 usage=event.usage,
                 stop_sequence=event.stop_sequence,
             )
+            await pace.whole(event.usage.output_tokens)
             latency = _elapsed_ms(call.started)
             return completion, Metrics(latency, first_byte or latency)
     raise BedrockError("The engine ended without a stop event.", error_code="InternalServerException")
@@ -164,10 +168,11 @@ def _exception_frame(operation: Operation, error: BedrockError) -> bytes:
 
 
 async def _stream(call: Call, fmt: Format, request: ParsedRequest) -> Response:
-    if call.faults.first_byte_ms:
-        await asyncio.sleep(call.faults.first_byte_ms / 1000)
+    pace = call.pacing.response(call.model.spec, call.started, call.faults)
+    await pace.before_engine()
     events = call.engine.generate(request).__aiter__()
     first = await events.__anext__()  # errors before the first event become HTTP errors
+    await pace.first_byte()
     first_byte = _elapsed_ms(call.started)
     writer = fmt.stream_writer(request)
     encoder = _Encoder(native=fmt.dialect is not Dialect.CONVERSE, padding=call.padding)
@@ -197,9 +202,8 @@ async def _stream(call: Call, fmt: Format, request: ParsedRequest) -> Response:
                     yield encoder.frame(event_type, payload)
                 if isinstance(event, Stop):
                     return
-                if faults.per_token_ms:
-                    await asyncio.sleep(faults.per_token_ms / 1000)
                 event = await events.__anext__()
+                await pace.event(event)
         except BedrockError as error:
             yield _exception_frame(call.operation, error)
         except StopAsyncIteration:
@@ -215,7 +219,9 @@ async def invoke_model_stream(call: Call) -> Response:
         request = _fit(call, request)
     except ValidationException as error:
         # The body was accepted and the stream opened before the model refused the prompt: Bedrock reports an
-        # oversize prompt here as an in-stream validationException [R].
+        # oversize prompt here as an in-stream validationException [R]. It is a stream like any other, so it
+        # starts no sooner than the first-byte floor (see .pacing).
+        await call.pacing.response(call.model.spec, call.started, call.faults).first_byte()
         return EventStreamResponse(_one_frame(_exception_frame(call.operation, error)), call.request_id)
     return await _stream(call, fmt, request)
 
@@ -232,15 +238,14 @@ async def converse_stream(call: Call) -> Response:
 async def count_tokens(call: Call) -> Response:
     """CountTokens, answered with the model's real tokenizer (real Bedrock refuses it for Mistral models)."""
     try:
-        data = json.loads(call.body) if call.body else {}
+        data = load_json(call.body) if call.body else {}
     except (ValueError, UnicodeDecodeError):
         raise SerializationException("Could not parse the request body as JSON.") from None
-    source = data.get("input") if isinstance(data, dict) else None
-    if not isinstance(source, dict) or len([v for v in source.values() if v is not None]) != 1:
-        raise ValidationException(
-            "1 validation error detected: Value at 'input' failed to satisfy constraint: "
-            "Member must have one and only one member set"
-        )
+    if not isinstance(data, dict):
+        raise SerializationException("Start of list found where not expected")
+    # The front end's checks first: the input union, and the Converse members or the blob size inside it.
+    check_members(call.operation.name.value, data)
+    source = data["input"]
     if not call.count_tokens:
         raise ValidationException(COUNT_TOKENS_REFUSED)
     spec = call.model.spec

@@ -6,11 +6,12 @@ third turn of a chat carried the first two in its prompt.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from mistral_bedrock.formats.json_body import load_json
 
 __all__ = ["Journal", "JournalEntry"]
 
@@ -53,6 +54,7 @@ class Journal:
     @staticmethod
     def body_of(raw: bytes) -> Any:
         try:
-            return json.loads(raw)
+            # NaN and Infinity stay text: the control endpoint's JSON encoder refuses floats that are not finite.
+            return load_json(raw)
         except (ValueError, UnicodeDecodeError):
             return raw.decode("utf-8", "replace")

@@ -17,7 +17,7 @@ import {
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 
 const TEXT_MODEL = "mistral.mistral-7b-instruct-v0:2";
-const CHAT_MODEL = "mistral.mistral-large-2407-v1:0";
+const CHAT_MODEL = "mistral.mistral-large-2402-v1:0";
 const UNKNOWN_MODEL = "mistral.no-such-model-v9:0";
 const TEXT_BODY = { prompt: "<s>[INST] Hello, what's your name? [/INST]" };
 const CHAT_BODY = { messages: [{ role: "user", content: "Hello, what's your name?" }] };

@@ -1,0 +1,49 @@
+"""``serve --min-first-byte-ms`` and ``--pace``: their defaults, and what reaches the runtime's settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from cli_support import invoke
+
+import mistral_bedrock.runtime
+from mistral_bedrock.cli import serve as serve_command
+from mistral_bedrock.runtime import RuntimeConfig
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[RuntimeConfig]:
+    """Instead of serving, record the settings ``serve`` would have served with."""
+    configs: list[RuntimeConfig] = []
+
+    def record(config: RuntimeConfig, **_: Any) -> None:
+        configs.append(config)
+
+    monkeypatch.setattr(mistral_bedrock.runtime, "serve", record)
+    monkeypatch.setattr(mistral_bedrock.runtime.server, "check_port_free", lambda host, port: None)
+    return configs
+
+
+def test_the_cli_default_is_the_runtime_default() -> None:
+    # Repeated in the CLI so that --help does not import the runtime: the two must not drift apart.
+    assert RuntimeConfig().min_first_byte_ms == serve_command.MIN_FIRST_BYTE_MS
+
+
+def test_defaults_keep_the_floor_and_do_not_pace(served: list[RuntimeConfig]) -> None:
+    result = invoke("serve", "--port", "8787")
+    assert result.exit_code == 0, result.output
+    assert (served[0].min_first_byte_ms, served[0].pace) == (RuntimeConfig().min_first_byte_ms, "off")
+
+
+def test_options_reach_the_settings(served: list[RuntimeConfig]) -> None:
+    result = invoke("serve", "--port", "8787", "--min-first-byte-ms", "0", "--pace", "bedrock")
+    assert result.exit_code == 0, result.output
+    assert (served[0].min_first_byte_ms, served[0].pace) == (0.0, "bedrock")
+
+
+@pytest.mark.parametrize("args", [("--pace", "fast"), ("--min-first-byte-ms", "-1")])
+def test_bad_values_are_refused(served: list[RuntimeConfig], args: tuple[str, str]) -> None:
+    result = invoke("serve", *args)
+    assert result.exit_code == 2
+    assert served == []
