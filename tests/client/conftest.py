@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -28,12 +28,26 @@ def control(server: ServerThread) -> Iterator[Control]:
 
 
 @pytest.fixture
-def client(server: ServerThread, control: Control) -> Iterator[MistralBedrock]:
-    with MistralBedrock(
-        endpoint_url=server.url,
-        region="us-east-1",
-        aws_access_key_id="AKID",
-        aws_secret_access_key="s",
-        retry=FAST_RETRY,
-    ) as made:
-        yield made
+def client_in(server: ServerThread, control: Control) -> Iterator[Callable[[str], MistralBedrock]]:
+    """Clients of the runtime signing for a given Region (Bedrock serves each model from its own Regions)."""
+    made: list[MistralBedrock] = []
+
+    def build(region: str) -> MistralBedrock:
+        client = MistralBedrock(
+            endpoint_url=server.url,
+            region=region,
+            aws_access_key_id="AKID",
+            aws_secret_access_key="s",
+            retry=FAST_RETRY,
+        )
+        made.append(client)
+        return client
+
+    yield build
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def client(client_in: Callable[[str], MistralBedrock]) -> MistralBedrock:
+    return client_in("us-east-1")

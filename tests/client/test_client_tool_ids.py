@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from client_support import FAST_RETRY, Control
+from client_support import Control
 
 from mistral_bedrock import Message, ToolCall
 from mistral_bedrock.client import MistralBedrock
 from mistral_bedrock.prompt import is_mistral_tool_call_id
-from mistral_bedrock.runtime import ServerThread
 
 MINISTRAL = "mistral.ministral-3-8b-instruct"
 TOOLUSE = "tooluse_Ha-S_2c3TTeRv5Hb2xWwtg"  # an earlier Converse answer's id
@@ -63,16 +62,9 @@ def earlier_history() -> list[Message]:
 
 
 @pytest.fixture
-def oregon(server: ServerThread, control: Control) -> Iterator[MistralBedrock]:
+def oregon(client_in: Callable[[str], MistralBedrock]) -> MistralBedrock:
     """A client signing for us-west-2, the one Region that serves Mistral Large 24.07."""
-    with MistralBedrock(
-        endpoint_url=server.url,
-        region="us-west-2",
-        aws_access_key_id="AKID",
-        aws_secret_access_key="s",
-        retry=FAST_RETRY,
-    ) as made:
-        yield made
+    return client_in("us-west-2")
 
 
 @pytest.mark.parametrize("api", ["chat", "converse"])

@@ -7,11 +7,11 @@ for a model served only through inference profiles, the profile of the client's 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from client_support import FAST_RETRY, Control
+from client_support import Control
 
 from mistral_bedrock.catalog import MODELS, lookup, resolve
 from mistral_bedrock.client import AsyncMistralBedrock, MistralBedrock
@@ -58,26 +58,6 @@ SYNC_CALLS: dict[str, Callable[..., object]] = {
         "Top song on WZPZ?", tools=[top_song], tool_choice="any", api="converse", **kw
     ),
 }
-
-
-@pytest.fixture
-def client_in(server: ServerThread, control: Control) -> Iterator[Callable[[str], MistralBedrock]]:
-    made: list[MistralBedrock] = []
-
-    def build(region: str) -> MistralBedrock:
-        client = MistralBedrock(
-            endpoint_url=server.url,
-            region=region,
-            aws_access_key_id="AKID",
-            aws_secret_access_key="s",
-            retry=FAST_RETRY,
-        )
-        made.append(client)
-        return client
-
-    yield build
-    for client in made:
-        client.close()
 
 
 def _paths(control: Control) -> list[str]:

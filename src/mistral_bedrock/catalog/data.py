@@ -342,9 +342,7 @@ MODELS: tuple[ModelSpec, ...] = (
         converse=_VISION_CONVERSE,
         price_input=0.0005,
         price_output=0.0015,
-        regions=frozenset(
-            {"us-east-1", "us-east-2", "us-west-2", "ap-northeast-1", "ap-south-1", "ap-southeast-2", "sa-east-1"}
-        ),
+        regions=_R10 - {"eu-south-1", "eu-west-1", "eu-west-2"},  # R10 without its EU Regions
         profiles=_NO_PROFILES,
         evidence=_new_model_evidence(
             context_window="[D~] model card: 128K (D7); S1 128,000; S6 128K (Mistral's own API: 256k)",
@@ -451,22 +449,7 @@ MODELS: tuple[ModelSpec, ...] = (
         converse=_NEW_TEXT_CONVERSE,
         price_input=0.0004,
         price_output=0.002,
-        regions=frozenset(
-            {
-                "us-east-1",
-                "us-east-2",
-                "us-west-2",
-                "eu-central-1",
-                "eu-north-1",
-                "eu-south-1",
-                "eu-west-1",
-                "eu-west-2",
-                "ap-northeast-1",
-                "ap-southeast-2",
-                "ap-southeast-3",
-                "sa-east-1",
-            }
-        ),
+        regions=(_R10 - {"ap-south-1"}) | {"eu-central-1", "eu-north-1", "ap-southeast-3"},
         profiles=_NO_PROFILES,
         evidence=_new_model_evidence(
             dialects="[D~] OpenAI-compatible Chat Completions and Converse (D6, D7)",
