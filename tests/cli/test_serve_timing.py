@@ -1,4 +1,4 @@
-"""``serve --min-first-byte-ms`` and ``--pace``: their defaults, and what reaches the runtime's settings."""
+"""``serve``'s timing and strictness options: their defaults, and what reaches the runtime's settings."""
 
 from __future__ import annotations
 
@@ -47,3 +47,12 @@ def test_bad_values_are_refused(served: list[RuntimeConfig], args: tuple[str, st
     result = invoke("serve", *args)
     assert result.exit_code == 2
     assert served == []
+
+
+def test_strictness_defaults_and_options_reach_the_settings(served: list[RuntimeConfig]) -> None:
+    assert invoke("serve", "--port", "8787").exit_code == 0
+    assert (served[0].check_region, served[0].window_policy) == (True, "refuse")
+    result = invoke("serve", "--port", "8787", "--no-region-check", "--window-policy", "cap")
+    assert result.exit_code == 0, result.output
+    assert (served[1].check_region, served[1].window_policy) == (False, "cap")
+    assert invoke("serve", "--window-policy", "ignore").exit_code == 2
