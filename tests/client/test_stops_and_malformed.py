@@ -153,12 +153,14 @@ class MisbehavingBedrock:
     Attributes:
         body: The bytes every request is answered with.
         stream: Send them as an AWS event stream (``application/vnd.amazon.eventstream``).
+        headers: Extra response headers.
         requests: How many requests arrived (a malformed 200 must not be retried).
     """
 
     def __init__(self) -> None:
         self.body = b"{}"
         self.stream = False
+        self.headers: list[tuple[bytes, bytes]] = []
         self.requests = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -167,7 +169,7 @@ class MisbehavingBedrock:
             pass
         self.requests += 1
         kind = b"application/vnd.amazon.eventstream" if self.stream else b"application/json"
-        headers = [(b"content-type", kind), (b"x-amzn-requestid", b"req-malformed")]
+        headers = [(b"content-type", kind), (b"x-amzn-requestid", b"req-malformed"), *self.headers]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": self.body})
 
@@ -184,7 +186,7 @@ def bad(
     misbehaving_server: tuple[ServerThread, MisbehavingBedrock],
 ) -> Iterator[tuple[MistralBedrock, MisbehavingBedrock]]:
     server, app = misbehaving_server
-    app.requests, app.stream = 0, False
+    app.requests, app.stream, app.headers = 0, False, []
     with MistralBedrock(endpoint_url=server.url, **KEYS) as client:
         yield client, app
 
@@ -233,6 +235,24 @@ def test_a_malformed_whole_answer_is_a_typed_error(
         _whole(client, dialect, "Hi")
     assert (info.value.body, info.value.request_id) == (body, "req-malformed")
     assert app.requests == 1  # a 200 is not retried: it went through
+
+
+@pytest.mark.parametrize(
+    ("headers", "names"),
+    [
+        ({b"x-amzn-bedrock-input-token-count": b"5"}, "output-token-count header is missing"),
+        ({b"x-amzn-bedrock-input-token-count": b"-5", b"x-amzn-bedrock-output-token-count": b"3"}, "not a whole"),
+        ({b"x-amzn-bedrock-input-token-count": b"5", b"x-amzn-bedrock-output-token-count": b"3.5"}, "not a whole"),
+    ],
+)
+def test_token_count_headers_must_be_whole_counts(
+    bad: tuple[MistralBedrock, MisbehavingBedrock], headers: dict[bytes, bytes], names: str
+) -> None:
+    client, app = bad
+    app.body = b'{"outputs":[{"text":"Hi","stop_reason":"stop"}]}'
+    app.headers = list(headers.items())
+    with pytest.raises(MalformedResponseError, match=names):
+        client.complete("Hi", model="mistral.mistral-7b-instruct-v0:2")
 
 
 @pytest.mark.parametrize(

@@ -225,10 +225,13 @@ def _guarded(parse: Callable[..., _T], *args: Any) -> _T:
 
 
 def _header_count(headers: Mapping[str, str], name: str) -> int:
-    try:
-        return int(headers.get(name, "0"))
-    except ValueError:
-        raise malformed(f"the {name} header", f"is {headers[name]!r}, not a whole number") from None
+    """A token count header; Bedrock sends the input and output counts together, as whole numbers."""
+    raw = headers.get(name)
+    if raw is None:
+        raise malformed(f"the {name} header", "is missing")
+    if not raw.isdigit():  # also refuses a sign: a count is never negative
+        raise malformed(f"the {name} header", f"is {raw!r}, not a whole number")
+    return int(raw)
 
 
 class ClientCore:
