@@ -7,7 +7,9 @@ Usage (needs the ``bench`` extra, for moto_server: ``pip install -e '.[bench]'``
 In one run, on one machine, with one load generator:
 
 1. **ours**: the runtime under ``mistral-bedrock serve`` (granian, 1 worker): InvokeModel, and
-   InvokeModelWithResponseStream with the whole stream read;
+   InvokeModelWithResponseStream with the whole stream read; once with one body repeated (``ours``: what the
+   engines' memo caches serve best) and once with a distinct prompt in every request (``ours-distinct``: 8 to 60
+   words drawn from a vocabulary of everyday English, every prompt different, as real traffic is);
 2. **bare**: a raw ASGI callable (``bench/_servers.py``) under granian's CLI with the same settings, answering the
    runtime's own bytes (the same JSON body; the same event-stream frames, one body message each): the limit;
 3. **moto**: ``moto_server`` on the same InvokeModel request (moto has no InvokeModelWithResponseStream).
@@ -38,6 +40,7 @@ import contextlib
 import json
 import os
 import platform
+import random
 import resource
 import signal
 import sys
@@ -78,6 +81,25 @@ _AUTH = (
     "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/bedrock/aws4_request, "
     "SignedHeaders=accept;content-type;host;x-amz-date, Signature=" + "0123456789abcdef" * 4
 )
+
+
+_WORDS = (  # noqa: SIM905 (a sentence of words reads better than a list of 120 strings)
+    "the a of and to in is you that it he was for on are as with his they I at be this have from or one had by word "
+    "but not what all were we when your can said there use an each which she do how their if will up other about "
+    "out many then them these so some her would make like him into time has look two more write go see number no "
+    "way could people my than first water been call who oil its now find long down day did get come made may part "
+    "weather river mountain story music song radio station city country history science market price train garden"
+).split()
+
+
+def distinct_bodies(seed: int = 7) -> Iterator[bytes]:
+    """Text-completion bodies whose prompts all differ: 8 to 60 words, numbered so no two are ever the same."""
+    rng = random.Random(seed)
+    number = 0
+    while True:
+        number += 1
+        words = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(8, 60)))
+        yield json.dumps({"prompt": f"<s>[INST] Question {number}: {words}? [/INST]"}).encode()
 
 
 def build_request(port: int, operation: str, body: bytes = PROMPT_BODY) -> bytes:
@@ -342,9 +364,18 @@ class _Window:
 
 
 async def run_cell(
-    server: ServerProcess, name: str, operation: str, concurrency: int, warmup: float, duration: float
+    server: ServerProcess,
+    name: str,
+    operation: str,
+    concurrency: int,
+    warmup: float,
+    duration: float,
+    bodies: Iterator[bytes] | None = None,
 ) -> Cell:
-    """Closed-loop load: ``concurrency`` workers, one connection each, for warm-up + window seconds."""
+    """Closed-loop load: ``concurrency`` workers, one connection each, for warm-up + window seconds.
+
+    With ``bodies``, every request takes the next body (distinct prompts); otherwise all send the same one.
+    """
     cell = Cell(name, operation, concurrency)
     request = build_request(server.port, operation)
     loop = asyncio.get_running_loop()
@@ -366,9 +397,10 @@ async def run_cell(
                         conn = None
                         await asyncio.sleep(0.01)
                         continue
+                wire = request if bodies is None else build_request(server.port, operation, next(bodies))
                 started = time.perf_counter()
                 try:
-                    status, nbytes = await conn.request(request)
+                    status, nbytes = await conn.request(wire)
                 except ConnectionError:
                     cell.errors["ConnectionError"] = cell.errors.get("ConnectionError", 0) + 1
                     conn = None
@@ -693,8 +725,8 @@ def table(cells: list[dict[str, Any]]) -> Iterator[str]:
 
 
 def ratios(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """ours/bare and ours/moto, by requests/s (the goal) and by server CPU time per request (less sensitive to
-    other processes taking CPU from both the client and the server)."""
+    """ours/bare and ours/moto (repeated and distinct prompts), by requests/s (the goal) and by server CPU time
+    per request (less sensitive to other processes taking CPU from both the client and the server)."""
 
     def find(server: str, operation: str, concurrency: int) -> dict[str, Any] | None:
         for c in cells:
@@ -703,26 +735,35 @@ def ratios(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return None
 
     out = []
-    for operation in (INVOKE, STREAM):
-        for concurrency in CONCURRENCY:
-            ours = find("ours", operation, concurrency)
-            for other, goal in (("bare", GOAL_BARE), ("moto", GOAL_MOTO)):
-                theirs = find(other, operation, concurrency)
-                if ours is None or theirs is None or not theirs["rps"]:
-                    continue
-                value = ours["rps"] / theirs["rps"]
-                ours_us, theirs_us = ours["server_cpu_us_per_request"], theirs["server_cpu_us_per_request"]
-                out.append(
-                    {
-                        "ratio": f"ours/{other}",
-                        "operation": operation,
-                        "concurrency": concurrency,
-                        "value": round(value, 3),
-                        "by_server_cpu": round(theirs_us / ours_us, 3) if ours_us and theirs_us else None,
-                        "goal": goal,
-                        "met": value >= goal,
-                    }
-                )
+    for name in ("ours", "ours-distinct"):
+        for operation in (INVOKE, STREAM):
+            for concurrency in CONCURRENCY:
+                out.extend(_ratio(find, name, operation, concurrency))
+    return out
+
+
+def _ratio(
+    find: Callable[..., dict[str, Any] | None], name: str, operation: str, concurrency: int
+) -> list[dict[str, Any]]:
+    out = []
+    ours = find(name, operation, concurrency)
+    for other, goal in (("bare", GOAL_BARE), ("moto", GOAL_MOTO)):
+        theirs = find(other, operation, concurrency)
+        if ours is None or theirs is None or not theirs["rps"]:
+            continue
+        value = ours["rps"] / theirs["rps"]
+        ours_us, theirs_us = ours["server_cpu_us_per_request"], theirs["server_cpu_us_per_request"]
+        out.append(
+            {
+                "ratio": f"{name}/{other}",
+                "operation": operation,
+                "concurrency": concurrency,
+                "value": round(value, 3),
+                "by_server_cpu": round(theirs_us / ours_us, 3) if ours_us and theirs_us else None,
+                "goal": goal,
+                "met": value >= goal,
+            }
+        )
     return out
 
 
@@ -812,6 +853,10 @@ async def _measure(
     for operation in (INVOKE, STREAM):
         for concurrency in CONCURRENCY:
             done(await run_cell(ours, "ours", operation, concurrency, warmup, duration))
+    bodies = distinct_bodies()
+    for operation in (INVOKE, STREAM):
+        for concurrency in CONCURRENCY:
+            done(await run_cell(ours, "ours-distinct", operation, concurrency, warmup, duration, bodies))
     ours.stop()
 
     log("ours: mistral-bedrock serve --workers 2 (scaling)")
