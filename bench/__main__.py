@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import json
 import os
 import platform
@@ -180,6 +181,18 @@ FIGURES: dict[str, Callable[[dict[str, Any]], str]] = {
     "runtime": _figures_runtime,
     "startup": _figures_startup,
 }
+
+
+def _script(name: str) -> Any:
+    sys.path.insert(0, str(ROOT / "bench"))
+    return importlib.import_module(name)
+
+
+# The load benchmarks (runtime under attack and load) render their own summary rows and figures.
+for _name, _module in {"fairness": "runtime_fairness", "memory": "runtime_memory", "pacing": "runtime_pacing"}.items():
+    BENCHES[_name] = f"{_module}.py"
+    SUMMARIES[_name] = lambda data, module=_module: _script(module).summary_rows(data)
+    FIGURES[_name] = lambda data, module=_module: _script(module).report(data)
 
 
 def _replace_block(doc: str, name: str, text: str) -> str:

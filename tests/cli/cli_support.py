@@ -67,7 +67,10 @@ class Runtime:
     def __init__(self, server: ServerThread) -> None:
         self.server = server
         self.url = server.url
-        self.control = httpx.Client(base_url=server.url + CONTROL_PREFIX, timeout=10)
+        # The control endpoints take the same credentials as model requests; any bearer token under lenient auth.
+        self.control = httpx.Client(
+            base_url=server.url + CONTROL_PREFIX, headers={"Authorization": "Bearer test"}, timeout=10
+        )
 
     def requests(self) -> list[dict[str, Any]]:
         """The journal: every request received since the last :meth:`clear`, oldest first."""

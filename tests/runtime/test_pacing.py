@@ -260,3 +260,50 @@ def test_stream_frames_stay_whole_when_paced() -> None:
     chunk = json.loads(base64.b64decode(last["bytes"]))
     assert chunk["choices"][0]["stop_reason"] == "stop"
     assert chunk["amazon-bedrock-invocationMetrics"]["firstByteLatency"] >= 0
+
+
+class SlowEventsEngine:
+    """The built-in engine, taking ``work_ms`` of fake time to produce each event (the time a loaded runtime
+    spends encoding and sending an event, and waiting for its turn on the loop)."""
+
+    name = "slow-events"
+
+    def __init__(self, fake: FakeTime, work_ms: float) -> None:
+        self.fake = fake
+        self.work = work_ms / 1000
+        self.inner = create_engine("builtin")
+        self.events = 0
+
+    async def generate(self, request: ParsedRequest) -> AsyncIterator[EngineEvent]:
+        async for event in self.inner.generate(request):
+            self.fake.now += self.work
+            self.events += 1
+            yield event
+
+
+@pytest.mark.parametrize(("work_ms", "per_token_ms"), [(3, 10), (25, 10)])
+def test_the_per_token_fault_keeps_its_rate_however_long_each_event_takes(work_ms: float, per_token_ms: float) -> None:
+    # Deadlines, not sleeps from now: the time spent between two events counts toward the gap, so the gap is the
+    # fault's (or the work's, when the work alone takes longer: the stream then never waits).
+    fake = FakeTime()
+    pacing = Pacing(min_first_byte_ms=0, sleep=fake.sleep, clock=fake.clock)
+    engine = SlowEventsEngine(fake, work_ms)
+    operation = OperationName.CONVERSE_STREAM
+    call = make_call(operation, pacing, fake, engine=engine, faults=Faults(per_token_ms=per_token_ms))
+
+    async def run() -> float:
+        response = await HANDLERS[operation](call)
+        assert isinstance(response, EventStreamResponse)
+        first = fake.now  # the first event is out: the others follow on the stream's schedule
+        async for _ in response.frames:
+            pass
+        return fake.now - first
+
+    elapsed = asyncio.run(run())
+    gaps = engine.events - 1
+    assert gaps > 3
+    if work_ms < per_token_ms:
+        assert fake.waits == [pytest.approx((per_token_ms - work_ms) / 1000)] * gaps
+    else:
+        assert fake.waits == []
+    assert elapsed == pytest.approx(gaps * max(work_ms, per_token_ms) / 1000)

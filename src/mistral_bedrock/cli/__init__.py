@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import click
 
 from .._version import __version__
+from .errors import text_arguments
 
 __all__ = ["COMMANDS", "main"]
 
@@ -61,4 +62,4 @@ def cli() -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
-    cli.main(args=list(argv) if argv is not None else sys.argv[1:], prog_name="mistral-bedrock")
+    cli.main(args=text_arguments(sys.argv[1:] if argv is None else argv), prog_name="mistral-bedrock")

@@ -1,21 +1,32 @@
 """How the CLI reports failures: one readable line on stderr, the AWS code when there is one, never a traceback.
 
-Usage mistakes (a bad flag, a body that is not JSON) exit with 2, like click's own usage errors. Failures of
-the call itself (an AWS error, a broken stream, a refused connection, missing credentials) exit with 1.
-Ctrl-C during a one-shot command exits with 130, quietly.
+Usage mistakes (a bad flag, a body that is not JSON, an argument that is not text) exit with 2, like click's own
+usage errors. Failures of the call itself (an AWS error, a broken stream, a refused connection, missing
+credentials) exit with 1. Ctrl-C during a one-shot command exits with 130, quietly.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import click
 
 from ..errors import BedrockError, MistralBedrockError
 
-__all__ = ["EXIT_FAILURE", "EXIT_INTERRUPTED", "CommandFailure", "UsageFailure", "describe", "fail", "guard"]
+__all__ = [
+    "EXIT_FAILURE",
+    "EXIT_INTERRUPTED",
+    "CommandFailure",
+    "UsageFailure",
+    "describe",
+    "fail",
+    "guard",
+    "text_arguments",
+]
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -97,3 +108,31 @@ def guard() -> Iterator[None]:
         if reportable(exc):
             raise CommandFailure(describe(exc)) from None
         raise
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def text_arguments(args: Sequence[str]) -> list[str]:
+    """The command line, if every argument is text; otherwise one ``Error:`` line and exit 2.
+
+    Python reads argument bytes that are not valid in the locale's encoding (``$'\\xff'`` under UTF-8) as lone
+    surrogates. Sent on, such a message would reach the model as U+FFFD, not as typed, and printing it back would
+    fail; so the command refuses it before doing anything, naming the bytes.
+
+    Args:
+        args: The arguments after the program name.
+
+    Returns:
+        ``args`` as a list.
+    """
+    for arg in args:
+        if _SURROGATE.search(arg):
+            try:
+                shown = repr(os.fsencode(arg))
+            except UnicodeError:  # a surrogate that stands for no byte (only possible when called from Python)
+                shown = ascii(arg)
+            failure = UsageFailure(f"an argument is not valid {sys.getfilesystemencoding()} text: {shown[:80]}")
+            failure.show()
+            raise SystemExit(failure.exit_code)
+    return list(args)

@@ -1,11 +1,15 @@
 """``mistral-bedrock serve``: the local Bedrock runtime in the foreground.
 
-Prints one line with the URL once it accepts connections; Ctrl-C or SIGTERM stop it cleanly. Point any AWS
-client at it with ``--endpoint-url`` or ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``.
+Prints one line with the URL once it accepts connections. Ctrl-C or SIGTERM stop it: open responses get
+``--grace`` seconds to finish, then end with Bedrock's ServiceUnavailableException; a second signal stops it at
+once. It says why it stopped in one line on stderr; the exit status is 0 after a stop on the first signal, 128 +
+the signal's number after a second one, 1 if a worker process exited by itself. Point any AWS client at it with
+``--endpoint-url`` or ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 
 import click
@@ -16,6 +20,10 @@ __all__ = ["command"]
 
 # RuntimeConfig's default, repeated so that `--help` need not import the runtime (a test keeps them equal).
 MIN_FIRST_BYTE_MS = 5.0
+# runtime.server.DEFAULT_GRACE_S, repeated for the same reason.
+GRACE_S = 5.0
+# RuntimeConfig's journal_bytes default, repeated for the same reason.
+JOURNAL_BYTES = 64 * 1024 * 1024
 
 
 @click.command("serve")
@@ -65,6 +73,31 @@ MIN_FIRST_BYTE_MS = 5.0
     type=click.Choice(["refuse", "cap"]),
     help="A max_tokens past the context window: refuse it, or cap the output at the room left.",
 )
+@click.option(
+    "--grace",
+    default=GRACE_S,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="On SIGINT/SIGTERM, how long open responses may finish before they end with ServiceUnavailableException; "
+    "a second signal stops at once.",
+)
+@click.option(
+    "--state-dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Keep fault rules and the journal in DIR (SQLite), shared by the workers; the journal outlives a restart. "
+    "Default: a temporary directory, removed on exit.",
+)
+@click.option(
+    "--journal-bytes",
+    default=JOURNAL_BYTES,
+    show_default=True,
+    type=click.IntRange(min=0),
+    metavar="BYTES",
+    help="Request bodies the journal keeps at most (the newest win; a longer body is kept cut to this).",
+)
 @click.option("--allow-insecure-bind", is_flag=True, help="Allow a non-loopback bind without strict auth.")
 def command(
     host: str,
@@ -80,6 +113,9 @@ def command(
     pace: str,
     region_check: bool,
     window_policy: str,
+    grace: float,
+    state_dir: str | None,
+    journal_bytes: int,
     allow_insecure_bind: bool,
 ) -> None:
     """Serve Bedrock's runtime API for Mistral models on HTTP/1.1 and cleartext HTTP/2."""
@@ -87,6 +123,7 @@ def command(
     from ..runtime import RuntimeConfig, parse_fault_spec, serve
     from ..runtime.auth import parse_auth_spec
     from ..runtime.server import check_bind, check_port_free
+    from ..runtime.store import check_state_dir
 
     config = RuntimeConfig(
         engine=engine,
@@ -99,6 +136,8 @@ def command(
         check_region=region_check,
         window_policy=window_policy,
         fault_seed=fault_seed,
+        journal_bytes=journal_bytes,
+        state_dir=state_dir,
     )
     # Check every setting here, in the parent, so a mistake is one clear line rather than a worker crash.
     try:
@@ -108,11 +147,27 @@ def command(
             parse_fault_spec(spec)
         check_bind(host, auth, allow_insecure_bind)
         check_port_free(host, port)
-    except (ValueError, OSError) as exc:
+        if state_dir is not None:
+            check_state_dir(state_dir)
+    except (ValueError, OSError, sqlite3.Error) as exc:
         raise fail(exc) from None
 
     def announce(line: str) -> None:
         click.echo(line)
         sys.stdout.flush()
 
-    serve(config, host=host, port=port, workers=workers, allow_insecure_bind=allow_insecure_bind, announce=announce)
+    def say(line: str) -> None:
+        click.echo(line, err=True)
+
+    status = serve(
+        config,
+        host=host,
+        port=port,
+        workers=workers,
+        grace=grace,
+        allow_insecure_bind=allow_insecure_bind,
+        announce=announce,
+        say=say,
+    )
+    if status:
+        sys.exit(status)

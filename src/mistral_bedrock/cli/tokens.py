@@ -3,18 +3,24 @@
 Reads a text-completion body (``prompt``) or a chat body (``messages``, optional ``tools``) and prints
 ``{"model", "tokenizer", "prompt", "token_ids", "count"}`` as JSON. The body is validated exactly as Bedrock
 would; anything Bedrock would reject is reported on one line with exit code 2.
+
+The file is read as bytes and parsed as the runtime parses a body (``formats.json_body.load_json``): the same
+encodings, ``NaN`` and ``1e400`` as no numbers, a ``\\ud800`` escape as U+FFFD, and bytes that are not text or
+nesting no parser follows refused in one line, never with a traceback.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TextIO
+from typing import BinaryIO
 
 import click
 
 from ..catalog import Dialect, lookup
-from ..errors import MistralBedrockError
+from ..errors import MistralBedrockError, ValidationException
 from ..formats import dialect_for_body, format_for
+from ..formats.json_body import load_json
+from ..formats.messages import MALFORMED
 from ..prompt import encode_prompt, render
 from .errors import fail
 
@@ -23,13 +29,12 @@ __all__ = ["command"]
 
 @click.command("tokens")
 @click.option("--model", "-m", required=True, help="Model id, alias, ARN or inference profile.")
-@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
-def command(model: str, file: TextIO) -> None:
+@click.argument("file", type=click.File("rb"), default="-")
+def command(model: str, file: BinaryIO) -> None:
     """Render FILE (a Bedrock request body; stdin by default) and count its tokens with the model's tokenizer."""
-    text = file.read()
     try:
-        body = json.loads(text)
-    except ValueError as exc:
+        body = load_json(file.read())
+    except ValueError as exc:  # UnicodeDecodeError included: bytes that are not text
         raise fail(f"the request body is not valid JSON: {exc}") from None
     try:
         spec = lookup(model)
@@ -42,6 +47,9 @@ def command(model: str, file: TextIO) -> None:
             rendered = render(request.messages, spec, request.tools or None)
     except MistralBedrockError as exc:
         raise fail(exc) from None
+    except RecursionError:
+        # JSON that parses but nests deeper than the checks can walk: the runtime calls it malformed, so here too.
+        raise fail(ValidationException(MALFORMED)) from None
     click.echo(
         json.dumps(
             {

@@ -28,6 +28,7 @@ from ..errors import (
 )
 from ..formats import Format, format_for
 from ..formats.fields import json_kind, malformed, text
+from ..formats.messages import MALFORMED
 from ..formats.text import TextFormat
 from ..protocol.errors import parse_error
 from ..protocol.eventstream import EventStreamDecoder, InvalidFrameError
@@ -181,11 +182,34 @@ class StreamState:
         )
 
 
+def _payload(body: Mapping[str, Any]) -> bytes:
+    """A request body's bytes: compact UTF-8 JSON, as the runtime and Bedrock read it."""
+    try:
+        # Python writes NaN and Infinity as bare tokens that are not JSON; no Bedrock parser takes them.
+        return json.dumps(body, ensure_ascii=False, allow_nan=False).encode()
+    except ValueError as exc:
+        if isinstance(exc, UnicodeEncodeError):
+            # A lone surrogate ("\ud800", or an undecodable byte of a command-line argument) has no UTF-8 form;
+            # as a JSON escape it is valid JSON, the bytes boto3 would send for the same string. The runtime reads
+            # it as U+FFFD, as the client's own tokenizer does (docs/FIDELITY.md) [I].
+            return json.dumps(body, allow_nan=False).encode()
+        if not str(exc).startswith("Out of range float values"):
+            raise
+        raise ValidationException(
+            "The request body holds NaN or Infinity, which JSON cannot carry; send a finite number."
+        ) from None
+
+
+# What json.loads raises for bytes that are not JSON; RecursionError for JSON nested deeper than it can follow
+# ('[' * 100000), which is as unreadable as any other malformed answer.
+_UNREADABLE = (ValueError, UnicodeDecodeError, RecursionError)
+
+
 def _json(raw: bytes) -> dict[str, Any]:
     """A stream event's payload: a JSON object (an empty payload is an empty one)."""
     try:
         value = json.loads(raw) if raw else {}
-    except (ValueError, UnicodeDecodeError) as exc:
+    except _UNREADABLE as exc:
         raise MalformedResponseError(f"Malformed response: a stream event is not valid JSON ({exc}).") from exc
     if not isinstance(value, dict):
         raise malformed("a stream event", f"is {json_kind(value)}, not an object")
@@ -204,7 +228,7 @@ def _exception_message(payload: bytes) -> str:
     """The message of an in-stream exception; a body that is not the usual ``{"message"}`` is kept as text."""
     try:
         body = json.loads(payload) if payload else {}
-    except (ValueError, UnicodeDecodeError):
+    except _UNREADABLE:
         return payload.decode("utf-8", "replace")
     if not isinstance(body, dict):
         return str(body)
@@ -220,7 +244,7 @@ def _guarded(parse: Callable[..., _T], *args: Any) -> _T:
     """
     try:
         return parse(*args)
-    except (LookupError, TypeError, AttributeError, ValueError) as exc:
+    except (LookupError, TypeError, AttributeError, ValueError, RecursionError) as exc:
         raise MalformedResponseError(f"Malformed response: {type(exc).__name__}: {exc}") from exc
 
 
@@ -256,17 +280,14 @@ class ClientCore:
     def _prepare(self, model: ResolvedModel, fmt: Format, body: Mapping[str, Any], *, stream: bool) -> Prepared:
         name = _OPERATION_FOR[fmt.dialect is Dialect.CONVERSE, stream]
         operation = OPERATIONS[name]
-        # Validate with the runtime's own code: bad input fails here, before I/O, with Bedrock's message.
-        fmt.parse_request(model.spec, body, stream=operation.streaming)
         try:
-            # Python writes NaN and Infinity as bare tokens that are not JSON; no Bedrock parser takes them.
-            payload = json.dumps(body, ensure_ascii=False, allow_nan=False).encode()
-        except ValueError as exc:
-            if not str(exc).startswith("Out of range float values"):
-                raise
-            raise ValidationException(
-                "The request body holds NaN or Infinity, which JSON cannot carry; send a finite number."
-            ) from None
+            # Validate with the runtime's own code: bad input fails here, before I/O, with Bedrock's message.
+            fmt.parse_request(model.spec, body, stream=operation.streaming)
+            payload = _payload(body)
+        except RecursionError:
+            # Nested deeper than the checks (or the encoder) can walk: the runtime answers such a body as
+            # malformed, so the client does too, before any I/O.
+            raise ValidationException(MALFORMED) from None
         return Prepared(operation, model, fmt, body, payload, model_path(model.identifier, name))
 
     @staticmethod
@@ -375,7 +396,7 @@ class ClientCore:
         request_id = headers.get("x-amzn-requestid")
         try:
             data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except _UNREADABLE as exc:
             raise MalformedResponseError(
                 f"Malformed response: the body is not valid JSON ({exc}).", body=body, request_id=request_id
             ) from exc

@@ -19,6 +19,7 @@ schema (:mod:`~mistral_bedrock.engines.arguments`).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator, Sequence
@@ -30,7 +31,8 @@ from ..errors import ValidationException
 from ..formats import ParsedRequest
 from .arguments import arguments_for
 from .base import EngineEvent
-from .output import Answer, shape, stream_events
+from .output import Answer, Output, shape, stream_events
+from .tokens import OFFLOAD_CHARS, request_chars
 from .view import conversation, last_user_text, tool_name_for, trailing_tool_results, user_turns
 
 __all__ = ["LEAD_IN", "BuiltinEngine", "builtin_answer"]
@@ -137,8 +139,16 @@ class BuiltinEngine:
         Raises:
             ValidationException: Before any event, when a forced tool is not among the request's tools.
         """
-        # Inline, not in a worker thread: tokenizing a short answer (memoised, see engines.memo) costs less than
-        # the thread hop did, and it holds the GIL either way.
-        output = shape(request, builtin_answer(request))
+        if request_chars(request) > OFFLOAD_CHARS:
+            # Off the event loop: a long prompt's answer takes milliseconds to build, cut and tokenize, and other
+            # connections must not wait for it (the tokenizers release the GIL while they encode).
+            output = await asyncio.to_thread(_output, request)
+        else:
+            # Inline: for a short request the thread hop would cost more than the work (memoised, see .memo).
+            output = _output(request)
         async for event in stream_events(output, whole=not request.stream):
             yield event
+
+
+def _output(request: ParsedRequest) -> Output:
+    return shape(request, builtin_answer(request), pieces=request.stream)

@@ -25,17 +25,18 @@ from ..catalog import ModelSpec
 from ..conversation import StopReason, ToolCall, Usage
 from ..errors import BedrockError
 from ..formats import ParsedRequest
-from ..prompt import decode, encode_text
+from ..prompt import decode, encode_text_prefix
 from .base import EngineEvent, Stop, TextDelta, ToolCallEvent
-from .memo import LRU
+from .memo import LRU, footprint
 from .tokens import input_tokens, tool_call_tokens
 
-__all__ = ["Answer", "Output", "cut_at_stop", "detokenize", "shape", "stream_events"]
+__all__ = ["Answer", "Output", "cut_at_stop", "detokenize", "shape", "stream_events", "whole_text"]
 
 _INCOMPLETE = "\ufffd"  # what decoding yields for a character whose bytes are not all there yet
-# (tokenizer, text) → token ids, and (tokenizer, text, kept tokens) → per-token pieces.
-_ENCODED: LRU[tuple[int, ...]] = LRU(4096)
-_PIECES: LRU[tuple[str, ...]] = LRU(4096)
+# (tokenizer, text) → its first token ids and whether they are all of them (see encode_text_prefix), and
+# (tokenizer, text, kept tokens) → per-token pieces. Bounded in bytes (see .memo).
+_ENCODED: LRU[tuple[tuple[int, ...], bool]] = LRU("encoded text")
+_PIECES: LRU[tuple[str, ...]] = LRU("text pieces")
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,8 @@ class Output:
     """An answer as it will be sent: text deltas, tool calls, and the closing :class:`Stop`.
 
     Attributes:
-        deltas: The text, one piece per token (tokens that end inside a character joined to the next).
+        deltas: The text, one piece per token (tokens that end inside a character joined to the next); or, from
+            ``shape(..., pieces=False)``, the whole text as one piece.
         tool_calls: The tool calls that fit.
         stop: The stop reason, usage and stop sequence.
     """
@@ -127,13 +129,69 @@ def detokenize(ids: Sequence[int], spec: ModelSpec, text: str) -> tuple[str, ...
     return tuple(pieces)
 
 
-def shape(request: ParsedRequest, answer: Answer, *, stop_reason: StopReason | None = None) -> Output:
+def whole_text(ids: Sequence[int], spec: ModelSpec, text: str) -> str:
+    """``"".join(detokenize(ids, spec, text))``, decoded in one call rather than token by token.
+
+    Args:
+        ids: Token ids, a prefix of ``encode_text(text)``.
+        spec: The model.
+        text: The text ``ids`` were encoded from.
+
+    Returns:
+        The longest prefix of ``text`` made of whole characters of ``ids``.
+    """
+    if not ids:
+        return ""
+    decoded = decode(ids, spec)
+    if text.startswith(decoded):
+        return decoded
+    # A character cut off at the end decodes as U+FFFD: keep the longest prefix that agrees with the text,
+    # found by bisection (each probe is one C-level comparison).
+    low, high = 0, min(len(decoded), len(text))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if text.startswith(decoded[:middle]):
+            low = middle
+        else:
+            high = middle - 1
+    return decoded[:low]
+
+
+def _encoded(spec: ModelSpec, text: str, budget: int) -> tuple[tuple[int, ...], bool]:
+    """Enough of ``text``'s ids to cut it at ``budget`` (see :func:`~mistral_bedrock.prompt.encode_text_prefix`)."""
+    if not text:
+        return (), True
+    key = (spec.tokenizer, text)
+    known = _ENCODED.lookup(key)
+    if known is not None and (known[1] or len(known[0]) > budget):
+        return known
+    found = encode_text_prefix(text, spec, budget)
+    _ENCODED.keep(key, found)
+    return found
+
+
+def _pieces(spec: ModelSpec, text: str, kept: tuple[int, ...]) -> tuple[str, ...]:
+    key = (spec.tokenizer, text, len(kept))
+    known = _PIECES.lookup(key)
+    if known is None:
+        known = detokenize(kept, spec, text)
+        _PIECES.keep(key, known, footprint(key) + footprint(known))
+    return known
+
+
+def shape(
+    request: ParsedRequest, answer: Answer, *, stop_reason: StopReason | None = None, pieces: bool = True
+) -> Output:
     """Apply the request's stop sequences and ``max_tokens`` to an answer, and count its usage.
+
+    Only as many tokens of the answer are encoded as ``max_tokens`` needs, however long the text.
 
     Args:
         request: The request being answered.
         answer: The intended answer.
         stop_reason: Replaces the stop reason the cut gives (for engines that script it).
+        pieces: Split the text into one delta per token (what a stream shows); False gives the whole text as
+            one delta, decoded at most once (a response that is not streamed needs nothing else).
 
     Returns:
         The output to stream.
@@ -141,14 +199,15 @@ def shape(request: ParsedRequest, answer: Answer, *, stop_reason: StopReason | N
     spec = request.spec
     budget = request.max_tokens
     text, stop_sequence = cut_at_stop(answer.text, request.stop)
-    ids = _ENCODED.get((spec.tokenizer, text), lambda: encode_text(text, spec) if text else ())
+    ids, _ = _encoded(spec, text, budget)
     calls: tuple[ToolCall, ...] = ()
     reason: StopReason = "stop"
-    if len(ids) > budget:
+    cut = len(ids) > budget
+    if cut:
         ids, reason, stop_sequence = ids[:budget], "length", None
         used = budget
     else:
-        used = len(ids)
+        used = len(ids)  # complete: encoding stops only once more than ``budget`` ids are known
         if answer.tool_calls and stop_sequence is None:  # a stop sequence ends the answer before any call
             needed = tool_call_tokens(answer.tool_calls, spec)
             if used + needed > budget:
@@ -156,9 +215,14 @@ def shape(request: ParsedRequest, answer: Answer, *, stop_reason: StopReason | N
             else:
                 calls, reason, used = answer.tool_calls, "tool_calls", used + needed
     final = stop_reason or reason
-    kept = ids
+    if pieces:
+        deltas = _pieces(spec, text, ids)
+    else:
+        # Uncut, the text is its ids' decoding (decode and encode_text are inverses): nothing to decode.
+        whole = whole_text(ids, spec, text) if cut else text
+        deltas = (whole,) if whole else ()
     return Output(
-        deltas=_PIECES.get((spec.tokenizer, text, len(kept)), lambda: detokenize(kept, spec, text)),
+        deltas=deltas,
         tool_calls=calls,
         stop=Stop(
             reason=final,

@@ -19,6 +19,7 @@ from .base import EngineEvent
 from .builtin import builtin_answer
 from .output import Answer, Output, shape, stream_events
 from .rules import Reply, RuleSet, load_rules, parse_rules
+from .tokens import OFFLOAD_CHARS, request_chars
 
 __all__ = ["ScriptedEngine"]
 
@@ -29,7 +30,10 @@ def _output(request: ParsedRequest, reply: Reply) -> Output:
     else:
         calls = tuple(ToolCall("", call.name, call.arguments) for call in reply.tool_calls or ())
         answer = Answer(reply.text or "", calls)
-    return shape(request, answer, stop_reason=reply.stop_reason)
+    # Per-token pieces where someone sees them: a stream, a delay between deltas, an error after some of them.
+    chunked_error = reply.error is not None and bool(reply.error.after_chunks)
+    pieces = request.stream or reply.token_latency_ms > 0 or chunked_error
+    return shape(request, answer, stop_reason=reply.stop_reason, pieces=pieces)
 
 
 class ScriptedEngine:
@@ -90,7 +94,10 @@ class ScriptedEngine:
         error = reply.error.exception() if reply.error is not None else None
         if error is not None and reply.error is not None and reply.error.after_chunks is None:
             raise error
-        output = _output(request, reply)  # inline, as in the built-in engine
+        if request_chars(request) > OFFLOAD_CHARS:  # off the event loop, as in the built-in engine
+            output = await asyncio.to_thread(_output, request, reply)
+        else:
+            output = _output(request, reply)
         after = reply.error.after_chunks if reply.error is not None else None
         async for event in stream_events(
             output, token_delay=reply.token_latency_ms / 1000, error=error, error_after=after or 0

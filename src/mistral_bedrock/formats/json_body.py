@@ -9,15 +9,22 @@ for text:
 * anywhere else the body is refused as unparseable [I]: what a strict parser would do, and never looser
   than Bedrock, whichever parser it uses.
 
-Number literals too large for a double (``1e400``) are kept the same way, so no float that is not finite
-ever reaches a format, an engine or a serializer.
+Number literals too large for a double (``1e400``, and integers such as ``10**400`` written out) are kept the
+same way [I], so no float that is not finite ever reaches a format, an engine or a serializer, and no integer
+that overflows a float on its way to a float member.
 
 Two more things JSON allows and the rest of the pipeline cannot take are settled here, once:
 
 * nesting deeper than the parser's recursion allows is unparseable, as it is for Bedrock's parsers, which cap
   nesting depth (Jackson's default is 1,000) [I];
 * a lone UTF-16 surrogate escape (``"\\ud800"``) is valid JSON but no text: it becomes U+FFFD, the replacement
-  character, which is what the model's tokenizer would see of it [I].
+  character, which is what the model's tokenizer would see of it [I];
+* bytes that are not valid in the body's encoding are unparseable [I]. The encoding is detected as RFC 4627
+  says (UTF-8, with or without a byte-order mark, or UTF-16/32 by the pattern of NUL bytes), which is what
+  both ``json.loads`` and Jackson do; but ``json.loads`` decodes with ``surrogatepass``, which would let an
+  encoded surrogate (``ED A0 80``, invalid UTF-8) through as a lone surrogate that no tokenizer, encoder or
+  UTF-8 writer downstream can take. Here the bytes are decoded strictly, so such a body is refused exactly
+  as ``\\xff`` in a string always was.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from typing import Any
 
 __all__ = ["BareToken", "has_bare_token", "load_json"]
@@ -41,19 +49,33 @@ def _float(text: str) -> float | BareToken:
     return value if math.isfinite(value) else BareToken(text)
 
 
+def _int(text: str) -> int | BareToken:
+    # More than 309 digits is past the largest double whatever the digits (and past Python's 4,300-digit limit
+    # on int(), which would refuse the whole body); at 309 the value decides.
+    if len(text.lstrip("-")) > _DOUBLE_DIGITS:
+        return BareToken(text)
+    value = int(text)
+    return value if abs(value) <= _DOUBLE_MAX else BareToken(text)
+
+
+_DOUBLE_MAX = int(sys.float_info.max)
+_DOUBLE_DIGITS = len(str(_DOUBLE_MAX))
+
+
 def load_json(raw: bytes | bytearray | str) -> Any:
-    """Parse a request body; raises ``ValueError`` (or ``UnicodeDecodeError``) where ``json.loads`` does."""
+    """Parse a request body; raises ``ValueError`` (or ``UnicodeDecodeError``) where ``json.loads`` does, and
+    ``UnicodeDecodeError`` for bytes that are not valid in their encoding (see the module's notes)."""
+    text = bytes(raw).decode(json.detect_encoding(raw)) if isinstance(raw, (bytes, bytearray)) else raw
     try:
-        value = json.loads(raw, parse_constant=BareToken, parse_float=_float)
+        value = json.loads(text, parse_constant=BareToken, parse_float=_float, parse_int=_int)
+        # Strictly decoded text holds no surrogate, so only a \uD8xx-\uDFxx escape can leave a lone one behind
+        # (or a caller's own str). The walk is recursive too: a depth the parser reached may be too deep for it.
+        return _without_lone_surrogates(value) if _SURROGATE.search(text) else value
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
-    # Only a \uD8xx-\uDFxx escape can leave a lone surrogate behind (raw UTF-8 cannot encode one).
-    found = _SURROGATE_ESCAPE_STR.search(raw) if isinstance(raw, str) else _SURROGATE_ESCAPE_BYTES.search(raw)
-    return _without_lone_surrogates(value) if found else value
 
 
-_SURROGATE_ESCAPE_STR = re.compile(r"\\u[dD][89a-fA-F]")
-_SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
 
 
 def _without_lone_surrogates(value: Any) -> Any:

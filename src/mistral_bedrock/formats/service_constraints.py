@@ -168,8 +168,18 @@ def _java_decimal(text: str) -> str:
     return f"{sign}{digits[0]}.{digits[1:] or '0'}E{exponent}"
 
 
+def _to_float(value: float) -> float:
+    """``float(value)``; infinite for an integer beyond a double, where ``float()`` raises (a caller's own int:
+    a request body's are bare tokens by then, see .json_body)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def _as_float(value: float) -> float:
     """``value`` rounded to a 32-bit float (Java's ``float``), infinite beyond its range."""
+    value = _to_float(value)
     if math.isfinite(value) and abs(value) > _FLOAT_MAX:
         return math.copysign(math.inf, value)
     return float(struct.unpack("f", struct.pack("f", value))[0])
@@ -196,7 +206,7 @@ def _java_float(value: float, *, single: bool) -> str:
 def java_value(shape: _Shape, value: object) -> str:
     """A value as the Java front end prints it inside ``Value '…'``, read as ``shape``."""
     if shape.kind in ("float", "double") and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return _java_float(float(value), single=shape.kind == "float")
+        return _java_float(_to_float(value), single=shape.kind == "float")
     if shape.kind in ("integer", "long") and isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(int(value))
     if isinstance(value, list):
@@ -390,7 +400,7 @@ def _check_type(shape: _Shape, value: object, path: str) -> None:
         if shape.kind == "blob":
             try:
                 base64.b64decode(str(value), validate=True)
-            except binascii.Error:
+            except (binascii.Error, ValueError):  # ValueError: non-ASCII text, which is no base64 either
                 raise SerializationException(f"Value at '{path}' could not be read: invalid base64") from None
         return
     if isinstance(value, BareToken) and shape.kind not in ("integer", "long", "float", "double"):

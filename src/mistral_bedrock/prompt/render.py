@@ -17,6 +17,7 @@ from ..conversation import Message, Tool, as_messages
 from ..errors import ValidationException
 from .raw import decode_prompt
 from .rendered import Rendered
+from .sanitize import tokenizable_conversation
 from .tokenizers import TokenizerInfo, tokenizer_info
 from .tool_ids import normalize_tool_call_ids
 
@@ -156,7 +157,7 @@ def render(
             assistant turn, a tool result that answers no call, tools on a model without tool support, or
             anything mistral-common's validator or tokenizer rejects (its message is kept).
     """
-    messages = list(messages)
+    messages, tools = tokenizable_conversation(messages, tools)  # lone surrogates: see .sanitize
     info = tokenizer_info(spec)
     _check(messages, spec, info, has_tools=bool(tools), continue_final=continue_final)
     messages, _ = normalize_tool_call_ids(_with_tool_names(messages), spec)

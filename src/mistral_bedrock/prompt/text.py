@@ -11,21 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..catalog import ModelSpec
+from .pieces import encode_pieces
 from .tokenizers import TokenizerInfo, tokenizer_info
 
-__all__ = ["decode", "encode_text", "truncate_to_tokens"]
+__all__ = ["decode", "encode_text", "encode_text_prefix", "truncate_to_tokens"]
 
 
 def _encode_text(info: TokenizerInfo, text: str) -> list[int]:
-    if not info.sentencepiece:
-        return info.raw.encode(text, bos=False, eos=False)
-    # "\n" encodes as the dummy prefix plus the newline byte; byte pieces never merge with their neighbours,
-    # so what follows is encoded exactly as it would be without a dummy prefix.
-    sentinel = list(info.newline_ids)
-    ids = info.raw.encode("\n" + text, bos=False, eos=False)
-    if ids[: len(sentinel)] != sentinel:  # pragma: no cover - guards the assumption above
-        raise RuntimeError(f"tokenizer {info.name}: newline sentinel merged with the text")
-    return ids[len(sentinel) :]
+    # In pieces (see .pieces): the same ids as one call, without SentencePiece's superlinear cost on long text.
+    return encode_pieces(info, text, dummy_prefix=False)[0]
 
 
 def _decode(info: TokenizerInfo, ids: Sequence[int]) -> str:
@@ -39,6 +33,20 @@ def _decode(info: TokenizerInfo, ids: Sequence[int]) -> str:
 def encode_text(text: str, spec: ModelSpec) -> tuple[int, ...]:
     """Token ids of ``text`` as generated output: no BOS/EOS, no dummy prefix, control strings as plain text."""
     return tuple(_encode_text(tokenizer_info(spec), text))
+
+
+def encode_text_prefix(text: str, spec: ModelSpec, limit: int) -> tuple[tuple[int, ...], bool]:
+    """The first token ids of ``text`` (as :func:`encode_text`), enough to tell whether there are more than ``limit``.
+
+    Long text is encoded piece by piece and encoding stops once more than ``limit`` ids are known, so cutting a
+    long answer at ``max_tokens`` costs about ``max_tokens`` tokens of work, not the whole text's.
+
+    Returns:
+        The ids and whether they are all of ``text``'s. When not, they are a prefix of ``encode_text(text)``
+        longer than ``limit``.
+    """
+    ids, complete = encode_pieces(tokenizer_info(spec), text, dummy_prefix=False, limit=limit)
+    return tuple(ids), complete
 
 
 def decode(ids: Sequence[int], spec: ModelSpec) -> str:

@@ -231,7 +231,7 @@ def parse_error(headers: Mapping[str, str], body: bytes, status: int) -> tuple[s
     data: object = None
     try:
         data = json.loads(body) if body else None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested past the parser
         data = None
     fields: dict[str, object] = data if isinstance(data, dict) else {}
     raw = headers.get(ERROR_TYPE_HEADER) or headers.get(ERROR_TYPE_HEADER.lower())

@@ -2,13 +2,14 @@
 
 Routing works on the *raw* path: ``/model/{label}/{operation}`` is split on literal ``/`` before the label is
 percent-decoded, so ARNs whose ``/`` arrives as ``%2F`` stay one label and a raw ``:`` is accepted too. The
-reserved prefix ``/_mistral_bedrock/`` holds the control endpoints:
+reserved prefix ``/_mistral_bedrock/`` holds the control endpoints, under the same auth as the rest (health
+excepted, see :class:`_ControlPlane`):
 
-=========================================  =====================================================
-``GET /_mistral_bedrock/health``           liveness and the engine's name
-``GET|POST|DELETE /_mistral_bedrock/faults``  list, add (a JSON rule), or clear fault rules
-``GET|DELETE /_mistral_bedrock/requests``  the journal of received requests; clear it
-=========================================  =====================================================
+=============================================  =====================================================
+``GET /_mistral_bedrock/health``               liveness and the engine's name
+``GET|POST|DELETE /_mistral_bedrock/faults``   list, add (a JSON rule or a list of them), or clear fault rules
+``GET|DELETE /_mistral_bedrock/requests``      the journal of received requests; clear it
+=============================================  =====================================================
 """
 
 from __future__ import annotations
@@ -21,16 +22,16 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 from urllib.parse import quote
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from mistral_bedrock.catalog import INVALID_MODEL_MESSAGE, resolve
 from mistral_bedrock.engines import Engine, create_engine
+from mistral_bedrock.engines.memo import configure as configure_memo
 from mistral_bedrock.errors import BedrockError, UnknownOperationException, ValidationException
 from mistral_bedrock.formats.messages import MALFORMED
 from mistral_bedrock.formats.service_constraints import check_envelope
@@ -40,12 +41,13 @@ from mistral_bedrock.protocol.operations import operation_for_suffix, split_mode
 
 from .auth import AuthPolicy, AuthRequest, parse_auth_spec
 from .config import RuntimeConfig
-from .faults import FaultController, FaultRule, parse_fault_spec
+from .faults import NO_FAULTS, FaultController, FaultRule, parse_fault_spec
 from .handlers import HANDLERS, Call
 from .journal import Journal, JournalEntry
 from .limits import WindowPolicy
 from .pacing import Pacing
-from .responses import error_response
+from .responses import JSONBytesResponse, error_response
+from .store import open_store
 
 __all__ = ["CONTROL_PREFIX", "RuntimeApp", "RuntimeState", "app_from_env", "create_app"]
 
@@ -113,6 +115,7 @@ class _ModelEndpoint:
         operation = operation_for_suffix(split[1]) if split else None
         label = split[0] if split else raw_path
         model_id: str | None = None
+        faults = NO_FAULTS
         try:
             if operation is None or scope["method"] != operation.method:
                 raise UnknownOperationException(ERROR_CODES["UnknownOperationException"].message)
@@ -174,7 +177,7 @@ class _ModelEndpoint:
             logger.exception("internal error in request %s", request_id)
             status, code = 500, "InternalServerException"
             response = error_response(status, code, "The server encountered an internal error.", request_id)
-        self.state.journal.add(
+        self.state.journal.record(
             JournalEntry(
                 request_id=request_id,
                 operation=operation.name.value if operation else "",
@@ -183,7 +186,9 @@ class _ModelEndpoint:
                 status=status,
                 error_code=code,
                 raw_body=body,
-            )
+            ),
+            faults,
+            response,
         )
         if self.state.config.freeze_gc:
             # Before the response goes out, so that once a client has its answer the heap is frozen (a
@@ -192,33 +197,87 @@ class _ModelEndpoint:
         await response(scope, receive, send)
 
 
-def _control_routes(state: RuntimeState) -> list[Route]:
-    async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "engine": state.engine.name})
+def _control_json(payload: Any, request_id: str) -> JSONBytesResponse:
+    # allow_nan=False: the answer must be JSON every client can read; the journal keeps NaN bodies as text.
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    return JSONBytesResponse(200, body, {"content-type": "application/json", "x-amzn-RequestId": request_id})
 
-    async def faults(request: Request) -> Response:
-        if request.method == "POST":
+
+def _invalid_rule(message: str, request_id: str) -> JSONBytesResponse:
+    return error_response(400, "ValidationException", f"invalid fault rule: {message}", request_id)
+
+
+class _ControlPlane:
+    """The control endpoints, behind the same auth as the Bedrock surface.
+
+    ``health`` answers without credentials: liveness probes and the CLI (which names the engine of an endpoint it
+    talks to) need it, and it tells nothing beyond "up" and the engine's kind. The rules and the journal (every
+    prompt received) need what a model request needs: with ``--auth strict:…`` a SigV4 signature by a configured
+    key (service ``bedrock``, any Region) or a configured bearer key. Refusals, unknown paths and bad rules are
+    Bedrock's error responses.
+    """
+
+    def __init__(self, state: RuntimeState) -> None:
+        self.state = state
+        # name -> (methods, handler, whether it needs credentials)
+        self.routes: dict[str, tuple[frozenset[str], Callable[[str, bytes, str], JSONBytesResponse], bool]] = {
+            "health": (frozenset({"GET"}), self.health, False),
+            "faults": (frozenset({"GET", "POST", "DELETE"}), self.faults, True),
+            "requests": (frozenset({"GET", "DELETE"}), self.requests, True),
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id = str(uuid.uuid4())
+        body = await _read_body(receive)
+        raw_path = _raw_path(scope)
+        method = scope["method"]
+        route = self.routes.get(raw_path[len(CONTROL_PREFIX) + 1 :])
+        try:
+            if route is None or method not in route[0]:
+                raise UnknownOperationException(ERROR_CODES["UnknownOperationException"].message)
+            _, handler, protected = route
+            if protected:
+                query = bytes(scope.get("query_string", b"")).decode("latin-1")
+                request = AuthRequest(method, raw_path, query, tuple(_headers(scope)), body)
+                self.state.auth.check(request, self.state.clock())
+            response = handler(method, body, request_id)
+        except BedrockError as error:
+            response = error_response(error.status or 500, error.error_code, error.message, request_id)
+        await response(scope, receive, send)
+
+    def health(self, method: str, body: bytes, request_id: str) -> JSONBytesResponse:
+        return _control_json({"status": "ok", "engine": self.state.engine.name}, request_id)
+
+    def faults(self, method: str, body: bytes, request_id: str) -> JSONBytesResponse:
+        controller = self.state.faults
+        if method == "POST":
             try:
-                data = json.loads(await request.body())
-                items = data if isinstance(data, list) else [data]
-                for item in items:
-                    state.faults.add(FaultRule.from_json(item))
-            except (ValueError, TypeError, AttributeError) as exc:
-                return JSONResponse({"message": f"invalid fault rule: {exc}"}, status_code=400)
-        elif request.method == "DELETE":
-            state.faults.reset()
-        return JSONResponse({"faults": state.faults.snapshot()})
+                data = json.loads(body)
+            except (ValueError, UnicodeDecodeError):
+                return _invalid_rule("the body is not JSON", request_id)
+            items = data if isinstance(data, list) else [data]
+            rules: list[FaultRule] = []
+            for index, item in enumerate(items):
+                try:
+                    rules.append(FaultRule.from_json(item))
+                except ValueError as exc:
+                    where = f"rule {index}: " if isinstance(data, list) else ""
+                    return _invalid_rule(f"{where}{exc}", request_id)
+            controller.add_all(rules)  # all or none
+        elif method == "DELETE":
+            controller.reset()
+        return _control_json({"faults": controller.snapshot()}, request_id)
 
-    async def requests(request: Request) -> Response:
-        if request.method == "DELETE":
-            state.journal.clear()
-        return JSONResponse({"requests": [entry.to_json() for entry in state.journal.entries()]})
+    def requests(self, method: str, body: bytes, request_id: str) -> JSONBytesResponse:
+        if method == "DELETE":
+            self.state.journal.clear()
+        return _control_json({"requests": [entry.to_json() for entry in self.state.journal.entries()]}, request_id)
 
-    return [
-        Route(f"{CONTROL_PREFIX}/health", health, methods=["GET"]),
-        Route(f"{CONTROL_PREFIX}/faults", faults, methods=["GET", "POST", "DELETE"]),
-        Route(f"{CONTROL_PREFIX}/requests", requests, methods=["GET", "DELETE"]),
-    ]
+
+def _control_routes(state: RuntimeState) -> list[Route]:
+    # One route for the whole prefix: the control plane routes on the raw path itself, so that unknown paths and
+    # methods get Bedrock's error rather than starlette's plain-text one.
+    return [Route(CONTROL_PREFIX + "/{name:path}", _ControlPlane(state))]
 
 
 class RuntimeApp:
@@ -247,9 +306,12 @@ def create_app(
     """Build a runtime app.
 
     Args:
-        config: Settings; defaults to the built-in engine, lenient auth, no faults.
+        config: Settings; defaults to the built-in engine, lenient auth, no faults. With ``config.state_dir``
+            the rules and the journal live in the SQLite store there, shared with every app that opens it (the
+            workers of ``serve``); otherwise in this app's memory.
         engine: An engine object, overriding ``config.engine``.
-        faults: Extra fault rules (objects or ``--fault`` specs) on top of ``config.faults``.
+        faults: Extra fault rules (objects or ``--fault`` specs) on top of ``config.faults``; both are added to
+            the store's rules.
         auth: An auth policy object, overriding ``config.auth``.
         clock: Where "now" comes from for signature expiry (tests move it).
 
@@ -257,14 +319,15 @@ def create_app(
         The ASGI app; ``app.state`` is its :class:`RuntimeState`.
     """
     config = config or RuntimeConfig()
-    controller = FaultController(seed=config.fault_seed)
-    for item in (*config.faults, *faults):
-        controller.add(parse_fault_spec(item) if isinstance(item, str) else item)
+    configure_memo(config.memo_bytes, config.memo_entry_bytes)  # process-wide, like the engines' memo itself
+    store = open_store(config)
+    controller = FaultController(store, seed=config.fault_seed)
+    controller.add_all(parse_fault_spec(item) if isinstance(item, str) else item for item in (*config.faults, *faults))
     state = RuntimeState(
         engine=engine or create_engine(config.engine),
         faults=controller,
         auth=auth or parse_auth_spec(config.auth),
-        journal=Journal(config.journal_size),
+        journal=Journal(store, config.journal_bytes),
         config=config,
     )
     if clock is not None:

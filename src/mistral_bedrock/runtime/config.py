@@ -42,9 +42,21 @@ class RuntimeConfig:
             first token and output tokens per second from :mod:`mistral_bedrock.catalog.pace`).
         fault_seed: Seed of the generator that decides rate-based faults, so runs repeat.
         journal_size: How many requests the journal keeps.
+        journal_bytes: How many bytes of request bodies the journal keeps; the newest entries win, and a body
+            longer than this is kept cut to it (marked ``body_truncated``). See :mod:`mistral_bedrock.runtime.journal`.
+        state_dir: Where fault rules and the journal live: a directory holding a SQLite database that every worker
+            process opens, so they share them. None keeps them in this process's memory. ``serve`` always uses one
+            (a temporary directory unless ``--state-dir`` names one). See :mod:`mistral_bedrock.runtime.store`.
         freeze_gc: Move long-lived objects (tokenizers, catalogs, schemas) out of the garbage collector's reach
             once they are loaded (``gc.freeze``), which saves ~20% of CPU per request. Only for a process that is
             nothing but the runtime (``serve`` sets it): frozen objects are never collected.
+        memo_bytes: The byte budget of the engines' memo (token ids, pieces and counts kept per tokenizer and
+            text, all maps together; 0 keeps nothing). Keys and values are charged what they hold: a prompt used
+            as a key counts its length. Process-wide: the last app created sets it. See
+            :mod:`mistral_bedrock.engines.memo`.
+        memo_entry_bytes: The largest memo entry kept (a prompt of ~60k tokens and its count); a bigger one is
+            recomputed each time rather than kept among transient allocations of its size, where it would pin as
+            much memory again in the allocator's free lists.
     """
 
     engine: str = "builtin"
@@ -58,7 +70,11 @@ class RuntimeConfig:
     pace: str = "off"
     fault_seed: int = 0
     journal_size: int = 1000
+    journal_bytes: int = 64 * 1024 * 1024
+    state_dir: str | None = None
     freeze_gc: bool = False
+    memo_bytes: int = 64 * 1024 * 1024
+    memo_entry_bytes: int = 256 * 1024
 
     def to_env(self) -> str:
         return json.dumps(asdict(self))

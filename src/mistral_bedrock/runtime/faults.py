@@ -7,31 +7,45 @@ kind               effect
 =================  ==============================================================================
 ``error``          the request fails before any byte with an AWS error (``code``), e.g. throttling
 ``latency``        ``first_byte_ms`` before the answer starts, ``per_token_ms`` between stream events
-``stream-error``   a stream breaks after ``after`` chunks with an in-stream exception (``code``,
+``stream-error``   a stream breaks after ``after`` events with an in-stream exception (``code``,
                    default ``modelStreamErrorException``'s code)
-``drop``           the connection is cut after ``after`` chunks, mid-stream, with no clean ending
+``drop``           the connection is cut after ``after`` events, mid-body, with no clean ending
 =================  ==============================================================================
 
 ``rate`` (0 to 1) fires on that share of matching requests, drawn from a seeded generator so a run is
-repeatable; ``count`` fires on the next N matching requests; neither means every request. ``model`` limits a
-rule to one model (any id form the catalog resolves); ``operation`` to one operation.
+repeatable; ``count`` fires on the next N matching requests (with ``rate``: on at most N of them); neither means
+every request. ``model`` limits a rule to one model (any id form the catalog resolves); ``operation`` to one
+operation (its name, ``ConverseStream``, or its path suffix, ``converse-stream``). ``stream-error`` and ``drop``
+only match the two streaming operations, so a count is never used up by a request they could not break.
 
-Rules come from ``--fault`` flags (:func:`parse_fault_spec`) or from the control endpoint as JSON.
+One request gets at most one fault of each effect: the first ``error`` rule that fires wins and nothing else is
+drawn (the request fails at once); otherwise every firing ``latency`` rule adds up, and the first firing
+``stream-error`` or ``drop`` rule breaks the stream.
+
+Rules come from ``--fault`` flags (:func:`parse_fault_spec`) or from the control endpoint as JSON
+(:meth:`FaultRule.from_json`); both are checked field by field, and every complaint names its field. The live
+rules and how often each fired are kept in a :class:`~mistral_bedrock.runtime.store.Store`, which ``serve``
+shares between its workers, so a count holds across all of them.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any, Literal
 
 from mistral_bedrock.catalog import lookup
 from mistral_bedrock.errors import MistralBedrockError
 from mistral_bedrock.protocol.errors import ERROR_CODES
+from mistral_bedrock.protocol.operations import OPERATIONS
 
-__all__ = ["FaultController", "FaultKind", "FaultRule", "Faults", "parse_fault_spec"]
+if TYPE_CHECKING:
+    from .store import Store
+
+__all__ = ["NO_FAULTS", "FaultController", "FaultKind", "FaultRule", "Faults", "parse_fault_spec"]
 
 FaultKind = Literal["error", "latency", "stream-error", "drop"]
 _KINDS: tuple[FaultKind, ...] = ("error", "latency", "stream-error", "drop")
@@ -44,11 +58,40 @@ _ALIASES = {
     "unavailable": "ServiceUnavailableException",
     "internal": "InternalServerException",
 }
+_OPERATION_NAMES = {op.name.value: op.name.value for op in OPERATIONS.values()} | {
+    op.suffix: op.name.value for op in OPERATIONS.values()
+}
+_STREAMING = frozenset(op.name.value for op in OPERATIONS.values() if op.streaming)
+# The fields each kind may set besides the common ones (rate, count, model, operation); anything else is a mistake
+# that would otherwise be ignored in silence.
+_KIND_FIELDS: dict[str, frozenset[str]] = {
+    "error": frozenset({"code", "message"}),
+    "latency": frozenset({"first_byte_ms", "per_token_ms"}),
+    "stream-error": frozenset({"code", "message", "after"}),
+    "drop": frozenset({"after"}),
+}
+_COMMON_FIELDS = frozenset({"kind", "rate", "count", "model", "operation"})
+_INT_FIELDS = ("count", "first_byte_ms", "per_token_ms", "after")
+_TEXT_FIELDS = ("code", "message", "model", "operation")
 
 
-@dataclass
+def _text(value: object) -> str:
+    """A value as the person who wrote it would recognise it: JSON's spelling (``"2"``, ``true``, ``null``)."""
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    if isinstance(value, str):
+        return '"' + value + '"'
+    return str(value)
+
+
+@dataclass(frozen=True)
 class FaultRule:
-    """One fault. See the module docstring for the fields' meaning."""
+    """One fault. See the module docstring for the fields' meaning.
+
+    Raises:
+        ValueError: on construction, naming the field that is wrong (an unknown kind, model, operation or error
+            code, a wrong type, a negative number, a rate outside 0..1, a field the kind does not use).
+    """
 
     kind: FaultKind
     code: str | None = None
@@ -60,44 +103,93 @@ class FaultRule:
     first_byte_ms: int = 0
     per_token_ms: int = 0
     after: int = 0
-    fired: int = 0
 
     def __post_init__(self) -> None:
-        if self.kind not in _KINDS:
-            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {', '.join(_KINDS)}")
+        if not isinstance(self.kind, str) or self.kind not in _KINDS:
+            raise ValueError(f"kind must be one of {', '.join(_KINDS)}, got {_text(self.kind)}")
+        for name in _TEXT_FIELDS:
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"{name} must be a string, got {_text(value)}")
+        for name in _INT_FIELDS:
+            value = getattr(self, name)
+            # bool is an int to Python, never to the person who wrote `true`.
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+                raise ValueError(f"{name} must be a non-negative integer, got {_text(value)}")
+        if self.rate is not None and (
+            not isinstance(self.rate, int | float)
+            or isinstance(self.rate, bool)
+            or not math.isfinite(self.rate)
+            or not 0 <= self.rate <= 1
+        ):
+            raise ValueError(f"rate must be a number from 0 to 1, got {_text(self.rate)}")
+        unused = [
+            name
+            for name in ("code", "message", "first_byte_ms", "per_token_ms", "after")
+            if name not in _KIND_FIELDS[self.kind] and getattr(self, name) not in (None, 0)
+        ]
+        if unused:
+            raise ValueError(f"{unused[0]} does not apply to a {self.kind} fault")
         if self.code is not None:
-            self.code = _ALIASES.get(self.code, self.code)
-            if self.code not in ERROR_CODES:
-                raise ValueError(f"unknown AWS error code {self.code!r}")
+            code = _ALIASES.get(self.code, self.code)
+            if code not in ERROR_CODES:
+                raise ValueError(f"code must be an AWS error code of the error table, got {_text(self.code)}")
+            object.__setattr__(self, "code", code)
         if self.kind == "error" and self.code is None:
-            raise ValueError("an error fault needs a code, e.g. ThrottlingException")
-        if self.rate is not None and not 0 <= self.rate <= 1:
-            raise ValueError(f"rate must be between 0 and 1, got {self.rate}")
-        if self.count is not None and self.count < 0:
-            raise ValueError(f"count must not be negative, got {self.count}")
-        if min(self.first_byte_ms, self.per_token_ms, self.after) < 0:
-            raise ValueError("latencies and 'after' must not be negative")
+            raise ValueError("code is required for an error fault, e.g. ThrottlingException")
+        if self.kind == "latency" and not (self.first_byte_ms or self.per_token_ms):
+            raise ValueError("a latency fault needs first_byte_ms or per_token_ms")
+        if self.operation is not None:
+            operation = _OPERATION_NAMES.get(self.operation)
+            if operation is None:
+                names = ", ".join(op.name.value for op in OPERATIONS.values())
+                raise ValueError(f"operation must be one of {names} (or its path suffix), got {_text(self.operation)}")
+            if self.kind in ("stream-error", "drop") and operation not in _STREAMING:
+                raise ValueError(f"operation {operation} does not stream, so a {self.kind} fault cannot apply to it")
+            object.__setattr__(self, "operation", operation)
         if self.model is not None:
             try:
-                self.model = lookup(self.model).model_id
+                object.__setattr__(self, "model", lookup(self.model).model_id)
             except MistralBedrockError:
-                raise ValueError(f"unknown model {self.model!r} in fault rule") from None
+                raise ValueError(f"model must be a model the catalog knows, got {_text(self.model)}") from None
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> FaultRule:
-        allowed = set(cls.__dataclass_fields__) - {"fired"}
-        unknown = set(data) - allowed
+    def from_json(cls, data: object) -> FaultRule:
+        """A rule from its JSON form (the control endpoint's, and :meth:`to_json`'s).
+
+        Raises:
+            ValueError: naming the field that is wrong, or the unknown fields.
+        """
+        if not isinstance(data, Mapping):
+            raise ValueError(f"a fault rule must be a JSON object, got {_text(data)}")
+        if "kind" not in data:
+            raise ValueError("kind is required")
+        kind = data["kind"]
+        allowed = _COMMON_FIELDS | _KIND_FIELDS.get(kind, frozenset()) if isinstance(kind, str) else _COMMON_FIELDS
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(str(name) for name in data if name not in known)
         if unknown:
-            raise ValueError(f"unknown fault field(s): {', '.join(sorted(unknown))}")
-        try:
-            return cls(**data)
-        except TypeError as exc:
-            raise ValueError(str(exc)) from None
+            raise ValueError(f"unknown field {', '.join(unknown)}; a fault rule has {', '.join(sorted(known))}")
+        if kind in _KINDS:
+            unused = sorted(str(name) for name in data if name not in allowed)
+            if unused:
+                raise ValueError(f"{unused[0]} does not apply to a {kind} fault")
+        # Explicit nulls mean "not set", as if the field were absent.
+        return cls(**{str(k): v for k, v in data.items() if v is not None})
 
     def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        """The rule's JSON form: its kind's fields and the common ones that are set."""
+        allowed = _COMMON_FIELDS | _KIND_FIELDS[self.kind]
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name in allowed and getattr(self, f.name) is not None
+        }
 
     def matches(self, model_id: str, operation: str) -> bool:
+        """Whether the rule applies to a request for ``model_id`` through ``operation`` (its name)."""
+        if self.kind in ("stream-error", "drop") and operation not in _STREAMING:
+            return False
         return (self.model is None or self.model == model_id) and (
             self.operation is None or self.operation == operation
         )
@@ -113,71 +205,146 @@ class Faults:
     stream_error: FaultRule | None = None
     drop_after: int | None = None
 
+    def applied(
+        self, *, events: int | None = None, exception: str | None = None, dropped: bool = False
+    ) -> list[dict[str, Any]]:
+        """The faults that took effect, for the journal.
 
-@dataclass
+        Args:
+            events: For a stream, how many events went out before it ended; None for a whole response.
+            exception: The AWS code of the in-stream exception the stream ended with, if any.
+            dropped: Whether the connection was cut.
+        """
+        out: list[dict[str, Any]] = []
+        if self.error is not None:
+            out.append({"kind": "error", "code": self.error.code})
+        if self.first_byte_ms or self.per_token_ms:
+            out.append({"kind": "latency", "first_byte_ms": self.first_byte_ms, "per_token_ms": self.per_token_ms})
+        rule = self.stream_error
+        # A stream-error takes effect when the stream broke exactly where it says; a shorter stream ends first.
+        if rule is not None and exception is not None and events == rule.after:
+            out.append({"kind": "stream-error", "after": rule.after, "code": exception})
+        if self.drop_after is not None and dropped:
+            out.append({"kind": "drop", "after": self.drop_after})
+        return out
+
+
+NO_FAULTS = Faults()
+
+
 class FaultController:
-    """The live set of rules of one runtime. Thread-safe: servers may call it from several threads."""
+    """Draws the faults of each request from the rules in a store.
 
-    rules: list[FaultRule] = field(default_factory=list)
-    seed: int = 0
+    The rules are read from the store again only when its rules version moves, so a request that no rule matches
+    costs one version read. Counts are kept by the store, atomically: with ``serve --workers N`` a ``count=3``
+    fires on exactly 3 requests whichever worker answers them. ``rate`` is drawn in each process from
+    ``seed``; with several workers which requests it picks depends on how they are spread.
 
-    def __post_init__(self) -> None:
-        self._random = random.Random(self.seed)
+    Args:
+        store: Where the rules and their counts live.
+        seed: Seed of the generator for ``rate``.
+    """
+
+    def __init__(self, store: Store, *, seed: int = 0) -> None:
+        self.store = store
+        self.seed = seed
+        self._random = random.Random(seed)
         self._lock = threading.Lock()
+        self._version = -1
+        self._rules: list[tuple[int, FaultRule]] = []
+        self._spent: set[int] = set()  # count rules used up: they stay so until the rules change
 
     def add(self, rule: FaultRule) -> None:
-        with self._lock:
-            self.rules.append(rule)
+        self.add_all([rule])
+
+    def add_all(self, rules: Iterable[FaultRule]) -> None:
+        """Add rules, all or none."""
+        self.store.add_rules([rule.to_json() for rule in rules])
 
     def reset(self) -> None:
+        """Remove every rule and restart the generator for ``rate``."""
+        self.store.clear_rules()
         with self._lock:
-            self.rules.clear()
             self._random = random.Random(self.seed)
 
     def snapshot(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [rule.to_json() for rule in self.rules]
+        """Every rule with ``id``, how often it fired, what is left of its count, and whether it can still fire."""
+        listed: list[dict[str, Any]] = []
+        for stored in self.store.rules():
+            count = stored.spec.get("count")
+            remaining = None if count is None else max(count - stored.fired, 0)
+            listed.append(
+                {
+                    "id": stored.id,
+                    **stored.spec,
+                    "fired": stored.fired,
+                    "remaining": remaining,
+                    "active": remaining != 0,
+                }
+            )
+        return listed
 
-    def _fires(self, rule: FaultRule) -> bool:
-        if rule.count is not None:
-            if rule.fired >= rule.count:
-                return False
-        elif rule.rate is not None and self._random.random() >= rule.rate:
+    def _current(self) -> list[tuple[int, FaultRule]]:
+        version = self.store.rules_version()
+        if version != self._version:
+            rules = [(stored.id, FaultRule.from_json(stored.spec)) for stored in self.store.rules()]
+            with self._lock:
+                self._rules, self._version, self._spent = rules, version, set()
+        return self._rules
+
+    def _fires(self, rule_id: int, rule: FaultRule) -> bool:
+        if rule_id in self._spent:
             return False
-        rule.fired += 1
-        return True
+        if rule.rate is not None:
+            with self._lock:
+                if self._random.random() >= rule.rate:
+                    return False
+        if self.store.fire(rule_id, rule.count):
+            return True
+        self._spent.add(rule_id)  # only a count stops a rule from firing in the store
+        return False
 
     def decide(self, model_id: str, operation: str) -> Faults:
-        """Draw the faults for one request; counts and the random stream advance here."""
-        error = stream_error = None
+        """Draw the faults for one request to ``model_id`` through ``operation`` (its name)."""
+        rules = self._current()
+        if not rules:
+            return NO_FAULTS
+        matching = [(rule_id, rule) for rule_id, rule in rules if rule.matches(model_id, operation)]
+        for rule_id, rule in matching:
+            if rule.kind == "error" and self._fires(rule_id, rule):
+                return Faults(error=rule)
         first_byte = per_token = 0
+        stream_error: FaultRule | None = None
         drop: int | None = None
-        with self._lock:
-            for rule in self.rules:
-                if not rule.matches(model_id, operation) or not self._fires(rule):
-                    continue
-                if rule.kind == "error" and error is None:
-                    error = rule
-                elif rule.kind == "latency":
+        for rule_id, rule in matching:
+            if rule.kind == "latency":
+                if self._fires(rule_id, rule):
                     first_byte += rule.first_byte_ms
                     per_token += rule.per_token_ms
-                elif rule.kind == "stream-error" and stream_error is None:
-                    stream_error = rule
-                elif rule.kind == "drop" and drop is None:
+            elif rule.kind != "error" and stream_error is None and drop is None and self._fires(rule_id, rule):
+                if rule.kind == "drop":
                     drop = rule.after
-        return Faults(error, first_byte, per_token, stream_error, drop)
+                else:
+                    stream_error = rule
+        return Faults(None, first_byte, per_token, stream_error, drop)
 
 
-_FIELD_TYPES: dict[str, type] = {
-    "rate": float,
-    "count": int,
-    "first_byte_ms": int,
-    "per_token_ms": int,
-    "after": int,
-    "first_byte": int,
-    "per_token": int,
-}
-_FIELD_NAMES = {"first_byte": "first_byte_ms", "per_token": "per_token_ms"}
+_SPEC_NAMES = {"first_byte": "first_byte_ms", "per_token": "per_token_ms"}
+
+
+def _spec_value(name: str, value: str) -> object:
+    """A ``--fault`` option's text as the JSON value it stands for; a bad number is left as text to be refused."""
+    if name == "rate":
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    if name in _INT_FIELDS:
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    return value
 
 
 def parse_fault_spec(spec: str) -> FaultRule:
@@ -185,39 +352,37 @@ def parse_fault_spec(spec: str) -> FaultRule:
 
     Forms: ``KIND_OR_CODE[:key=value,…]``, where the head is a fault kind (``latency``, ``stream-error``,
     ``drop``) or an AWS error code or short name (``ThrottlingException``, ``throttle``, ``not-ready``,
-    ``timeout``, ``unavailable``, ``internal``), which makes an ``error`` rule. Examples::
+    ``timeout``, ``unavailable``, ``internal``), which makes an ``error`` rule. Keys are the JSON field names;
+    ``first_byte`` and ``per_token`` are short for ``first_byte_ms`` and ``per_token_ms``. Examples::
 
         throttle:rate=0.3
         ModelNotReadyException:count=2,model=mistral-7b
         latency:first_byte=200,per_token=10
         stream-error:after=3
-        drop:after=2,model=mistral-large-2407
+        drop:after=2,model=mistral-large-2407,operation=converse-stream
 
     Raises:
-        ValueError: naming what is wrong.
+        ValueError: ``fault 'SPEC': …`` naming what is wrong.
     """
-    head, _, rest = spec.partition(":")
-    head = head.strip()
-    if not head:
-        raise ValueError(f"empty fault spec {spec!r}")
-    fields: dict[str, Any] = {}
-    if head in _KINDS:
-        fields["kind"] = head
-    else:
-        fields["kind"] = "error"
-        fields["code"] = head
-    for item in _items(rest):
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not sep:
-            raise ValueError(f"fault option {item!r} in {spec!r} is not key=value")
-        converter = _FIELD_TYPES.get(key, str)
-        try:
-            fields[_FIELD_NAMES.get(key, key)] = converter(value.strip())
-        except ValueError:
-            raise ValueError(f"fault option {key}={value!r} in {spec!r} is not a {converter.__name__}") from None
-    return FaultRule.from_json(fields)
-
-
-def _items(rest: str) -> Iterable[str]:
-    return [part for part in rest.split(",") if part.strip()]
+    try:
+        head, _, rest = spec.partition(":")
+        head = head.strip()
+        if not head:
+            raise ValueError("it is empty; expected KIND_OR_CODE[:key=value,…]")
+        if head not in _KINDS and head not in ERROR_CODES and head not in _ALIASES:
+            raise ValueError(
+                f"{head!r} is neither a fault kind ({', '.join(_KINDS)}) nor an AWS error code or short name"
+            )
+        data: dict[str, object] = {"kind": head} if head in _KINDS else {"kind": "error", "code": head}
+        for item in (part for part in rest.split(",") if part.strip()):
+            key, sep, value = item.partition("=")
+            key = key.strip()
+            if not sep:
+                raise ValueError(f"option {item.strip()!r} is not key=value")
+            name = _SPEC_NAMES.get(key, key)
+            if name in data:
+                raise ValueError(f"{name} is given twice")
+            data[name] = _spec_value(name, value.strip())
+        return FaultRule.from_json(data)
+    except ValueError as exc:
+        raise ValueError(f"fault {spec!r}: {exc}") from None

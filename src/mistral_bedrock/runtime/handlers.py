@@ -7,18 +7,19 @@ it, an in-stream exception frame.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from mistral_bedrock.catalog import Dialect, ResolvedModel
 from mistral_bedrock.conversation import Completion, ToolCall, Usage
 from mistral_bedrock.engines import Engine, Stop, TextDelta, ToolCallEvent
-from mistral_bedrock.engines.tokens import input_tokens
+from mistral_bedrock.engines.tokens import carry_input_tokens, input_tokens
 from mistral_bedrock.errors import BedrockError, SerializationException, ValidationException
 from mistral_bedrock.formats import Format, Metrics, ParsedRequest, dialect_for_body, format_for
 from mistral_bedrock.formats.json_body import load_json
@@ -36,6 +37,11 @@ from .responses import DropConnection, EventStreamResponse, JSONBytesResponse, j
 __all__ = ["HANDLERS", "Call", "Handler"]
 
 _PADDING = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+#: A request whose body is larger than this is parsed and counted in a worker thread, so that other connections
+#: are not kept waiting (the tokenizers release the GIL while they encode). Below it the work takes well under a
+#: millisecond, less than the thread hop costs a small request; see docs/BENCHMARKS.md, "Fairness".
+OFFLOAD_BYTES = 16 * 1024
+T = TypeVar("T")
 COUNT_TOKENS_REFUSED = "The provided model doesn't support counting tokens."
 
 
@@ -61,6 +67,13 @@ Response = JSONBytesResponse | EventStreamResponse
 Handler = Callable[[Call], Awaitable[Response]]
 
 
+async def _off_loop(call: Call, work: Callable[[], T]) -> T:
+    """``work()``: in a worker thread for a large request, inline for a small one."""
+    if len(call.body) > OFFLOAD_BYTES:
+        return await asyncio.to_thread(work)
+    return work()
+
+
 def _native_request(call: Call, *, stream: bool) -> tuple[Format, ParsedRequest]:
     try:
         data = load_json(call.body) if call.body else None
@@ -78,9 +91,17 @@ def _converse_request(call: Call, *, stream: bool) -> tuple[Format, ParsedReques
     return fmt, fmt.parse_request(call.model.spec, call.body, stream=stream)
 
 
-def _fit(call: Call, request: ParsedRequest) -> ParsedRequest:
-    """The request within the model's context window (see :mod:`.limits`); counts are memoised for the engine."""
-    return fit_window(request, input_tokens(request), call.window)
+async def _fit(call: Call, request: ParsedRequest) -> ParsedRequest:
+    """The request within the model's context window (see :mod:`.limits`).
+
+    The prompt is counted once per request: only as far as the window (a longer prompt is refused whatever its
+    length), and the count is carried to the engine's usage (:func:`carry_input_tokens`).
+    """
+    window = request.spec.context_window
+    count = await _off_loop(call, lambda: input_tokens(request, limit=window))
+    fitted = fit_window(request, count, call.window)
+    carry_input_tokens(fitted, count)  # below the window, so exact
+    return fitted
 
 
 def _elapsed_ms(started: float) -> int:
@@ -115,8 +136,8 @@ async def _complete(call: Call, request: ParsedRequest) -> tuple[Completion, Met
 
 
 async def invoke_model(call: Call) -> Response:
-    fmt, request = _native_request(call, stream=False)
-    completion, metrics = await _complete(call, _fit(call, request))
+    fmt, request = await _off_loop(call, lambda: _native_request(call, stream=False))
+    completion, metrics = await _complete(call, await _fit(call, request))
     usage = completion.usage or Usage(0, 0)
     headers = {
         "X-Amzn-Bedrock-Invocation-Latency": str(metrics.invocation_latency),
@@ -130,8 +151,8 @@ async def invoke_model(call: Call) -> Response:
 
 
 async def converse(call: Call) -> Response:
-    fmt, request = _converse_request(call, stream=False)
-    completion, metrics = await _complete(call, _fit(call, request))
+    fmt, request = await _off_loop(call, lambda: _converse_request(call, stream=False))
+    completion, metrics = await _complete(call, await _fit(call, request))
     return json_response(fmt.build_response(request, completion, metrics), call.request_id)
 
 
@@ -214,9 +235,9 @@ async def _stream(call: Call, fmt: Format, request: ParsedRequest) -> Response:
 
 
 async def invoke_model_stream(call: Call) -> Response:
-    fmt, request = _native_request(call, stream=True)
+    fmt, request = await _off_loop(call, lambda: _native_request(call, stream=True))
     try:
-        request = _fit(call, request)
+        request = await _fit(call, request)
     except ValidationException as error:
         # The body was accepted and the stream opened before the model refused the prompt: Bedrock reports an
         # oversize prompt here as an in-stream validationException [R]. It is a stream like any other, so it
@@ -231,12 +252,16 @@ async def _one_frame(frame: bytes) -> AsyncIterator[bytes]:
 
 
 async def converse_stream(call: Call) -> Response:
-    fmt, request = _converse_request(call, stream=True)
-    return await _stream(call, fmt, _fit(call, request))
+    fmt, request = await _off_loop(call, lambda: _converse_request(call, stream=True))
+    return await _stream(call, fmt, await _fit(call, request))
 
 
 async def count_tokens(call: Call) -> Response:
     """CountTokens, answered with the model's real tokenizer (real Bedrock refuses it for Mistral models)."""
+    return await _off_loop(call, lambda: _count_tokens(call))
+
+
+def _count_tokens(call: Call) -> Response:
     try:
         data = load_json(call.body) if call.body else {}
     except (ValueError, UnicodeDecodeError):

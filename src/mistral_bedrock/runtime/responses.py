@@ -8,18 +8,47 @@ HTTP/2 data frames alike.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from mistral_bedrock.protocol.errors import ERROR_TYPE_HEADER, error_body, error_type_header
+from mistral_bedrock.protocol.errors import (
+    ERROR_TYPE_HEADER,
+    error_body,
+    error_code_for_stream_member,
+    error_type_header,
+)
+from mistral_bedrock.protocol.eventstream import decode_message
 
-__all__ = ["DropConnection", "EventStreamResponse", "JSONBytesResponse", "error_response"]
+__all__ = ["DropConnection", "EventStreamResponse", "JSONBytesResponse", "StreamEnd", "error_response"]
 
 
 class DropConnection(Exception):
     """Raised inside a stream to cut the connection without a clean ending (an injected fault)."""
+
+
+@dataclass(frozen=True)
+class StreamEnd:
+    """How a stream ended: the events sent, the AWS code of the in-stream exception it ended with, a cut."""
+
+    events: int
+    exception: str | None = None
+    dropped: bool = False
+
+
+# The fixed bytes of a ``:message-type: exception`` header: a cheap test on every frame, before any decoding.
+_EXCEPTION_MARK = b"\x0d:message-type\x07\x00\x09exception"
+
+
+def _exception_code(frame: bytes) -> str | None:
+    """The AWS code of an in-stream exception frame; None for an event."""
+    end = 12 + int.from_bytes(frame[4:8], "big")
+    if frame.find(_EXCEPTION_MARK, 12, end) < 0:
+        return None
+    member = decode_message(frame).exception_type
+    return error_code_for_stream_member(member) if member else None
 
 
 class JSONBytesResponse:
@@ -57,7 +86,11 @@ class EventStreamResponse:
     """A ``application/vnd.amazon.eventstream`` response fed by an async iterator of encoded frames.
 
     If the iterator raises :class:`DropConnection`, the response ends without its final empty body message,
-    which makes the server close the connection mid-body — what a client sees when a network path dies.
+    which makes the server cut the connection mid-body — what a client sees when a network path dies.
+
+    ``on_end``, when set, is called once with how the stream ended, *before* the bytes that let a client see
+    that end leave: before an in-stream exception frame, before the final empty body message, before the cut.
+    The journal is written there, so a client that has seen the end finds the entry.
     """
 
     def __init__(self, frames: AsyncIterator[bytes], request_id: str) -> None:
@@ -67,12 +100,35 @@ class EventStreamResponse:
             (b"x-amzn-requestid", request_id.encode()),
             (b"x-amzn-bedrock-content-type", b"application/json"),
         ]
+        self.on_end: Callable[[StreamEnd], None] | None = None
+
+    def _end(self, end: StreamEnd) -> None:
+        on_end, self.on_end = self.on_end, None
+        if on_end is not None:
+            on_end(end)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": self.headers})
+        events = 0
         try:
-            async for frame in self.frames:
-                await send({"type": "http.response.body", "body": frame, "more_body": True})
-        except DropConnection:
-            return
-        await send({"type": "http.response.body", "body": b""})
+            try:
+                async for frame in self.frames:
+                    code = _exception_code(frame)
+                    if code is not None:
+                        self._end(StreamEnd(events, exception=code))
+                    else:
+                        events += 1
+                    await send({"type": "http.response.body", "body": frame, "more_body": True})
+            except DropConnection:
+                self._end(StreamEnd(events, dropped=True))
+                if events == 0:
+                    # granian holds a response's start back until its first body message, and answers an app that
+                    # returns before one with a plain-text 500. An empty chunk commits the headers and opens the
+                    # body (it puts no byte on the wire), so returning now cuts the connection, as under uvicorn.
+                    await send({"type": "http.response.body", "body": b"", "more_body": True})
+                return
+            self._end(StreamEnd(events))
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            # A stream that broke off for any other reason (the client went away) is journalled too.
+            self._end(StreamEnd(events))

@@ -1,0 +1,85 @@
+"""Text that every tokenizer can encode: the one place where the prompt layer makes input safe to tokenize.
+
+A Python ``str`` can hold what no Unicode text can: a lone UTF-16 surrogate (U+D800 to U+DFFF), from a
+``"\\ud800"`` literal, an unpaired JSON escape, or bytes read with ``surrogateescape`` (``sys.argv`` and
+``os.environ`` on a non-UTF-8 locale). SentencePiece cannot take one (pybind11 fails to convert the string to
+UTF-8 and raises a bare ``RuntimeError``), and Tekken's byte-level encoding silently writes something else.
+Each lone surrogate becomes U+FFFD, the replacement character [I], which is also what a request body's
+``\\ud800`` escape reads as (``mistral_bedrock.formats.json_body``): the client, the CLI and the runtime count
+and render the same tokens for the same input. Two code points that form a surrogate pair become the character
+they encode, as they would in a JSON escape.
+
+Everything else Unicode allows goes through unchanged — NUL and other control characters, the noncharacters
+U+FFFE and U+FFFF, private use, very long words: both tokenizer families encode them (SentencePiece's byte
+fallback, Tekken's bytes), so refusing or rewriting them would only make the prompt differ from Bedrock's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from ..conversation import Message, Tool, ToolCall
+
+__all__ = ["tokenizable", "tokenizable_conversation"]
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def tokenizable(text: str) -> str:
+    """``text`` with every lone surrogate replaced by U+FFFD (and split pairs joined); unchanged otherwise."""
+    if _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _dirty(value: object) -> bool:
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, Mapping):
+        return any(_dirty(k) or _dirty(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_dirty(v) for v in value)
+    return False
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return tokenizable(value)
+    if isinstance(value, Mapping):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _message(message: Message) -> Message:
+    calls = tuple(ToolCall(tokenizable(c.id), tokenizable(c.name), _clean(c.arguments)) for c in message.tool_calls)
+    return replace(
+        message,
+        content=tokenizable(message.content),
+        tool_calls=calls,
+        tool_call_id=None if message.tool_call_id is None else tokenizable(message.tool_call_id),
+        name=None if message.name is None else tokenizable(message.name),
+    )
+
+
+def _tool(tool: Tool) -> Tool:
+    return Tool(tokenizable(tool.name), tokenizable(tool.description), _clean(tool.parameters))
+
+
+def tokenizable_conversation(
+    messages: Sequence[Message], tools: Sequence[Tool] | None
+) -> tuple[list[Message], list[Tool] | None]:
+    """A conversation and its tools with every string made :func:`tokenizable`; the same objects when clean."""
+    out = [_message(m) if _dirty(_strings(m)) else m for m in messages]
+    if tools is None:
+        return out, None
+    return out, [_tool(t) if _dirty((t.name, t.description, t.parameters)) else t for t in tools]
+
+
+def _strings(message: Message) -> tuple[object, ...]:
+    calls = ((c.id, c.name, c.arguments) for c in message.tool_calls)
+    return (message.content, message.tool_call_id or "", message.name or "", *calls)
