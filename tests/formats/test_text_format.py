@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mistral_bedrock.catalog import Dialect, lookup
 from mistral_bedrock.conversation import Completion, Message, Params, Usage
 from mistral_bedrock.errors import MalformedResponseError, ValidationException
 from mistral_bedrock.formats import Metrics, TextFormat, dialect_for_body, format_for
+from mistral_bedrock.formats.text import messages_from_prompt
 
 SEVEN_B = lookup("mistral-7b")
 LARGE = lookup("mistral-large-2402")
@@ -145,3 +150,21 @@ def test_messages_body_sent_to_a_text_model_gets_the_text_schema_message() -> No
         "Malformed input request: #: required key [prompt] not found#: extraneous key [messages] is not "
         "permitted, please reformat your input and try again."
     )
+
+
+_TURN_ORACLE = re.compile(r"\[INST\](.*?)\[/INST\]([^\[]*)", re.S)
+
+
+@given(st.lists(st.sampled_from(["<s>", "</s>", "[INST]", "[/INST]", "[", " a", "b ", "\n", "Q?"]), max_size=14))
+def test_turns_are_recovered_as_the_regex_reading_does(parts: list[str]) -> None:
+    """The ``str.find`` scan gives exactly the turns the regex reading of a prompt gives."""
+    prompt = "".join(parts)
+    cleaned = prompt.replace("<s>", "").replace("</s>", "")
+    expected: list[Message] = []
+    for match in _TURN_ORACLE.finditer(cleaned):
+        expected.append(Message.user(match[1].strip()))
+        if match[2].strip():
+            expected.append(Message.assistant(match[2].strip()))
+    if not expected and cleaned.strip():
+        expected.append(Message.user(cleaned.strip()))
+    assert messages_from_prompt(prompt) == tuple(expected)

@@ -7,7 +7,6 @@ chunk carries the last piece of text *and* the stop reason *and* the invocation 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -55,20 +54,26 @@ def usage_from_metrics(chunk: Mapping[str, Any]) -> tuple[Usage | None, Mapping[
     return usage, numbers
 
 
-_TURN = re.compile(r"\[INST\](.*?)\[/INST\]([^\[]*)", re.S)
-
-
 def messages_from_prompt(prompt: str) -> tuple[Message, ...]:
     """Recover the turns of a Mistral instruct prompt (best effort; engines use it to find the last question).
 
-    ``<s>[INST] Q1 [/INST] A1</s> [INST] Q2 [/INST]`` → user Q1, assistant A1, user Q2. Text outside any
-    ``[INST]`` block is taken as a single user turn.
+    ``<s>[INST] Q1 [/INST] A1</s> [INST] Q2 [/INST]`` → user Q1, assistant A1, user Q2: each ``[INST]`` block is a
+    user turn, and the text after its ``[/INST]`` up to the next ``[`` an answer. Text outside any ``[INST]``
+    block is taken as a single user turn. Plain ``str.find`` scans: a lazy regex over a megabytes-long prompt
+    holds the GIL for a quarter of a second.
     """
     cleaned = prompt.replace("<s>", "").replace("</s>", "")
     turns: list[Message] = []
-    for match in _TURN.finditer(cleaned):
-        turns.append(Message.user(match[1].strip()))
-        answer = match[2].strip()
+    position = 0
+    while (start := cleaned.find("[INST]", position)) >= 0:
+        end = cleaned.find("[/INST]", start + len("[INST]"))
+        if end < 0:
+            break
+        turns.append(Message.user(cleaned[start + len("[INST]") : end].strip()))
+        after = end + len("[/INST]")
+        following = cleaned.find("[", after)
+        position = len(cleaned) if following < 0 else following
+        answer = cleaned[after:position].strip()
         if answer:
             turns.append(Message.assistant(answer))
     if not turns and cleaned.strip():

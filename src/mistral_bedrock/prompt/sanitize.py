@@ -16,7 +16,6 @@ fallback, Tekken's bytes), so refusing or rewriting them would only make the pro
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -25,19 +24,28 @@ from ..conversation import Message, Tool, ToolCall
 
 __all__ = ["tokenizable", "tokenizable_conversation"]
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+
+def _has_surrogate(text: str) -> bool:
+    # C-speed checks: a regex over a long prompt would hold the GIL for as long as tokenizing a part of it.
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def tokenizable(text: str) -> str:
     """``text`` with every lone surrogate replaced by U+FFFD (and split pairs joined); unchanged otherwise."""
-    if _SURROGATE.search(text) is None:
+    if not _has_surrogate(text):
         return text
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _dirty(value: object) -> bool:
     if isinstance(value, str):
-        return _SURROGATE.search(value) is not None
+        return _has_surrogate(value)
     if isinstance(value, Mapping):
         return any(_dirty(k) or _dirty(v) for k, v in value.items())
     if isinstance(value, (list, tuple)):
