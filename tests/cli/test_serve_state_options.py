@@ -31,6 +31,7 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[RuntimeConfig]:
 def test_the_cli_default_is_the_runtime_default() -> None:
     # Repeated in the CLI so that --help does not import the runtime: the two must not drift apart.
     assert RuntimeConfig().journal_bytes == serve_command.JOURNAL_BYTES
+    assert RuntimeConfig().memo_bytes == serve_command.MEMO_BYTES
 
 
 def test_defaults_keep_no_state_directory(served: list[RuntimeConfig]) -> None:

@@ -56,3 +56,5 @@ def test_strictness_defaults_and_options_reach_the_settings(served: list[Runtime
     assert result.exit_code == 0, result.output
     assert (served[1].check_region, served[1].window_policy) == (False, "cap")
     assert invoke("serve", "--window-policy", "ignore").exit_code == 2
+    assert invoke("serve", "--port", "8787", "--memo-bytes", "0").exit_code == 0
+    assert served[-1].memo_bytes == 0

@@ -22,8 +22,9 @@ __all__ = ["command"]
 MIN_FIRST_BYTE_MS = 5.0
 # runtime.server.DEFAULT_GRACE_S, repeated for the same reason.
 GRACE_S = 5.0
-# RuntimeConfig's journal_bytes default, repeated for the same reason.
+# RuntimeConfig's journal_bytes and memo_bytes defaults, repeated for the same reason.
 JOURNAL_BYTES = 64 * 1024 * 1024
+MEMO_BYTES = 64 * 1024 * 1024
 
 
 @click.command("serve")
@@ -98,6 +99,14 @@ JOURNAL_BYTES = 64 * 1024 * 1024
     metavar="BYTES",
     help="Request bodies the journal keeps at most (the newest win; a longer body is kept cut to this).",
 )
+@click.option(
+    "--memo-bytes",
+    default=MEMO_BYTES,
+    show_default=True,
+    type=click.IntRange(min=0),
+    metavar="BYTES",
+    help="Token ids and counts the engines keep for repeated text at most; 0 keeps nothing.",
+)
 @click.option("--allow-insecure-bind", is_flag=True, help="Allow a non-loopback bind without strict auth.")
 def command(
     host: str,
@@ -116,6 +125,7 @@ def command(
     grace: float,
     state_dir: str | None,
     journal_bytes: int,
+    memo_bytes: int,
     allow_insecure_bind: bool,
 ) -> None:
     """Serve Bedrock's runtime API for Mistral models on HTTP/1.1 and cleartext HTTP/2."""
@@ -137,6 +147,7 @@ def command(
         window_policy=window_policy,
         fault_seed=fault_seed,
         journal_bytes=journal_bytes,
+        memo_bytes=memo_bytes,
         state_dir=state_dir,
     )
     # Check every setting here, in the parent, so a mistake is one clear line rather than a worker crash.
