@@ -7,12 +7,10 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-import socket
 import subprocess
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -22,6 +20,7 @@ from botocore.credentials import Credentials
 from interop_support import ServeProcess, free_port, nothing_listens, run_serve
 
 from mistral_bedrock.protocol.eventstream import EventStreamDecoder
+from raw_http import stream_exchange as raw_stream_exchange
 
 TEXT_MODEL = "mistral.mistral-7b-instruct-v0:2"
 CONTROL = "/_mistral_bedrock"
@@ -61,39 +60,8 @@ def test_workers_share_counts_and_the_journal(
 
 
 def stream_exchange(url: str, headers: dict[str, str]) -> tuple[int, bool, int]:
-    """One InvokeModelWithResponseStream over HTTP/1.1, read until the server closes the connection.
-
-    Returns: the status, whether the chunked body ended cleanly (its last, empty chunk arrived), and how many
-    whole event-stream messages it carried.
-    """
-    parts = urlsplit(url)
-    head_lines = [
-        f"POST /model/{TEXT_MODEL}/invoke-with-response-stream HTTP/1.1",
-        f"Host: {parts.netloc}",
-        "Connection: close",
-        "Content-Type: application/json",
-        f"Content-Length: {len(HELLO)}",
-        *(f"{name}: {value}" for name, value in headers.items()),
-    ]
-    received = b""
-    with socket.create_connection((parts.hostname, parts.port), timeout=60) as conn:
-        conn.sendall(("\r\n".join(head_lines) + "\r\n\r\n").encode() + HELLO)
-        while chunk := conn.recv(65536):
-            received += chunk
-    head, _, rest = received.partition(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    assert b"transfer-encoding: chunked" in head.lower(), received[:500]
-    data, complete = b"", False
-    while b"\r\n" in rest:
-        size_line, _, rest = rest.partition(b"\r\n")
-        size = int(size_line, 16)
-        if size == 0:
-            complete = True
-            break
-        if len(rest) < size + 2:
-            break
-        data, rest = data + rest[:size], rest[size + 2 :]
-    return status, complete, len(EventStreamDecoder().feed(data))
+    """One InvokeModelWithResponseStream over HTTP/1.1, read until the server closes the connection."""
+    return raw_stream_exchange(url, f"/model/{TEXT_MODEL}/invoke-with-response-stream", HELLO, headers)
 
 
 def sigv4(method: str, url: str, body: bytes = b"") -> dict[str, str]:

@@ -5,11 +5,9 @@ what each request got — through a real runtime on a real socket.
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from contextlib import closing
 from typing import Any
-from urllib.parse import urlsplit
 
 import boto3
 import botocore.exceptions
@@ -19,9 +17,9 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from mistral_bedrock.protocol.eventstream import EventStreamDecoder
 from mistral_bedrock.runtime import CONTROL_PREFIX, RuntimeConfig, ServerThread, create_app
 from mistral_bedrock.runtime.auth import StrictAuth
+from raw_http import stream_exchange
 
 SEVEN_B = "mistral.mistral-7b-instruct-v0:2"
 AKID = "AKIDCONTROL"
@@ -244,34 +242,8 @@ def test_a_stream_fault_past_the_end_of_the_stream_is_not_listed(bedrock: Any, c
 
 
 def exchange(url: str, path: str, body: bytes) -> tuple[int, bool, int]:
-    """One HTTP/1.1 request on its own connection, read until the server closes it.
-
-    Returns: the status, whether the chunked body ended cleanly (its last, empty chunk arrived), and how many whole
-    event-stream messages it carried.
-    """
-    parts = urlsplit(url)
-    request = (
-        f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nAuthorization: Bearer t\r\nConnection: close\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-    ).encode() + body
-    received = b""
-    with socket.create_connection((parts.hostname, parts.port), timeout=60) as conn:
-        conn.sendall(request)
-        while chunk := conn.recv(65536):
-            received += chunk
-    head, _, rest = received.partition(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    data, complete = b"", False
-    while b"\r\n" in rest:
-        size_line, _, rest = rest.partition(b"\r\n")
-        size = int(size_line, 16)
-        if size == 0:
-            complete = True
-            break
-        if len(rest) < size + 2:
-            break
-        data, rest = data + rest[:size], rest[size + 2 :]
-    return status, complete, len(EventStreamDecoder().feed(data))
+    """One HTTP/1.1 request on its own connection, read until the server closes it (see :mod:`raw_http`)."""
+    return stream_exchange(url, path, body, {"Authorization": "Bearer t"})
 
 
 @pytest.mark.parametrize("after", [0, 2])
