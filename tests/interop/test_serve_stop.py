@@ -232,6 +232,11 @@ def test_server_thread_stop_ends_open_streams(bedrock_for: Callable[[str], Any])
                     pass
             assert caught.value.response["Error"] == UNAVAILABLE
             assert_unavailable_response(pending)
+        # The journal tells the stream that was ended from one that ended of itself.
+        streamed = [
+            entry for entry in app.state.journal.entries() if entry.operation == "InvokeModelWithResponseStream"
+        ]
+        assert [entry.error_code for entry in streamed] == ["ServiceUnavailableException"]
 
 
 def test_the_ending_is_a_member_of_every_stream_union() -> None:

@@ -132,9 +132,10 @@ def test_zero_means_no_wait_at_all(operation: OperationName) -> None:
     assert fake.waits == []
 
 
-def test_the_default_is_a_few_milliseconds() -> None:
-    # Enough for the AWS SDK for Go v2 (docs/RUNTIME.md has the measurement), far below anything Bedrock does.
-    assert 1 <= RuntimeConfig().min_first_byte_ms == DEFAULT_MIN_FIRST_BYTE_MS <= 20
+def test_the_default_is_tens_of_milliseconds() -> None:
+    # Enough for the AWS SDK for Go v2 on a saturated machine (docs/RUNTIME.md has the measurement), and still
+    # below any time to first token Bedrock has.
+    assert 1 <= RuntimeConfig().min_first_byte_ms == DEFAULT_MIN_FIRST_BYTE_MS <= 100
     assert RuntimeConfig().pace == "off"
 
 

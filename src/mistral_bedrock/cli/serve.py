@@ -19,7 +19,7 @@ from .errors import fail
 __all__ = ["command"]
 
 # RuntimeConfig's default, repeated so that `--help` need not import the runtime (a test keeps them equal).
-MIN_FIRST_BYTE_MS = 5.0
+MIN_FIRST_BYTE_MS = 50.0
 # runtime.server.DEFAULT_GRACE_S, repeated for the same reason.
 GRACE_S = 5.0
 # RuntimeConfig's journal_bytes and memo_bytes defaults, repeated for the same reason.

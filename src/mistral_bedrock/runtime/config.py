@@ -15,7 +15,7 @@ __all__ = ["DEFAULT_MIN_FIRST_BYTE_MS", "ENV_VAR", "RuntimeConfig"]
 ENV_VAR = "MISTRAL_BEDROCK_RUNTIME"
 # The AWS SDK for Go v2 truncates streams that start within microseconds of the request; see runtime.pacing,
 # and docs/RUNTIME.md for the measurement this value comes from.
-DEFAULT_MIN_FIRST_BYTE_MS = 5.0
+DEFAULT_MIN_FIRST_BYTE_MS = 50.0
 
 
 @dataclass(frozen=True)

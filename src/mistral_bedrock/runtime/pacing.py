@@ -8,8 +8,9 @@
   the writer takes the resulting ``EOF`` for a failed write and closes the connection, and the event stream
   being read from it ends early. The classic example programs range over the stream's events without checking
   its error, so they print a truncated answer as if it were whole; a whole response costs a silent retry
-  instead (the journal shows the request twice). Real Bedrock never answers within milliseconds, so a floor
-  of a few milliseconds changes nothing a client could rely on. ``0`` turns it off, for benchmarks.
+  instead (the journal shows the request twice). The writer can wait for a core for tens of milliseconds on a
+  busy machine, so the default is 50 ms; real Bedrock's first byte takes hundreds, so the floor changes nothing
+  a client could rely on. ``0`` turns it off, for benchmarks.
 * **Pacing** (``RuntimeConfig.pace``, ``serve --pace``): ``off`` (the default) answers as fast as the engine
   allows, above the floor; ``bedrock`` times each model as Bedrock does (:mod:`mistral_bedrock.catalog.pace`):
   the first byte no sooner than the model's time to first token, then its output tokens at its tokens per

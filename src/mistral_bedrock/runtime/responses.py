@@ -7,6 +7,7 @@ HTTP/2 data frames alike.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -22,7 +23,11 @@ from mistral_bedrock.protocol.errors import (
 )
 from mistral_bedrock.protocol.eventstream import decode_message
 
-__all__ = ["DropConnection", "EventStreamResponse", "JSONBytesResponse", "StreamEnd", "error_response"]
+__all__ = ["STOPPING", "DropConnection", "EventStreamResponse", "JSONBytesResponse", "StreamEnd", "error_response"]
+
+# The message of the CancelledError that ends a response when the server stops, so that code on the way can tell
+# that ending (a ServiceUnavailableException sent in the stream) from a client that went away.
+STOPPING = "mistral-bedrock: the server is stopping"
 
 
 class DropConnection(Exception):
@@ -101,6 +106,7 @@ class EventStreamResponse:
             (b"x-amzn-bedrock-content-type", b"application/json"),
         ]
         self.on_end: Callable[[StreamEnd], None] | None = None
+        self._events = 0
 
     def _end(self, end: StreamEnd) -> None:
         on_end, self.on_end = self.on_end, None
@@ -109,26 +115,40 @@ class EventStreamResponse:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": self.headers})
-        events = 0
+        self._events = 0
+        # A client that goes away is journalled when it goes, not when the stream would have ended: servers that
+        # drop what is sent to a closed connection (uvicorn) let the stream run on to its end.
+        watcher = asyncio.ensure_future(self._watch_disconnect(receive))
         try:
             try:
                 async for frame in self.frames:
                     code = _exception_code(frame)
                     if code is not None:
-                        self._end(StreamEnd(events, exception=code))
+                        self._end(StreamEnd(self._events, exception=code))
                     else:
-                        events += 1
+                        self._events += 1
                     await send({"type": "http.response.body", "body": frame, "more_body": True})
             except DropConnection:
-                self._end(StreamEnd(events, dropped=True))
-                if events == 0:
+                self._end(StreamEnd(self._events, dropped=True))
+                if self._events == 0:
                     # granian holds a response's start back until its first body message, and answers an app that
                     # returns before one with a plain-text 500. An empty chunk commits the headers and opens the
                     # body (it puts no byte on the wire), so returning now cuts the connection, as under uvicorn.
                     await send({"type": "http.response.body", "body": b"", "more_body": True})
                 return
-            self._end(StreamEnd(events))
+            self._end(StreamEnd(self._events))
             await send({"type": "http.response.body", "body": b""})
+        except asyncio.CancelledError as cancelled:
+            if cancelled.args == (STOPPING,):  # the stopping server ends the stream with this exception
+                self._end(StreamEnd(self._events, exception="ServiceUnavailableException"))
+            raise
         finally:
-            # A stream that broke off for any other reason (the client went away) is journalled too.
-            self._end(StreamEnd(events))
+            watcher.cancel()
+            # A stream that broke off for any other reason is journalled too.
+            self._end(StreamEnd(self._events))
+
+    async def _watch_disconnect(self, receive: Receive) -> None:
+        """Journal the stream as it stands once the client disconnects (the request body was read before)."""
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        self._end(StreamEnd(self._events))

@@ -53,7 +53,7 @@ from mistral_bedrock.protocol.eventstream import encode_exception
 
 from .app import app_from_env, create_app
 from .config import ENV_VAR, RuntimeConfig
-from .responses import error_response
+from .responses import STOPPING, error_response
 from .store import SharedState
 
 __all__ = [
@@ -92,9 +92,6 @@ _UNAVAILABLE_FRAME = encode_exception(
     _UNAVAILABLE.stream_member, json.dumps({"message": _UNAVAILABLE.message}, separators=(",", ":")).encode()
 )
 _EVENT_STREAM = b"application/vnd.amazon.eventstream"
-# The message of the CancelledError that ends a response when the server stops, so that code on the way can tell
-# that ending (then a ServiceUnavailableException) from a client that went away.
-STOPPING = "mistral-bedrock: the server is stopping"
 
 
 class InsecureBindError(ValueError):
