@@ -95,7 +95,13 @@ def invoke(*args: str, stdin: str = "") -> Any:
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][A-Za-z0-9]|\x1b[=>]|[\x00-\x08\x0e-\x1f]")
 # Runs in the child: make the pty (its stdin) the controlling terminal of the new session, so that Ctrl-C typed on
 # it interrupts the command, then become the command.
-_TAKE_TTY = "import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); os.execv(sys.argv[1], sys.argv[1:])"
+# The child takes the pseudo-terminal as its controlling terminal, and gets Ctrl-C back: a suite started in the
+# background of a non-interactive shell runs with SIGINT ignored, which every child inherits, and a person at a
+# terminal has it.
+_TAKE_TTY = (
+    "import fcntl, os, signal, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+    "signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])"
+)
 
 
 class Terminal:
