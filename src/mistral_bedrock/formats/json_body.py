@@ -34,6 +34,8 @@ import math
 import sys
 from typing import Any
 
+from ..prompt.sanitize import has_lone_surrogate, tokenizable_value
+
 __all__ = ["BareToken", "has_bare_token", "load_json"]
 
 
@@ -69,32 +71,15 @@ def load_json(raw: bytes | bytearray | str) -> Any:
         value = json.loads(text, parse_constant=BareToken, parse_float=_float, parse_int=_int)
         # Strictly decoded text holds no surrogate, so only a \uD8xx-\uDFxx escape can leave a lone one behind
         # (or a caller's own str). The walk is recursive too: a depth the parser reached may be too deep for it.
-        return _without_lone_surrogates(value) if _may_hold_surrogate(text) else value
+        return tokenizable_value(value) if _may_hold_surrogate(text) else value
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
 
 
 def _may_hold_surrogate(text: str) -> bool:
     """Whether the walk is needed: C-speed scans only (a regex over a 20 MB body holds the GIL for ~150 ms)."""
-    if "\\ud" in text or "\\uD" in text:
-        return True
-    if text.isascii():
-        return False
-    try:
-        text.encode("utf-8")  # a caller's own str may hold a raw lone surrogate
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _without_lone_surrogates(value: Any) -> Any:
-    if isinstance(value, str) and not isinstance(value, BareToken):
-        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    if isinstance(value, dict):
-        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_without_lone_surrogates(v) for v in value]
-    return value
+    # An escape of the surrogate range, or (in a caller's own str) a raw surrogate.
+    return "\\ud" in text or "\\uD" in text or has_lone_surrogate(text)
 
 
 def has_bare_token(value: object) -> bool:

@@ -22,10 +22,11 @@ from typing import Any
 
 from ..conversation import Message, Tool, ToolCall
 
-__all__ = ["tokenizable", "tokenizable_conversation"]
+__all__ = ["has_lone_surrogate", "tokenizable", "tokenizable_conversation", "tokenizable_value"]
 
 
-def _has_surrogate(text: str) -> bool:
+def has_lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a surrogate code point, which no UTF-8 encoder (nor tokenizer) takes."""
     # C-speed checks: a regex over a long prompt would hold the GIL for as long as tokenizing a part of it.
     if text.isascii():
         return False
@@ -38,14 +39,14 @@ def _has_surrogate(text: str) -> bool:
 
 def tokenizable(text: str) -> str:
     """``text`` with every lone surrogate replaced by U+FFFD (and split pairs joined); unchanged otherwise."""
-    if not _has_surrogate(text):
+    if not has_lone_surrogate(text):
         return text
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _dirty(value: object) -> bool:
     if isinstance(value, str):
-        return _has_surrogate(value)
+        return has_lone_surrogate(value)
     if isinstance(value, Mapping):
         return any(_dirty(k) or _dirty(v) for k, v in value.items())
     if isinstance(value, (list, tuple)):
@@ -53,18 +54,21 @@ def _dirty(value: object) -> bool:
     return False
 
 
-def _clean(value: Any) -> Any:
+def tokenizable_value(value: Any) -> Any:
+    """A JSON-like value with :func:`tokenizable` applied to every string in it, keys included."""
     if isinstance(value, str):
         return tokenizable(value)
     if isinstance(value, Mapping):
-        return {_clean(k): _clean(v) for k, v in value.items()}
+        return {tokenizable_value(k): tokenizable_value(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
+        return [tokenizable_value(v) for v in value]
     return value
 
 
 def _message(message: Message) -> Message:
-    calls = tuple(ToolCall(tokenizable(c.id), tokenizable(c.name), _clean(c.arguments)) for c in message.tool_calls)
+    calls = tuple(
+        ToolCall(tokenizable(c.id), tokenizable(c.name), tokenizable_value(c.arguments)) for c in message.tool_calls
+    )
     return replace(
         message,
         content=tokenizable(message.content),
@@ -75,7 +79,7 @@ def _message(message: Message) -> Message:
 
 
 def _tool(tool: Tool) -> Tool:
-    return Tool(tokenizable(tool.name), tokenizable(tool.description), _clean(tool.parameters))
+    return Tool(tokenizable(tool.name), tokenizable(tool.description), tokenizable_value(tool.parameters))
 
 
 def tokenizable_conversation(
