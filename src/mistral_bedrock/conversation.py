@@ -23,6 +23,7 @@ __all__ = [
     "Tool",
     "ToolCall",
     "Usage",
+    "WrittenStopReason",
     "as_messages",
 ]
 
@@ -32,7 +33,7 @@ Role = Literal["system", "user", "assistant", "tool"]
 # window); Mistral's ``error``; and ``unknown`` for a spelling no table knows. Each format reads and writes
 # its dialect's spellings through one table (``mistral_bedrock.formats.stops``), and the raw spelling always
 # travels beside the normalised one. ``unknown`` is only ever read, never written.
-StopReason = Literal[
+WrittenStopReason = Literal[
     "stop",  # the answer is complete (or a requested stop sequence ended it)
     "length",  # cut at max_tokens
     "tool_calls",  # the model asks for tool calls
@@ -42,8 +43,9 @@ StopReason = Literal[
     "malformed_tool_use",  # the model's tool call was not valid
     "model_context_window_exceeded",  # the context window filled up before the answer ended
     "error",  # the model itself ended with an error (Mistral's finish_reason ``error``)
-    "unknown",  # a stop reason this package does not know; the raw spelling says which
 ]
+# ``unknown``: a stop reason this package does not know; the raw spelling says which.
+StopReason = Literal[WrittenStopReason, "unknown"]
 
 
 @dataclass(frozen=True)

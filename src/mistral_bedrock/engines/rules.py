@@ -11,11 +11,12 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..catalog import Dialect, lookup
+from ..conversation import WrittenStopReason
 from ..errors import BedrockError, error_from_code
 from ..formats import ParsedRequest
 from ..protocol.errors import ERROR_CODES
@@ -81,21 +82,7 @@ class Reply(BaseModel):
 
     text: str | None = None
     tool_calls: list[ToolCallSpec] | None = None
-    # Every stop an engine can end with ("unknown" is only ever read, never written).
-    stop_reason: (
-        Literal[
-            "stop",
-            "length",
-            "tool_calls",
-            "guardrail_intervened",
-            "content_filtered",
-            "malformed_model_output",
-            "malformed_tool_use",
-            "model_context_window_exceeded",
-            "error",
-        ]
-        | None
-    ) = None
+    stop_reason: WrittenStopReason | None = None  # "unknown" is only ever read, never written
     error: ErrorSpec | None = None
     latency_ms: float = Field(default=0.0, ge=0)
     token_latency_ms: float = Field(default=0.0, ge=0)
