@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from mistral_bedrock.catalog import Dialect, lookup
 from mistral_bedrock.conversation import Completion, Message, Params, Usage
+from mistral_bedrock.engines.view import conversation
 from mistral_bedrock.errors import MalformedResponseError, ValidationException
 from mistral_bedrock.formats import Metrics, TextFormat, dialect_for_body, format_for
 from mistral_bedrock.formats.text import messages_from_prompt
@@ -86,10 +87,12 @@ def test_non_json_and_non_object_bodies() -> None:
     )
 
 
-def test_parse_request_recovers_turns_and_params() -> None:
+def test_parse_request_keeps_the_prompt_whose_turns_engines_read() -> None:
     prompt = "<s>[INST] Q1 [/INST] A1</s> [INST] Q2 [/INST]"
     request = FMT.parse_request(SEVEN_B, {"prompt": prompt, "max_tokens": 7, "stop": ["x"]}, stream=True)
-    assert request.messages == (Message.user("Q1"), Message.assistant("A1"), Message.user("Q2"))
+    # The prompt is kept as sent; its turns are recovered when an engine reads them, not at parse time.
+    assert request.messages == ()
+    assert conversation(request) == (Message.user("Q1"), Message.assistant("A1"), Message.user("Q2"))
     assert (request.max_tokens, request.stop, request.stream, request.prompt) == (7, ("x",), True, prompt)
     assert FMT.parse_request(SEVEN_B, {"prompt": "x"}, stream=False).max_tokens == 512
 

@@ -1,13 +1,15 @@
 """What an engine reads from a request: the turns, the last question, pending tool results.
 
-Every dialect arrives as :class:`~mistral_bedrock.conversation.Message` values; a raw text-completion prompt
-built directly (without the text format, so with no messages) is split into turns here the same way the text
-format does it.
+Chat and Converse requests arrive as :class:`~mistral_bedrock.conversation.Message` values; a raw
+text-completion prompt is split into turns here (:func:`~mistral_bedrock.formats.text.messages_from_prompt`), only
+when an engine asks: a prompt refused for its length before any engine runs is never split (on a 20 MB prompt the
+split's copies hold the GIL for tens of milliseconds).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from ..conversation import Message
 from ..formats import ParsedRequest
@@ -21,8 +23,15 @@ def conversation(request: ParsedRequest) -> tuple[Message, ...]:
     if request.messages:
         return request.messages
     if request.prompt is not None:
-        return messages_from_prompt(request.prompt)
+        return _turns(request.prompt)
     return ()
+
+
+@lru_cache(maxsize=1)
+def _turns(prompt: str) -> tuple[Message, ...]:
+    # An engine asks for the turns several times per request; the prompt hashes once (str caches its hash), and
+    # only the latest prompt is kept, so a long one is not held after its request.
+    return messages_from_prompt(prompt)
 
 
 def last_user_text(request: ParsedRequest) -> str:

@@ -195,8 +195,7 @@ class TextFormat(Format):
         return ParsedRequest(
             spec=spec,
             dialect=self.dialect,
-            messages=messages_from_prompt(prompt),
-            prompt=prompt,
+            prompt=prompt,  # its turns are recovered when an engine asks (engines.view)
             params=params_from_body(data),
             stream=stream,
         )

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..conversation import Message, Tool, ToolCall
 
-__all__ = ["has_lone_surrogate", "tokenizable", "tokenizable_conversation", "tokenizable_value"]
+__all__ = ["has_lone_surrogate", "holds_lone_surrogate", "tokenizable", "tokenizable_conversation", "tokenizable_value"]
 
 
 def has_lone_surrogate(text: str) -> bool:
@@ -44,13 +44,14 @@ def tokenizable(text: str) -> str:
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
-def _dirty(value: object) -> bool:
+def holds_lone_surrogate(value: object) -> bool:
+    """Whether a JSON-like value holds a lone surrogate in any string, keys included (O(1) per ASCII string)."""
     if isinstance(value, str):
         return has_lone_surrogate(value)
     if isinstance(value, Mapping):
-        return any(_dirty(k) or _dirty(v) for k, v in value.items())
+        return any(holds_lone_surrogate(k) or holds_lone_surrogate(v) for k, v in value.items())
     if isinstance(value, (list, tuple)):
-        return any(_dirty(v) for v in value)
+        return any(holds_lone_surrogate(v) for v in value)
     return False
 
 
@@ -86,10 +87,10 @@ def tokenizable_conversation(
     messages: Sequence[Message], tools: Sequence[Tool] | None
 ) -> tuple[list[Message], list[Tool] | None]:
     """A conversation and its tools with every string made :func:`tokenizable`; the same objects when clean."""
-    out = [_message(m) if _dirty(_strings(m)) else m for m in messages]
+    out = [_message(m) if holds_lone_surrogate(_strings(m)) else m for m in messages]
     if tools is None:
         return out, None
-    return out, [_tool(t) if _dirty((t.name, t.description, t.parameters)) else t for t in tools]
+    return out, [_tool(t) if holds_lone_surrogate((t.name, t.description, t.parameters)) else t for t in tools]
 
 
 def _strings(message: Message) -> tuple[object, ...]:
