@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from mistral_bedrock.catalog import lookup
 from mistral_bedrock.prompt import count_prompt_tokens, encode_prompt, encode_text, encode_text_prefix, tokenizer_info
-from mistral_bedrock.prompt.pieces import PIECE_CHARS, encode_pieces, encode_plain, pieces
+from mistral_bedrock.prompt import pieces as pieces_module
+from mistral_bedrock.prompt.pieces import PIECE_CHARS, _words, encode_pieces, encode_plain, pieces
 from mistral_bedrock.prompt.sanitize import tokenizable
 from mistral_bedrock.prompt.tokenizers import TokenizerInfo
 
@@ -98,6 +99,34 @@ def test_an_early_stop_gives_a_prefix_longer_than_the_limit(family: str, text: s
         assert ids == whole
     else:
         assert len(ids) > limit and whole[: len(ids)] == ids
+
+
+def _kept(info: TokenizerInfo) -> list[dict[str, tuple[int, ...]]]:
+    table = pieces_module._WORDS.get(info.name)
+    return [table.prefixed, table.plain] if table is not None else []
+
+
+def test_words_are_cut_only_where_the_rule_allows() -> None:
+    text = "Hello  world, it's 42 x-y\nz  "
+    assert _words(text) == ["Hello  world, it's", " 42", " x-y\nz  "]
+    assert "".join(_words(text)) == text and _words("") == [""] and _words(" a") == [" a"]
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+@settings(max_examples=100)
+@given(texts=st.lists(TEXT, min_size=2, max_size=6), dummy_prefix=st.booleans())
+def test_the_word_table_gives_the_whole_string_ids_while_it_fills_and_starts_over(
+    family: str, texts: list[str], dummy_prefix: bool
+) -> None:
+    # A table of two words starts over all the time: every text is encoded partly from kept words, partly anew.
+    info = _info(family)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pieces_module, "WORDS_KEPT", 2)
+        patch.setattr(pieces_module, "_WORDS", {})
+        for text in texts + texts:
+            ids, _ = encode_pieces(info, text, dummy_prefix=dummy_prefix)
+            assert ids == _whole(info, text, dummy_prefix=dummy_prefix)
+            assert all(len(kept) <= 2 for kept in _kept(info))
 
 
 @pytest.mark.parametrize("family", list(FAMILIES))

@@ -115,24 +115,31 @@ async def _complete(call: Call, request: ParsedRequest) -> tuple[Completion, Met
     texts: list[str] = []
     calls: list[ToolCall] = []
     first_byte = 0
+    stop: Stop | None = None
+    # Read to the end, not just to the stop event: a generator left suspended is finalized through the event
+    # loop's thread-safe wake-up (a write to its self-pipe), ~9% of a small request's CPU.
     async for event in call.engine.generate(request):
         first_byte = first_byte or _elapsed_ms(call.started)
+        if stop is not None:
+            raise BedrockError("The engine went on after its stop event.", error_code="InternalServerException")
         if isinstance(event, TextDelta):
             texts.append(event.text)
         elif isinstance(event, ToolCallEvent):
             calls.append(event.call)
         elif isinstance(event, Stop):
-            completion = Completion(
-                text="".join(texts),
-                stop_reason=event.reason,
-                tool_calls=tuple(calls),
-                usage=event.usage,
-                stop_sequence=event.stop_sequence,
-            )
-            await pace.whole(event.usage.output_tokens)
-            latency = _elapsed_ms(call.started)
-            return completion, Metrics(latency, first_byte or latency)
-    raise BedrockError("The engine ended without a stop event.", error_code="InternalServerException")
+            stop = event
+    if stop is None:
+        raise BedrockError("The engine ended without a stop event.", error_code="InternalServerException")
+    completion = Completion(
+        text="".join(texts),
+        stop_reason=stop.reason,
+        tool_calls=tuple(calls),
+        usage=stop.usage,
+        stop_sequence=stop.stop_sequence,
+    )
+    await pace.whole(stop.usage.output_tokens)
+    latency = _elapsed_ms(call.started)
+    return completion, Metrics(latency, first_byte or latency)
 
 
 async def invoke_model(call: Call) -> Response:
@@ -222,6 +229,11 @@ async def _stream(call: Call, fmt: Format, request: ParsedRequest) -> Response:
                         return
                     yield encoder.frame(event_type, payload)
                 if isinstance(event, Stop):
+                    # The engine's generators end here; read them out rather than leave them to be finalized.
+                    async for _ in events:
+                        raise BedrockError(
+                            "The engine went on after its stop event.", error_code="InternalServerException"
+                        )
                     return
                 event = await events.__anext__()
                 await pace.event(event)
