@@ -90,9 +90,11 @@ def test_non_json_and_non_object_bodies() -> None:
 def test_parse_request_keeps_the_prompt_whose_turns_engines_read() -> None:
     prompt = "<s>[INST] Q1 [/INST] A1</s> [INST] Q2 [/INST]"
     request = FMT.parse_request(SEVEN_B, {"prompt": prompt, "max_tokens": 7, "stop": ["x"]}, stream=True)
-    # The prompt is kept as sent; its turns are recovered when an engine reads them, not at parse time.
+    # The prompt is kept as sent; its turns are recovered by with_turns (after the window check), not at parse
+    # time, and a request built without them is split the same way for an engine that reads it.
+    turns = (Message.user("Q1"), Message.assistant("A1"), Message.user("Q2"))
     assert request.messages == ()
-    assert conversation(request) == (Message.user("Q1"), Message.assistant("A1"), Message.user("Q2"))
+    assert FMT.with_turns(request).messages == turns == conversation(request)
     assert (request.max_tokens, request.stop, request.stream, request.prompt) == (7, ("x",), True, prompt)
     assert FMT.parse_request(SEVEN_B, {"prompt": "x"}, stream=False).max_tokens == 512
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..errors import ModelNotServedError, ValidationException
 from .data import MODELS
@@ -99,6 +100,7 @@ def _split_profile(name: str) -> tuple[str | None, str]:
     return None, name
 
 
+@lru_cache(maxsize=1024)  # the runtime resolves the same few labels on every request; errors are not kept
 def resolve(identifier: str, *, enforce_profile: bool = True) -> ResolvedModel:
     """Resolve an identifier exactly as Bedrock accepts it.
 

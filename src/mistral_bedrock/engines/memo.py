@@ -65,7 +65,10 @@ def footprint(value: object) -> int:
     if isinstance(value, tuple):
         if value and isinstance(value[0], int):
             return sys.getsizeof(value) + len(value) * (_ID_BYTES - 8)
-        return sys.getsizeof(value) + sum(footprint(item) for item in value)
+        total = sys.getsizeof(value)
+        for item in value:  # a loop, not sum() over a generator: this runs on every request's keys
+            total += footprint(item)
+        return total
     if isinstance(value, int) and -5 <= value <= 256:
         return 0  # a shared small int (booleans too)
     return sys.getsizeof(value)
@@ -179,12 +182,13 @@ class LRU(Generic[V]):
 
     def get(self, key: Hashable, compute: Callable[[], V]) -> V:
         """The value for ``key``, computed (outside the lock) and kept on a miss."""
-        if too_large(footprint(key)):
+        key_size = footprint(key)
+        if too_large(key_size):
             return compute()  # the key alone is over the entry budget: no need to hash it
         value = self.lookup(key)
         if value is None:
             value = compute()
-            self.keep(key, value)
+            self.keep(key, value, key_size + footprint(value))
         return value
 
 

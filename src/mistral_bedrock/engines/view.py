@@ -1,15 +1,13 @@
 """What an engine reads from a request: the turns, the last question, pending tool results.
 
-Chat and Converse requests arrive as :class:`~mistral_bedrock.conversation.Message` values; a raw
-text-completion prompt is split into turns here (:func:`~mistral_bedrock.formats.text.messages_from_prompt`), only
-when an engine asks: a prompt refused for its length before any engine runs is never split (on a 20 MB prompt the
-split's copies hold the GIL for tens of milliseconds).
+Every dialect arrives as :class:`~mistral_bedrock.conversation.Message` values (a text-completion prompt's turns
+are recovered by the runtime once the prompt fits: ``Format.with_turns``); a raw prompt in a request built by hand,
+with no messages, is split into turns here the same way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 
 from ..conversation import Message
 from ..formats import ParsedRequest
@@ -23,15 +21,8 @@ def conversation(request: ParsedRequest) -> tuple[Message, ...]:
     if request.messages:
         return request.messages
     if request.prompt is not None:
-        return _turns(request.prompt)
+        return messages_from_prompt(request.prompt)
     return ()
-
-
-@lru_cache(maxsize=1)
-def _turns(prompt: str) -> tuple[Message, ...]:
-    # An engine asks for the turns several times per request; the prompt hashes once (str caches its hash), and
-    # only the latest prompt is kept, so a long one is not held after its request.
-    return messages_from_prompt(prompt)
 
 
 def last_user_text(request: ParsedRequest) -> str:

@@ -50,7 +50,8 @@ class ParsedRequest:
     Attributes:
         spec: The model.
         dialect: The dialect the body was written in.
-        messages: The conversation (empty when a raw ``prompt`` was sent).
+        messages: The conversation. For a raw ``prompt``, its turns, filled by :meth:`Format.with_turns` (empty
+            straight from :meth:`Format.parse_request`).
         prompt: The raw text-completion prompt, or None.
         params: Parameters as sent; use :meth:`param` for the effective value.
         tools: Tool definitions.
@@ -152,6 +153,15 @@ class Format(abc.ABC):
         Raises:
             ValidationException: With Bedrock's message.
         """
+
+    def with_turns(self, request: ParsedRequest) -> ParsedRequest:
+        """``request`` with its conversation in :attr:`ParsedRequest.messages`, for the engine.
+
+        Dialects that send messages have them from :meth:`parse_request`; the text dialect recovers the turns of
+        its prompt here, once the prompt is known to fit the model's window (recovering them copies the prompt:
+        tens of milliseconds holding the GIL for a 20 MB prompt that is refused anyway).
+        """
+        return request
 
     @abc.abstractmethod
     def build_response(self, request: ParsedRequest, completion: Completion, metrics: Metrics) -> Mapping[str, Any]:

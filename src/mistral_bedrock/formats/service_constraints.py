@@ -426,28 +426,39 @@ def envelope_violations(
         headers: The request headers (any case); the last of repeated names wins.
         body: The raw body; only its length is looked at, and only where the body is the payload blob.
     """
-    shape = input_shape(operation)
     by_name = {k.lower(): v for k, v in (headers.items() if isinstance(headers, Mapping) else headers)}
     walk = _Walk()
-    for name, member in shape.members:
-        location, wire = shape.bindings.get(name, ("", ""))
+    for name, member, location, wire in _envelope_members(operation):
         value: object
         if location == "uri":
             value = model_id
         elif location == "header":
-            value = by_name.get(wire.lower())
+            value = by_name.get(wire)
             if value is None:
                 continue
-        elif name == shape.payload and member.kind == "blob":
-            # len(body) only: a body over the limit is refused before anything reads it.
+        else:
+            # The blob payload, by len(body) only: a body over the limit is refused before anything reads it.
             for constraint in _constraints(member, body):
                 walk.bad(name, constraint, "Value")
-            continue
-        else:
             continue
         for constraint in _constraints(member, value):
             walk.bad(name, constraint, _shown(member, value, False))
     return walk.problems
+
+
+@functools.cache
+def _envelope_members(operation: str) -> tuple[tuple[str, _Shape, str, str], ...]:
+    """The members the envelope check reads, in the model's order: ``(name, shape, location, wire name)``, the
+    wire name lower-cased; a blob payload has the location ``payload``. Worked out once per operation."""
+    shape = input_shape(operation)
+    out = []
+    for name, member in shape.members:
+        location, wire = shape.bindings.get(name, ("", ""))
+        if location in ("uri", "header"):
+            out.append((name, member, location, wire.lower()))
+        elif name == shape.payload and member.kind == "blob":
+            out.append((name, member, "payload", ""))
+    return tuple(out)
 
 
 def check_envelope(

@@ -8,6 +8,7 @@ chunk carries the last piece of text *and* the stop reason *and* the invocation 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ..catalog import Dialect, ModelSpec
@@ -195,10 +196,15 @@ class TextFormat(Format):
         return ParsedRequest(
             spec=spec,
             dialect=self.dialect,
-            prompt=prompt,  # its turns are recovered when an engine asks (engines.view)
+            prompt=prompt,  # its turns are recovered by with_turns, once the prompt is known to fit
             params=params_from_body(data),
             stream=stream,
         )
+
+    def with_turns(self, request: ParsedRequest) -> ParsedRequest:
+        if request.messages or request.prompt is None:
+            return request
+        return replace(request, messages=messages_from_prompt(request.prompt))
 
     def build_response(self, request: ParsedRequest, completion: Completion, metrics: Metrics) -> TextResponse:
         reason: MistralStopReason = STOPS.write(completion.stop_reason or "stop")

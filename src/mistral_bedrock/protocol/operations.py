@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote, unquote
 
 __all__ = [
@@ -137,6 +138,7 @@ def model_path(model_id: str, operation: OperationName) -> str:
     return f"/model/{quote(model_id, safe='-._~')}/{OPERATIONS[operation].suffix}"
 
 
+@lru_cache(maxsize=1024)  # a server sees few distinct paths, each on every request
 def split_model_path(raw_path: str) -> tuple[str, str] | None:
     """Split a raw (still percent-encoded) path into ``(model_id, suffix)``.
 

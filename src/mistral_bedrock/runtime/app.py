@@ -18,7 +18,6 @@ import gc
 import json
 import logging
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -46,6 +45,7 @@ from .handlers import HANDLERS, Call
 from .journal import Journal, JournalEntry
 from .limits import WindowPolicy
 from .pacing import Pacing
+from .request_ids import new_request_id
 from .responses import JSONBytesResponse, error_response
 from .store import open_store
 
@@ -108,7 +108,7 @@ class _ModelEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         body = await _read_body(receive)
         raw_path = _raw_path(scope)
         split = split_model_path(raw_path)
@@ -227,7 +227,7 @@ class _ControlPlane:
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         body = await _read_body(receive)
         raw_path = _raw_path(scope)
         method = scope["method"]

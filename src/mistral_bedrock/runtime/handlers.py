@@ -91,15 +91,17 @@ def _converse_request(call: Call, *, stream: bool) -> tuple[Format, ParsedReques
     return fmt, fmt.parse_request(call.model.spec, call.body, stream=stream)
 
 
-async def _fit(call: Call, request: ParsedRequest) -> ParsedRequest:
-    """The request within the model's context window (see :mod:`.limits`).
+async def _fit(call: Call, fmt: Format, request: ParsedRequest) -> ParsedRequest:
+    """The request within the model's context window (see :mod:`.limits`), with its turns for the engine.
 
     The prompt is counted once per request: only as far as the window (a longer prompt is refused whatever its
-    length), and the count is carried to the engine's usage (:func:`carry_input_tokens`).
+    length), and the count is carried to the engine's usage (:func:`carry_input_tokens`). A text prompt's turns
+    are recovered only once it fits (:meth:`Format.with_turns`).
     """
     window = request.spec.context_window
     count = await _off_loop(call, lambda: input_tokens(request, limit=window))
     fitted = fit_window(request, count, call.window)
+    fitted = await _off_loop(call, lambda: fmt.with_turns(fitted))
     carry_input_tokens(fitted, count)  # below the window, so exact
     return fitted
 
@@ -144,7 +146,7 @@ async def _complete(call: Call, request: ParsedRequest) -> tuple[Completion, Met
 
 async def invoke_model(call: Call) -> Response:
     fmt, request = await _off_loop(call, lambda: _native_request(call, stream=False))
-    completion, metrics = await _complete(call, await _fit(call, request))
+    completion, metrics = await _complete(call, await _fit(call, fmt, request))
     usage = completion.usage or Usage(0, 0)
     headers = {
         "X-Amzn-Bedrock-Invocation-Latency": str(metrics.invocation_latency),
@@ -159,7 +161,7 @@ async def invoke_model(call: Call) -> Response:
 
 async def converse(call: Call) -> Response:
     fmt, request = await _off_loop(call, lambda: _converse_request(call, stream=False))
-    completion, metrics = await _complete(call, await _fit(call, request))
+    completion, metrics = await _complete(call, await _fit(call, fmt, request))
     return json_response(fmt.build_response(request, completion, metrics), call.request_id)
 
 
@@ -249,7 +251,7 @@ async def _stream(call: Call, fmt: Format, request: ParsedRequest) -> Response:
 async def invoke_model_stream(call: Call) -> Response:
     fmt, request = await _off_loop(call, lambda: _native_request(call, stream=True))
     try:
-        request = await _fit(call, request)
+        request = await _fit(call, fmt, request)
     except ValidationException as error:
         # The body was accepted and the stream opened before the model refused the prompt: Bedrock reports an
         # oversize prompt here as an in-stream validationException [R]. It is a stream like any other, so it
@@ -265,7 +267,7 @@ async def _one_frame(frame: bytes) -> AsyncIterator[bytes]:
 
 async def converse_stream(call: Call) -> Response:
     fmt, request = await _off_loop(call, lambda: _converse_request(call, stream=True))
-    return await _stream(call, fmt, await _fit(call, request))
+    return await _stream(call, fmt, await _fit(call, fmt, request))
 
 
 async def count_tokens(call: Call) -> Response:

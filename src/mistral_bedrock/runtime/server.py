@@ -39,7 +39,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from types import FrameType, TracebackType
@@ -53,6 +52,7 @@ from mistral_bedrock.protocol.eventstream import encode_exception
 
 from .app import app_from_env, create_app
 from .config import ENV_VAR, RuntimeConfig
+from .request_ids import new_request_id
 from .responses import STOPPING, error_response
 from .store import SharedState
 
@@ -252,7 +252,7 @@ class OpenResponses:
             await send({"type": "http.response.body", "body": b""})
         else:
             code, message = _UNAVAILABLE.code, _UNAVAILABLE.message
-            await error_response(_UNAVAILABLE.status, code, message, str(uuid.uuid4()))(scope, receive, send)
+            await error_response(_UNAVAILABLE.status, code, message, new_request_id())(scope, receive, send)
 
 
 def worker_app() -> OpenResponses:

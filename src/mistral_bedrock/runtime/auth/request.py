@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -29,14 +29,21 @@ class AuthRequest:
     headers: Sequence[tuple[str, str]] = ()
     body: bytes = b""
 
+    _by_name: dict[str, list[str]] = field(init=False, repr=False, compare=False, hash=False)
+
     def __post_init__(self) -> None:
         # A tuple keeps the frozen request hashable and stops callers mutating the header list afterwards.
-        object.__setattr__(self, "headers", tuple((str(k), str(v)) for k, v in self.headers))
+        headers = tuple((str(k), str(v)) for k, v in self.headers)
+        object.__setattr__(self, "headers", headers)
+        # Names lower-cased once: a check looks several headers up.
+        by_name: dict[str, list[str]] = {}
+        for key, value in headers:
+            by_name.setdefault(key.lower(), []).append(value)
+        object.__setattr__(self, "_by_name", by_name)
 
     def header_values(self, name: str) -> list[str]:
         """All values of header ``name`` (case-insensitive), in arrival order."""
-        wanted = name.lower()
-        return [value for key, value in self.headers if key.lower() == wanted]
+        return list(self._by_name.get(name.lower(), ()))
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or None."""
