@@ -7,6 +7,9 @@ with fixed bytes loaded once at import time from the JSON file named by ``BENCH_
   message per frame (``more_body=True``), then an empty final message, as the runtime sends them;
 * any other path: the fixed JSON body, with ``content-length``.
 
+With ``BENCH_BARE_BUSY_US`` set it first spins that many microseconds of pure Python per request: what an app
+whose own code costs that much can reach on the same server (the calibration cells).
+
 The fixture holds the runtime's own answers to the benchmark request (captured by the benchmark), so both
 servers put the same bytes on the wire. Served by granian's CLI with the same settings as
 ``mistral-bedrock serve`` (ASGI, ``--http auto``, 1 worker, no websockets).
@@ -32,6 +35,7 @@ from pathlib import Path
 from typing import IO, Any
 
 __all__ = [
+    "BUSY_ENV",
     "FIXTURE_ENV",
     "ServerProcess",
     "app",
@@ -43,6 +47,8 @@ __all__ = [
 ]
 
 FIXTURE_ENV = "BENCH_BARE_FIXTURE"
+#: Microseconds of pure-Python work the bare app does before it answers (default none): the calibration cells.
+BUSY_ENV = "BENCH_BARE_BUSY_US"
 _STREAM_SUFFIX = "/invoke-with-response-stream"
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -61,6 +67,7 @@ def _load_fixture() -> tuple[bytes, tuple[bytes, ...]]:
 
 
 _INVOKE_BODY, _FRAMES = _load_fixture()
+_BUSY_S = float(os.environ.get(BUSY_ENV, "0")) / 1e6
 _INVOKE_START = {
     "type": "http.response.start",
     "status": 200,
@@ -88,6 +95,11 @@ async def app(scope: dict[str, Any], receive: Callable[..., Any], send: Callable
                 return
     if scope["type"] != "http":
         return
+    if _BUSY_S:
+        # Calibration: a fixed amount of interpreter work per request, holding the GIL as an app's own code does.
+        until = time.perf_counter() + _BUSY_S
+        while time.perf_counter() < until:
+            pass
     more = True
     while more:  # drain the request body, as a real handler must
         message = await receive()

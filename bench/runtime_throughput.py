@@ -12,7 +12,9 @@ In one run, on one machine, with one load generator:
    words drawn from a vocabulary of everyday English, every prompt different, as real traffic is);
 2. **bare**: a raw ASGI callable (``bench/_servers.py``) under granian's CLI with the same settings, answering the
    runtime's own bytes (the same JSON body; the same event-stream frames, one body message each): the limit;
-3. **moto**: ``moto_server`` on the same InvokeModel request (moto has no InvokeModelWithResponseStream).
+3. **moto**: ``moto_server`` on the same InvokeModel request (moto has no InvokeModelWithResponseStream);
+   **calibration**: the bare app spinning 100 and 200 µs of pure Python per request before it answers
+   (InvokeModel, 32 clients): the ratio to bare that an app whose own code costs that much reaches here;
 
 Every cell (server, operation, concurrency 1, 32 or 256) warms up, then counts the responses completed in a fixed
 window (``--quick``: 2 s, full: 8 s): requests/s, p50 and p99 latency (request written → whole body read), and the
@@ -61,7 +63,15 @@ except ImportError:  # running from a checkout without the package installed
     sys.path.insert(0, str(_BENCH.parent / "src"))
     from mistral_bedrock.protocol.eventstream import EventStreamDecoder, InvalidFrameError
 
-from _servers import FIXTURE_ENV, ServerProcess, cpu_seconds, free_port, granian_argv, write_fixture  # noqa: E402
+from _servers import (  # noqa: E402
+    BUSY_ENV,
+    FIXTURE_ENV,
+    ServerProcess,
+    cpu_seconds,
+    free_port,
+    granian_argv,
+    write_fixture,
+)
 
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 MODEL_PATH = "/model/mistral.mistral-7b-instruct-v0%3A2"
@@ -73,6 +83,8 @@ HELD_TOKENS = 100
 HELD_BODY = json.dumps({"prompt": "<s>[INST] " + "Hello " * 150 + "[/INST]", "max_tokens": HELD_TOKENS}).encode()
 HELD_FAULT = "latency:per_token=20"
 CONCURRENCY = (1, 32, 256)
+#: The calibration cells: the bare app doing this many microseconds of pure-Python work per request.
+CALIBRATION_US = (100, 200)
 GOAL_BARE = 0.30
 GOAL_MOTO = 20.0
 READY_LINE = "mistral-bedrock runtime listening on"
@@ -742,6 +754,28 @@ def ratios(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def calibration(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the bare/ours goal means here: the ratio to bare that an app reaches with N µs of its own Python per
+    request (InvokeModel, 32 clients), beside the server CPU per request of ``ours`` and ``ours-distinct``."""
+    by_server = {
+        c["server"]: c for c in cells if (c["operation"], c["concurrency"], c["client"]) == (INVOKE, 32, "raw")
+    }
+    bare = by_server.get("bare")
+    if bare is None or not bare["rps"]:
+        return []
+    names = [f"bare+{us}us" for us in CALIBRATION_US] + ["ours", "ours-distinct"]
+    return [
+        {
+            "server": name,
+            "rps": by_server[name]["rps"],
+            "ratio_to_bare": round(by_server[name]["rps"] / bare["rps"], 3),
+            "server_cpu_us_per_request": by_server[name]["server_cpu_us_per_request"],
+        }
+        for name in names
+        if name in by_server
+    ]
+
+
 def _ratio(
     find: Callable[..., dict[str, Any] | None], name: str, operation: str, concurrency: int
 ) -> list[dict[str, Any]]:
@@ -780,6 +814,22 @@ def report(results: dict[str, Any]) -> str:
             f"| {r['ratio']} | {r['operation']} | {r['concurrency']} | **{r['value']:.2f}x** | "
             f"≥ {r['goal']:g}x {mark} | {cpu} |"
         )
+    if results.get("calibration"):
+        lines += [
+            "",
+            "## Calibration",
+            "",
+            "The bare app doing a fixed amount of pure-Python work per request before it answers (InvokeModel, 32 "
+            "clients): the ratio to bare that an app whose own code costs that much reaches on this server and "
+            "machine, beside the runtime's.",
+            "",
+            "| server | req/s | / bare | server CPU µs/request |",
+            "|---|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {c['server']} | {c['rps']:,.0f} | {c['ratio_to_bare']:.2f}x | {c['server_cpu_us_per_request']} |"
+            for c in results["calibration"]
+        ]
     held = results["held_streams"]
     lines += [
         "",
@@ -884,6 +934,17 @@ async def _measure(
     done(await run_cell_httpx(bare, "bare", 32, warmup, duration))
     bare.stop()
 
+    log(f"calibration: the bare app with {' and '.join(map(str, CALIBRATION_US))} µs of Python per request")
+    for busy_us in CALIBRATION_US:
+        port = free_port()
+        busy = ServerProcess(f"bare+{busy_us}us", granian_argv("_servers:app", port, working_dir=str(_BENCH)), port)
+        busy.env[FIXTURE_ENV] = str(fixture)
+        busy.env[BUSY_ENV] = str(busy_us)
+        stack.callback(busy.stop)
+        busy.start()
+        done(await run_cell(busy, f"bare+{busy_us}us", INVOKE, 32, warmup, duration))
+        busy.stop()
+
     log("moto: moto_server")
     port = free_port()
     moto = ServerProcess("moto_server", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], port)
@@ -905,6 +966,7 @@ async def _measure(
 
     results["cells"] = [cell.summary() for cell in cells]
     results["ratios"] = ratios(results["cells"])
+    results["calibration"] = calibration(results["cells"])
     by_key = {(c["server"], c["operation"], c["concurrency"]): c["rps"] for c in results["cells"]}
     results["scaling"] = [
         {"concurrency": c, "rps_1_worker": by_key[("ours", INVOKE, c)], "rps_2_workers": by_key[("ours-2w", INVOKE, c)],

@@ -18,6 +18,7 @@ from ..catalog import ModelSpec
 from ..conversation import Message, Tool, ToolCall
 from ..formats import ParsedRequest
 from ..prompt import count_prompt_tokens, encode_text, render
+from ..prompt.pieces import WORDS_MAX_CHARS
 from .memo import LRU, too_large
 
 __all__ = [
@@ -33,7 +34,7 @@ __all__ = [
 #: Requests with more characters of text than this are tokenized in a worker thread, not on the event loop:
 #: above it the work (about 0.1 µs per character) outweighs the thread hop (~50 µs) many times over, and
 #: below it a request holds the loop for well under a millisecond.
-OFFLOAD_CHARS = 16 * 1024
+OFFLOAD_CHARS = WORDS_MAX_CHARS  # the prompt layer encodes longer text without its word table, GIL free
 
 # Per-turn overhead of the approximate count: Mistral's templates spend about two control tokens on a turn
 # (``[INST]``/``[/INST]``, ``[TOOL_RESULTS]``/``[/TOOL_RESULTS]``, or an answer's ``</s>``).

@@ -23,7 +23,9 @@ whatever its exact length, and an answer cut at ``max_tokens`` needs only its fi
 Inside a piece the same rule cuts the text into words (the smallest units it allows, which the tests exercise by
 cutting pieces down to one character), and each word's ids are kept in a bounded table per tokenizer, as fast
 tokenizers keep theirs: prose reuses few words, so a prompt never seen before is mostly looked up rather than
-encoded (SentencePiece takes ~0.5 µs per token even on short strings; a lookup ~0.15 µs per word).
+encoded (SentencePiece takes ~0.5 µs per token even on short strings; a lookup ~0.15 µs per word). Only short text
+goes through the table: long text is encoded in worker threads, where the encoder's release of the GIL matters more
+than its speed.
 """
 
 from __future__ import annotations
@@ -34,12 +36,15 @@ from collections.abc import Iterator
 from .sanitize import tokenizable
 from .tokenizers import TokenizerInfo
 
-__all__ = ["PIECE_CHARS", "WORDS_KEPT", "encode_pieces", "encode_plain", "pieces"]
+__all__ = ["PIECE_CHARS", "WORDS_KEPT", "WORDS_MAX_CHARS", "encode_pieces", "encode_plain", "pieces"]
 
 #: The length of a piece, in characters: long enough that the calls cost nothing, short enough to stay linear.
 PIECE_CHARS = 4096
 #: How many words' ids each tokenizer keeps (~200 bytes each, so ~3 MB); when full the table starts over.
 WORDS_KEPT = 16_384
+#: Longer text is encoded without the table (see :func:`encode_pieces`); the runtime's threshold for working in a
+#: thread rather than on the event loop (``engines.tokens.OFFLOAD_CHARS``) is the same.
+WORDS_MAX_CHARS = 16 * 1024
 #: Longer words are encoded each time: they rarely come back, and would crowd out those that do.
 _WORD_CHARS = 48
 
@@ -149,12 +154,23 @@ def encode_pieces(
     ids: list[int] = []
     done = 0
     length = (len(text) if end is None else end) - start
+    # Short text through the word table; long text straight to the encoder, which releases the GIL: long text is
+    # encoded in a worker thread, and Python lookups there would hold the GIL in 5 ms turns, so that every small
+    # request on the event loop waits for each turn (small requests beside a 100k-token prompt took 7x longer).
+    words = length <= WORDS_MAX_CHARS
     for piece in pieces(text, size, start, end):
         if not piece:
             continue
         # Piece by piece, as the whole text would be (no cut falls inside a surrogate pair), and only as far as
         # the encoding goes.
-        ids.extend(_encode_words(info, tokenizable(piece), dummy_prefix=dummy_prefix and done == 0))
+        first = dummy_prefix and done == 0
+        clean = tokenizable(piece)
+        if words:
+            ids.extend(_encode_words(info, clean, dummy_prefix=first))
+        elif first:
+            ids.extend(info.raw.encode(clean, bos=False, eos=False))
+        else:
+            ids.extend(encode_plain(info, clean))
         done += len(piece)
         if limit is not None and len(ids) > limit and done < length:
             return ids, False
