@@ -45,8 +45,9 @@ class RuntimeConfig:
         journal_bytes: How many bytes of request bodies the journal keeps; the newest entries win, and a body
             longer than this is kept cut to it (marked ``body_truncated``). See :mod:`mistral_bedrock.runtime.journal`.
         state_dir: Where fault rules and the journal live: a directory holding a SQLite database that every worker
-            process opens, so they share them. None keeps them in this process's memory. ``serve`` always uses one
-            (a temporary directory unless ``--state-dir`` names one). See :mod:`mistral_bedrock.runtime.store`.
+            process opens, so they share them. None keeps them in this process's memory. ``serve`` uses one with
+            several workers (a temporary directory unless ``--state-dir`` names one) or with ``--state-dir``; one
+            worker without it keeps them in memory. See :mod:`mistral_bedrock.runtime.store`.
         freeze_gc: Move long-lived objects (tokenizers, catalogs, schemas) out of the garbage collector's reach
             once they are loaded (``gc.freeze``), which saves ~20% of CPU per request. Only for a process that is
             nothing but the runtime (``serve`` sets it): frozen objects are never collected.
