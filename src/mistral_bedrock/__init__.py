@@ -13,7 +13,15 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from .catalog import Dialect, ModelSpec, for_region, lookup, resolve
-    from .client import AsyncMistralBedrock, MistralBedrock, Result, RetryPolicy
+    from .client import (
+        DEFAULT_MODEL,
+        AsyncMistralBedrock,
+        ClientClosedError,
+        ConversationMovedError,
+        MistralBedrock,
+        Result,
+        RetryPolicy,
+    )
     from .conversation import Completion, Delta, Message, Params, Tool, ToolCall, Usage
     from .errors import (
         BedrockError,
@@ -26,7 +34,10 @@ if TYPE_CHECKING:
 
 # public name → the module that defines it
 _EXPORTS = {
+    "DEFAULT_MODEL": "client",
     "AsyncMistralBedrock": "client",
+    "ClientClosedError": "client",
+    "ConversationMovedError": "client",
     "BedrockError": "errors",
     "Completion": "conversation",
     "Delta": "conversation",
@@ -51,9 +62,12 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "DEFAULT_MODEL",
     "AsyncMistralBedrock",
     "BedrockError",
+    "ClientClosedError",
     "Completion",
+    "ConversationMovedError",
     "Delta",
     "Dialect",
     "MalformedResponseError",

@@ -48,8 +48,8 @@ def invoke(client: MistralBedrock, model: str, message: str, params: InferencePa
     from ..catalog import Dialect, lookup
 
     if Dialect.TEXT in lookup(model).dialects:
-        return client.complete(message, model=model, **params.kwargs())
-    return client.chat(message, model=model, **params.kwargs(top_k=False, stop=False))
+        return client.complete_text(message, model=model, **params.kwargs())
+    return client.complete_chat(message, model=model, **params.kwargs(top_k=False, stop=False))
 
 
 def show(out: Output, result: Result) -> None:

@@ -133,7 +133,7 @@ class ChatSession:
                             self.out.label_start("Assistant")
                             started = True
                         self.out.piece(piece)
-                result = stream.result
+                result = stream.result()
         except BaseException:
             if started:  # end the half-printed answer's line
                 self.out.line()

@@ -58,7 +58,7 @@ def converse(
             if piece:
                 started = True
                 out.piece(piece)
-        result = answer.result
+        result = answer.result()
     out.line()
     return result
 

@@ -1,14 +1,17 @@
-"""The asynchronous client: :class:`AsyncMistralBedrock`, the same methods as the sync one, awaitable.
+"""The asynchronous client, :class:`AsyncMistralBedrock`: the one source of both clients.
 
-Truly async: I/O goes through ``httpx.AsyncClient``, backoff through ``asyncio.sleep``, and nothing blocks the
-event loop for the network, so N concurrent calls overlap.
+``sync.py`` is generated from this file by ``scripts/unasync.py`` (``await`` dropped, ``async for`` → ``for``,
+``httpx.AsyncClient`` → ``httpx.Client``…; a line ending in ``# sync: …`` says what it becomes), and a test fails
+when the two differ, so the clients cannot drift. Both are thin shells over the I/O-free
+:class:`~.core.ClientCore`: this one moves bytes with ``httpx.AsyncClient`` and waits with ``asyncio.sleep``, so
+nothing blocks the event loop and concurrent calls overlap.
 """
 
 from __future__ import annotations
 
-import asyncio
-import inspect
+import asyncio  # sync: -
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -16,17 +19,19 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from typing_extensions import Unpack
 
-from ..catalog import Dialect, lookup
+from ..catalog import lookup
 from ..conversation import Delta, Message
 from ..errors import MistralBedrockError, StreamError, TransportError
 from ..prompt import count_tokens as _count_tokens
-from .conversation import ConversationState
+from .conversation import ConversationState, PendingTurn
 from .core import ClientCore, Prepared, StreamState
+from .defaults import DEFAULT_MODEL
 from .inputs import MessagesInput, ToolsInput, to_messages, to_tools
 from .result import Result
 from .retry import RetryPolicy
 from .settings import LOCAL_CREDENTIALS, ClientSettings, Sampling, params
-from .tools import ToolLoop, ToolRun
+from .tools import ToolLoop, ToolRun, atool_output
+from .usage_errors import ClientClosedError
 
 if TYPE_CHECKING:
     from ..runtime import RuntimeConfig, ServerThread
@@ -35,7 +40,13 @@ __all__ = ["AsyncConversation", "AsyncMistralBedrock", "AsyncStream"]
 
 
 class AsyncStream:
-    """The async twin of :class:`~.sync.Stream`: ``async with``, ``async for``, then ``await stream.result()``."""
+    """A response stream: ``async for`` it for :class:`~mistral_bedrock.conversation.Delta` values (text and tool
+    calls), then ``await stream.result()``. Use it as ``async with`` so that its connection is always released.
+
+    Iteration can stop and resume: after a ``break``, iterating again goes on where it stopped, and
+    :meth:`result` reads what is left. A stream that breaks — cut connection, corrupt frame, in-stream exception,
+    no stop reason, closed before its end — raises a typed error; it never ends quietly with part of an answer.
+    """
 
     def __init__(
         self, client: AsyncMistralBedrock, prepared: Prepared, on_done: Callable[[Result], None] | None = None
@@ -44,8 +55,11 @@ class AsyncStream:
         self._prepared = prepared
         self._on_done = on_done
         self._response: httpx.Response | None = None
+        self._chunks: AsyncIterator[bytes] | None = None
         self._state: StreamState | None = None
+        self._pending: deque[Delta] = deque()
         self._result: Result | None = None
+        self._closed = False
 
     @property
     def request_body(self) -> Mapping[str, Any]:
@@ -63,28 +77,44 @@ class AsyncStream:
 
     async def _open(self) -> StreamState:
         if self._state is None:
+            if self._closed:
+                raise StreamError("the stream was closed before it was read")
             started = time.perf_counter()
             self._response = await self._client._send(self._prepared)
+            self._chunks = self._response.aiter_raw()
             self._state = ClientCore.stream_state(self._prepared, self._response.headers, started)
         return self._state
 
-    async def __aiter__(self) -> AsyncIterator[Delta]:
+    def __aiter__(self) -> AsyncStream:
+        return self
+
+    async def __anext__(self) -> Delta:
         state = await self._open()
-        assert self._response is not None
-        if self._result is not None:
-            return
-        try:
-            async for data in self._response.aiter_raw():
-                for delta in state.feed(data):
-                    if delta.text or delta.tool_calls:
-                        yield delta
-        except httpx.HTTPError as exc:
-            raise state.broken(f"the connection broke mid-stream: {exc}") from exc
-        finally:
-            await self.close()
+        assert self._chunks is not None
+        while not self._pending:
+            if self._result is not None:
+                raise StopAsyncIteration
+            if self._closed:
+                raise state.broken("the stream was closed before its end")
+            try:
+                data = await self._chunks.__anext__()
+            except StopAsyncIteration:
+                await self.close()
+                self._finish(state)
+                continue
+            except httpx.HTTPError as exc:
+                closed_by_us = self._closed
+                await self.close()
+                reason = "the stream was closed before its end" if closed_by_us else _broke(exc)
+                raise state.broken(reason) from exc
+            self._pending.extend(delta for delta in state.feed(data) if delta.text or delta.tool_calls)
+        return self._pending.popleft()
+
+    def _finish(self, state: StreamState) -> None:
         self._result = state.finish()
         if self._on_done is not None:
-            self._on_done(self._result)
+            on_done, self._on_done = self._on_done, None
+            on_done(self._result)
 
     async def text_stream(self) -> AsyncIterator[str]:
         """Only the text, piece by piece."""
@@ -94,19 +124,24 @@ class AsyncStream:
 
     async def result(self) -> Result:
         """The whole answer; reads whatever of the stream was not read yet."""
-        if self._result is None:
-            async for _ in self:
-                pass
+        async for _ in self:
+            pass
         assert self._result is not None
         return self._result
 
     async def close(self) -> None:
+        """Release the connection; an unfinished stream then ends with a :class:`StreamError` if read on."""
+        self._closed = True
         if self._response is not None:
             await self._response.aclose()
 
 
+def _broke(exc: httpx.HTTPError) -> str:
+    return f"the connection broke mid-stream: {str(exc) or type(exc).__name__}"
+
+
 class AsyncConversation:
-    """The async twin of :class:`~.sync.Conversation`."""
+    """A multi-turn chat that keeps its history (see :class:`~.conversation.ConversationState`)."""
 
     def __init__(self, client: AsyncMistralBedrock, state: ConversationState) -> None:
         self._client = client
@@ -118,17 +153,23 @@ class AsyncConversation:
 
     @property
     def last_prompt(self) -> str | None:
+        """For text models, the exact prompt (with ``<s>``/``</s>``) sent last."""
         return self.state.last_prompt
 
     async def send(self, text: str) -> Result:
-        prepared, turns = self.state.prepare(self._client._core, text, stream=False)
-        result = await self._client._call(prepared)
-        self.state.commit(prepared, turns, result)
+        """Send the next user turn and add it, with its answer, to the history."""
+        pending = self.state.prepare(self._client._core, text, stream=False)
+        result = await self._client._call(pending.prepared)
+        self.state.commit(pending, result)
         return result
 
     def stream(self, text: str) -> AsyncStream:
-        prepared, turns = self.state.prepare(self._client._core, text, stream=True)
-        return AsyncStream(self._client, prepared, lambda result: self.state.commit(prepared, turns, result))
+        """Stream the next answer; the turn joins the history only when the stream completes."""
+        pending = self.state.prepare(self._client._core, text, stream=True)
+        return AsyncStream(self._client, pending.prepared, lambda result: self._commit(pending, result))
+
+    def _commit(self, pending: PendingTurn, result: Result) -> None:
+        self.state.commit(pending, result)
 
     def load(self, history: list[Message]) -> None:
         """Replace the history, e.g. with a saved conversation."""
@@ -139,7 +180,22 @@ class AsyncConversation:
 
 
 class AsyncMistralBedrock:
-    """Mistral models on Bedrock, asynchronously. Arguments as for :class:`~.sync.MistralBedrock`."""
+    """Mistral models on Bedrock, asynchronously.
+
+    With no arguments it uses the standard AWS chain for credentials and region, and honours
+    ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` and ``AWS_BEARER_TOKEN_BEDROCK``. :meth:`local` starts the embedded
+    runtime instead. Every method that takes a ``model`` defaults to :data:`~.defaults.DEFAULT_MODEL`.
+
+    Args:
+        region: AWS region; from the chain when omitted.
+        profile: Shared-config profile.
+        endpoint_url: Another endpoint (a local runtime, a proxy, a VPC endpoint).
+        aws_access_key_id: Explicit credentials (with ``aws_secret_access_key``, ``aws_session_token``).
+        api_key: A Bedrock API key, sent as ``Authorization: Bearer``.
+        timeout: Read timeout in seconds; ``connect_timeout`` for connecting.
+        retry: Retry policy (5 attempts with jittered backoff by default).
+        http_client: An ``httpx.AsyncClient`` to use (the client will not close one it did not create).
+    """
 
     def __init__(
         self,
@@ -165,6 +221,7 @@ class AsyncMistralBedrock:
         self._owns_http = http_client is None
         self._http = http_client or settings.async_http()
         self._server: ServerThread | None = None
+        self._closed = False
 
     @classmethod
     def local(cls, config: RuntimeConfig | None = None, **kwargs: Any) -> AsyncMistralBedrock:
@@ -185,12 +242,13 @@ class AsyncMistralBedrock:
         return self._core.region
 
     async def close(self) -> None:
+        """Close the connections (and an embedded runtime); later calls raise :class:`ClientClosedError`."""
+        self._closed = True
         if self._owns_http:
             await self._http.aclose()
         if self._server is not None:
-            # Stopping joins the server thread; do it off the event loop.
-            await asyncio.to_thread(self._server.stop)
-            self._server = None
+            server, self._server = self._server, None
+            await asyncio.to_thread(server.stop)  # sync: server.stop()
 
     async def __aenter__(self) -> AsyncMistralBedrock:
         return self
@@ -202,6 +260,9 @@ class AsyncMistralBedrock:
 
     # -- transport --------------------------------------------------------------------------------------
     async def _send(self, prepared: Prepared) -> httpx.Response:
+        """POST with retries until a 200 arrives (for streams: until its headers do)."""
+        if self._closed:
+            raise ClientClosedError
         started = time.monotonic()
         attempt = 0
         while True:
@@ -218,6 +279,8 @@ class AsyncMistralBedrock:
                 await response.aclose()
                 error = self._core.error(response.status_code, response.headers, body)
             except httpx.TransportError as exc:
+                if self._closed:  # closed by another task while this call waited
+                    raise ClientClosedError from exc
                 error = TransportError(f"{type(exc).__name__}: {exc}")
             delay = self.retry.next_delay(attempt, error, time.monotonic() - started)
             if delay is None:
@@ -230,82 +293,81 @@ class AsyncMistralBedrock:
         try:
             return self._core.result(prepared, response.headers, response.content, started)
         except httpx.HTTPError as exc:
-            raise StreamError(f"the connection broke while reading the response: {exc}") from exc
+            raise StreamError(f"the connection broke while reading the response: {_broke(exc)}") from exc
 
     # -- the API --------------------------------------------------------------------------------------
-    async def complete(
-        self,
-        prompt: MessagesInput,
-        *,
-        model: str = "mistral-7b",
-        raw: bool = False,
-        **sampling: Unpack[Sampling],
+    async def complete_text(
+        self, prompt: MessagesInput, *, model: str = DEFAULT_MODEL, raw: bool = False, **sampling: Unpack[Sampling]
     ) -> Result:
-        """See :meth:`MistralBedrock.complete`."""
-        p = params(**sampling)
-        return await self._call(self._core.complete_call(prompt, model, p, raw=raw))
+        """A completion in the text dialect (``prompt`` → ``outputs``). A string is one user turn; messages are
+        rendered tokenizer-exactly; ``raw=True`` sends the string as the prompt verbatim."""
+        return await self._call(self._core.complete_call(prompt, model, params(**sampling), raw=raw))
 
-    async def chat(
+    def stream_text(
+        self, prompt: MessagesInput, *, model: str = DEFAULT_MODEL, raw: bool = False, **sampling: Unpack[Sampling]
+    ) -> AsyncStream:
+        """:meth:`complete_text`, streamed (InvokeModelWithResponseStream)."""
+        return AsyncStream(self, self._core.complete_call(prompt, model, params(**sampling), raw=raw, stream=True))
+
+    async def complete_chat(
         self,
         messages: MessagesInput,
         *,
-        model: str = "mistral-large-2402",
+        model: str = DEFAULT_MODEL,
         tools: ToolsInput | None = None,
         tool_choice: str | None = None,
         **sampling: Unpack[Sampling],
     ) -> Result:
-        """See :meth:`MistralBedrock.chat`."""
+        """A completion in Mistral's chat dialect (``messages``, ``tools``, ``tool_choice`` auto/any/none →
+        ``choices``), for the models that take it."""
         p = params(**sampling)
         return await self._call(self._core.chat_call(messages, model, p, tools, tool_choice))
+
+    def stream_chat(
+        self,
+        messages: MessagesInput,
+        *,
+        model: str = DEFAULT_MODEL,
+        tools: ToolsInput | None = None,
+        tool_choice: str | None = None,
+        **sampling: Unpack[Sampling],
+    ) -> AsyncStream:
+        """:meth:`complete_chat`, streamed (InvokeModelWithResponseStream)."""
+        p = params(**sampling)
+        return AsyncStream(self, self._core.chat_call(messages, model, p, tools, tool_choice, stream=True))
 
     async def converse(
         self,
         messages: MessagesInput,
         *,
-        model: str = "mistral-large-2402",
+        model: str = DEFAULT_MODEL,
         system: str | None = None,
         tools: ToolsInput | None = None,
         tool_choice: str | None = None,
         **sampling: Unpack[Sampling],
     ) -> Result:
-        """See :meth:`MistralBedrock.converse`."""
+        """The Converse API, with Mistral's rules applied to the history before it is sent."""
         p = params(**sampling)
         return await self._call(self._core.converse_call(messages, model, p, system, tools, tool_choice))
-
-    def stream(
-        self,
-        prompt_or_messages: MessagesInput,
-        *,
-        model: str = "mistral-large-2402",
-        tools: ToolsInput | None = None,
-        tool_choice: str | None = None,
-        raw: bool = False,
-        dialect: Dialect | str | None = None,
-        **sampling: Unpack[Sampling],
-    ) -> AsyncStream:
-        """See :meth:`MistralBedrock.stream`."""
-        p = params(**sampling)
-        prepared = self._core.stream_call(prompt_or_messages, model, p, tools, tool_choice, raw=raw, dialect=dialect)
-        return AsyncStream(self, prepared)
 
     def converse_stream(
         self,
         messages: MessagesInput,
         *,
-        model: str = "mistral-large-2402",
+        model: str = DEFAULT_MODEL,
         system: str | None = None,
         tools: ToolsInput | None = None,
         tool_choice: str | None = None,
         **sampling: Unpack[Sampling],
     ) -> AsyncStream:
-        """See :meth:`MistralBedrock.converse_stream`."""
+        """ConverseStream (Mistral models do not stream tool use; Bedrock rejects tools here)."""
         p = params(**sampling)
         return AsyncStream(self, self._core.converse_call(messages, model, p, system, tools, tool_choice, stream=True))
 
     def conversation(
-        self, *, model: str = "mixtral-8x7b", system: str | None = None, **sampling: Unpack[Sampling]
+        self, *, model: str = DEFAULT_MODEL, system: str | None = None, **sampling: Unpack[Sampling]
     ) -> AsyncConversation:
-        """See :meth:`MistralBedrock.conversation`."""
+        """A multi-turn conversation in the model's native dialect; ``sampling`` parameters apply to every turn."""
         return AsyncConversation(self, ConversationState(model, system, params(**sampling)))
 
     async def run_tools(
@@ -313,13 +375,14 @@ class AsyncMistralBedrock:
         messages: MessagesInput,
         *,
         tools: Sequence[Callable[..., Any]],
-        model: str = "mistral-large-2402",
+        model: str = DEFAULT_MODEL,
         max_steps: int = 8,
         tool_choice: str | None = None,
         api: str = "chat",
         max_tokens: int | None = None,
     ) -> ToolRun:
-        """See :meth:`MistralBedrock.run_tools`; coroutine functions are awaited."""
+        """Let the model call Python functions until it answers in text (see :mod:`.tools`); what a coroutine
+        function returns is run to its end."""
         loop = ToolLoop(
             to_messages(messages), {f.__name__: f for f in tools}, model, api, tool_choice, max_tokens, max_steps
         )
@@ -331,16 +394,14 @@ class AsyncMistralBedrock:
             for call in calls:
                 function = loop.function_for(call)
                 try:
-                    output = function(**call.arguments) if function else None
-                    if inspect.isawaitable(output):
-                        output = await output
+                    output = await atool_output(function(**call.arguments)) if function else None
                     loop.record(call, output)
                 except Exception as exc:  # the model hears about a failing tool; the loop goes on
                     loop.record(call, error=exc)
 
     @staticmethod
     def count_tokens(
-        prompt_or_messages: MessagesInput, *, model: str = "mistral-7b", tools: ToolsInput | None = None
+        prompt_or_messages: MessagesInput, *, model: str = DEFAULT_MODEL, tools: ToolsInput | None = None
     ) -> int:
-        """See :meth:`MistralBedrock.count_tokens`."""
+        """Input tokens for a conversation, counted offline with the model's real tokenizer."""
         return _count_tokens(to_messages(prompt_or_messages), lookup(model), to_tools(tools) or None)

@@ -13,8 +13,18 @@ from ..catalog import Dialect, lookup
 from ..conversation import Message, Params
 from .core import ClientCore, Prepared
 from .result import Result
+from .usage_errors import ConversationMovedError
 
-__all__ = ["ConversationState"]
+__all__ = ["ConversationState", "PendingTurn"]
+
+
+@dataclass(frozen=True)
+class PendingTurn:
+    """A turn sent and not yet answered: its request, the history it commits, and the history's version then."""
+
+    prepared: Prepared
+    turns: list[Message]
+    version: int
 
 
 @dataclass
@@ -34,6 +44,7 @@ class ConversationState:
     params: Params = field(default_factory=Params)
     history: list[Message] = field(default_factory=list)
     last_prompt: str | None = None
+    version: int = 0  # moves whenever the history changes, so a late answer cannot overwrite a newer turn
 
     def __post_init__(self) -> None:
         self.spec = lookup(self.model)
@@ -44,28 +55,39 @@ class ConversationState:
     def dialect(self) -> Dialect:
         return self.spec.native_dialect
 
-    def prepare(self, core: ClientCore, text: str, *, stream: bool) -> tuple[Prepared, list[Message]]:
-        """The request for the next user turn, and the history it would commit."""
+    def prepare(self, core: ClientCore, text: str, *, stream: bool) -> PendingTurn:
+        """The request for the next user turn, with the history it would commit."""
         turns = [*self.history, Message.user(text)]
         if self.dialect is Dialect.TEXT:
             prepared = core.complete_call(turns, self.model, self.params, raw=False, stream=stream)
         else:
             prepared = core.chat_call(turns, self.model, self.params, None, None, stream=stream)
-        return prepared, turns
+        return PendingTurn(prepared, turns, self.version)
 
-    def commit(self, prepared: Prepared, turns: list[Message], result: Result) -> None:
+    def commit(self, pending: PendingTurn, result: Result) -> None:
+        """Add an answered turn to the history.
+
+        Raises:
+            ConversationMovedError: The history changed since the turn was sent (a streamed turn that finished
+                after a later ``send``); the history is left as it is.
+        """
+        if pending.version != self.version:
+            raise ConversationMovedError
         # Text completions start with the space SentencePiece puts before the first word; the history keeps
         # the answer itself, so re-rendering it does not double that space.
         answer = Message.assistant(result.text.strip(), result.tool_calls)
-        self.history = [*turns, answer]
-        prompt = prepared.body.get("prompt")
+        self.history = [*pending.turns, answer]
+        prompt = pending.prepared.body.get("prompt")
         self.last_prompt = prompt if isinstance(prompt, str) else None
+        self.version += 1
 
     def load(self, history: list[Message]) -> None:
         """Replace the history (a saved conversation, say); the system prompt is whatever it holds."""
         self.history = list(history)
         self.last_prompt = None
+        self.version += 1
 
     def reset(self) -> None:
         self.history = [Message.system(self.system)] if self.system else []
         self.last_prompt = None
+        self.version += 1

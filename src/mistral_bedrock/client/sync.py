@@ -1,10 +1,14 @@
-"""The synchronous client: :class:`MistralBedrock`. A thin shell over :class:`~.core.ClientCore`."""
+"""The synchronous client, :class:`MistralBedrock`: generated from ``aio.py`` by
+``scripts/unasync.py``.
+
+Do not edit: change ``aio.py`` and run ``python scripts/unasync.py``. Both clients drive the same I/O-free core
+(:class:`~.core.ClientCore`), so they differ only in how they wait for bytes.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -12,17 +16,19 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from typing_extensions import Unpack
 
-from ..catalog import Dialect, lookup
+from ..catalog import lookup
 from ..conversation import Delta, Message
 from ..errors import MistralBedrockError, StreamError, TransportError
 from ..prompt import count_tokens as _count_tokens
-from .conversation import ConversationState
+from .conversation import ConversationState, PendingTurn
 from .core import ClientCore, Prepared, StreamState
+from .defaults import DEFAULT_MODEL
 from .inputs import MessagesInput, ToolsInput, to_messages, to_tools
 from .result import Result
 from .retry import RetryPolicy
 from .settings import LOCAL_CREDENTIALS, ClientSettings, Sampling, params
-from .tools import ToolLoop, ToolRun
+from .tools import ToolLoop, ToolRun, tool_output
+from .usage_errors import ClientClosedError
 
 if TYPE_CHECKING:
     from ..runtime import RuntimeConfig, ServerThread
@@ -31,20 +37,26 @@ __all__ = ["Conversation", "MistralBedrock", "Stream"]
 
 
 class Stream:
-    """A response stream. Iterate it for :class:`~mistral_bedrock.conversation.Delta` values (text and tool
-    calls), then read :attr:`result`. Use it as a context manager so the connection is always released.
+    """A response stream: ``for`` it for :class:`~mistral_bedrock.conversation.Delta` values (text and tool
+    calls), then ``stream.result()``. Use it as ``with`` so that its connection is always released.
 
-    A stream that breaks — cut connection, corrupt frame, in-stream exception, no stop reason — raises a typed
-    error; it never ends quietly with part of an answer.
+    Iteration can stop and resume: after a ``break``, iterating again goes on where it stopped, and
+    :meth:`result` reads what is left. A stream that breaks — cut connection, corrupt frame, in-stream exception,
+    no stop reason, closed before its end — raises a typed error; it never ends quietly with part of an answer.
     """
 
-    def __init__(self, client: MistralBedrock, prepared: Prepared, on_done: Callable[[Result], None] | None = None):
+    def __init__(
+        self, client: MistralBedrock, prepared: Prepared, on_done: Callable[[Result], None] | None = None
+    ) -> None:
         self._client = client
         self._prepared = prepared
         self._on_done = on_done
         self._response: httpx.Response | None = None
+        self._chunks: Iterator[bytes] | None = None
         self._state: StreamState | None = None
+        self._pending: deque[Delta] = deque()
         self._result: Result | None = None
+        self._closed = False
 
     @property
     def request_body(self) -> Mapping[str, Any]:
@@ -62,46 +74,67 @@ class Stream:
 
     def _open(self) -> StreamState:
         if self._state is None:
+            if self._closed:
+                raise StreamError("the stream was closed before it was read")
             started = time.perf_counter()
             self._response = self._client._send(self._prepared)
+            self._chunks = self._response.iter_raw()
             self._state = ClientCore.stream_state(self._prepared, self._response.headers, started)
         return self._state
 
-    def __iter__(self) -> Iterator[Delta]:
+    def __iter__(self) -> Stream:
+        return self
+
+    def __next__(self) -> Delta:
         state = self._open()
-        assert self._response is not None
-        if self._result is not None:
-            return
-        try:
-            for data in self._response.iter_raw():
-                for delta in state.feed(data):
-                    if delta.text or delta.tool_calls:
-                        yield delta
-        except httpx.HTTPError as exc:
-            raise state.broken(f"the connection broke mid-stream: {exc}") from exc
-        finally:
-            self.close()
+        assert self._chunks is not None
+        while not self._pending:
+            if self._result is not None:
+                raise StopIteration
+            if self._closed:
+                raise state.broken("the stream was closed before its end")
+            try:
+                data = self._chunks.__next__()
+            except StopIteration:
+                self.close()
+                self._finish(state)
+                continue
+            except httpx.HTTPError as exc:
+                closed_by_us = self._closed
+                self.close()
+                reason = "the stream was closed before its end" if closed_by_us else _broke(exc)
+                raise state.broken(reason) from exc
+            self._pending.extend(delta for delta in state.feed(data) if delta.text or delta.tool_calls)
+        return self._pending.popleft()
+
+    def _finish(self, state: StreamState) -> None:
         self._result = state.finish()
         if self._on_done is not None:
-            self._on_done(self._result)
+            on_done, self._on_done = self._on_done, None
+            on_done(self._result)
 
-    @property
     def text_stream(self) -> Iterator[str]:
         """Only the text, piece by piece."""
-        return (delta.text for delta in self if delta.text)
+        for delta in self:
+            if delta.text:
+                yield delta.text
 
-    @property
     def result(self) -> Result:
         """The whole answer; reads whatever of the stream was not read yet."""
-        if self._result is None:
-            for _ in self:
-                pass
+        for _ in self:
+            pass
         assert self._result is not None
         return self._result
 
     def close(self) -> None:
+        """Release the connection; an unfinished stream then ends with a :class:`StreamError` if read on."""
+        self._closed = True
         if self._response is not None:
             self._response.close()
+
+
+def _broke(exc: httpx.HTTPError) -> str:
+    return f"the connection broke mid-stream: {str(exc) or type(exc).__name__}"
 
 
 class Conversation:
@@ -121,15 +154,19 @@ class Conversation:
         return self.state.last_prompt
 
     def send(self, text: str) -> Result:
-        prepared, turns = self.state.prepare(self._client._core, text, stream=False)
-        result = self._client._call(prepared)
-        self.state.commit(prepared, turns, result)
+        """Send the next user turn and add it, with its answer, to the history."""
+        pending = self.state.prepare(self._client._core, text, stream=False)
+        result = self._client._call(pending.prepared)
+        self.state.commit(pending, result)
         return result
 
     def stream(self, text: str) -> Stream:
         """Stream the next answer; the turn joins the history only when the stream completes."""
-        prepared, turns = self.state.prepare(self._client._core, text, stream=True)
-        return Stream(self._client, prepared, lambda result: self.state.commit(prepared, turns, result))
+        pending = self.state.prepare(self._client._core, text, stream=True)
+        return Stream(self._client, pending.prepared, lambda result: self._commit(pending, result))
+
+    def _commit(self, pending: PendingTurn, result: Result) -> None:
+        self.state.commit(pending, result)
 
     def load(self, history: list[Message]) -> None:
         """Replace the history, e.g. with a saved conversation."""
@@ -144,7 +181,7 @@ class MistralBedrock:
 
     With no arguments it uses the standard AWS chain for credentials and region, and honours
     ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` and ``AWS_BEARER_TOKEN_BEDROCK``. :meth:`local` starts the embedded
-    runtime instead.
+    runtime instead. Every method that takes a ``model`` defaults to :data:`~.defaults.DEFAULT_MODEL`.
 
     Args:
         region: AWS region; from the chain when omitted.
@@ -181,6 +218,7 @@ class MistralBedrock:
         self._owns_http = http_client is None
         self._http = http_client or settings.sync_http()
         self._server: ServerThread | None = None
+        self._closed = False
 
     @classmethod
     def local(cls, config: RuntimeConfig | None = None, **kwargs: Any) -> MistralBedrock:
@@ -201,11 +239,13 @@ class MistralBedrock:
         return self._core.region
 
     def close(self) -> None:
+        """Close the connections (and an embedded runtime); later calls raise :class:`ClientClosedError`."""
+        self._closed = True
         if self._owns_http:
             self._http.close()
         if self._server is not None:
-            self._server.stop()
-            self._server = None
+            server, self._server = self._server, None
+            server.stop()
 
     def __enter__(self) -> MistralBedrock:
         return self
@@ -218,6 +258,8 @@ class MistralBedrock:
     # -- transport --------------------------------------------------------------------------------------
     def _send(self, prepared: Prepared) -> httpx.Response:
         """POST with retries until a 200 arrives (for streams: until its headers do)."""
+        if self._closed:
+            raise ClientClosedError
         started = time.monotonic()
         attempt = 0
         while True:
@@ -234,6 +276,8 @@ class MistralBedrock:
                 response.close()
                 error = self._core.error(response.status_code, response.headers, body)
             except httpx.TransportError as exc:
+                if self._closed:  # closed by another task while this call waited
+                    raise ClientClosedError from exc
                 error = TransportError(f"{type(exc).__name__}: {exc}")
             delay = self.retry.next_delay(attempt, error, time.monotonic() - started)
             if delay is None:
@@ -246,40 +290,54 @@ class MistralBedrock:
         try:
             return self._core.result(prepared, response.headers, response.content, started)
         except httpx.HTTPError as exc:
-            raise StreamError(f"the connection broke while reading the response: {exc}") from exc
+            raise StreamError(f"the connection broke while reading the response: {_broke(exc)}") from exc
 
     # -- the API --------------------------------------------------------------------------------------
-    def complete(
-        self,
-        prompt: MessagesInput,
-        *,
-        model: str = "mistral-7b",
-        raw: bool = False,
-        **sampling: Unpack[Sampling],
+    def complete_text(
+        self, prompt: MessagesInput, *, model: str = DEFAULT_MODEL, raw: bool = False, **sampling: Unpack[Sampling]
     ) -> Result:
-        """A text completion. A string is one user turn; messages are rendered tokenizer-exactly;
-        ``raw=True`` sends the string as the prompt verbatim."""
-        p = params(**sampling)
-        return self._call(self._core.complete_call(prompt, model, p, raw=raw))
+        """A completion in the text dialect (``prompt`` → ``outputs``). A string is one user turn; messages are
+        rendered tokenizer-exactly; ``raw=True`` sends the string as the prompt verbatim."""
+        return self._call(self._core.complete_call(prompt, model, params(**sampling), raw=raw))
 
-    def chat(
+    def stream_text(
+        self, prompt: MessagesInput, *, model: str = DEFAULT_MODEL, raw: bool = False, **sampling: Unpack[Sampling]
+    ) -> Stream:
+        """:meth:`complete_text`, streamed (InvokeModelWithResponseStream)."""
+        return Stream(self, self._core.complete_call(prompt, model, params(**sampling), raw=raw, stream=True))
+
+    def complete_chat(
         self,
         messages: MessagesInput,
         *,
-        model: str = "mistral-large-2402",
+        model: str = DEFAULT_MODEL,
         tools: ToolsInput | None = None,
         tool_choice: str | None = None,
         **sampling: Unpack[Sampling],
     ) -> Result:
-        """Mistral's chat completion (``messages``, ``tools``, ``tool_choice`` auto/any/none)."""
+        """A completion in Mistral's chat dialect (``messages``, ``tools``, ``tool_choice`` auto/any/none →
+        ``choices``), for the models that take it."""
         p = params(**sampling)
         return self._call(self._core.chat_call(messages, model, p, tools, tool_choice))
+
+    def stream_chat(
+        self,
+        messages: MessagesInput,
+        *,
+        model: str = DEFAULT_MODEL,
+        tools: ToolsInput | None = None,
+        tool_choice: str | None = None,
+        **sampling: Unpack[Sampling],
+    ) -> Stream:
+        """:meth:`complete_chat`, streamed (InvokeModelWithResponseStream)."""
+        p = params(**sampling)
+        return Stream(self, self._core.chat_call(messages, model, p, tools, tool_choice, stream=True))
 
     def converse(
         self,
         messages: MessagesInput,
         *,
-        model: str = "mistral-large-2402",
+        model: str = DEFAULT_MODEL,
         system: str | None = None,
         tools: ToolsInput | None = None,
         tool_choice: str | None = None,
@@ -289,27 +347,11 @@ class MistralBedrock:
         p = params(**sampling)
         return self._call(self._core.converse_call(messages, model, p, system, tools, tool_choice))
 
-    def stream(
-        self,
-        prompt_or_messages: MessagesInput,
-        *,
-        model: str = "mistral-large-2402",
-        tools: ToolsInput | None = None,
-        tool_choice: str | None = None,
-        raw: bool = False,
-        dialect: Dialect | str | None = None,
-        **sampling: Unpack[Sampling],
-    ) -> Stream:
-        """Stream an answer: in ``dialect`` (``"text"`` or ``"chat"``) when given, else the model's native one."""
-        p = params(**sampling)
-        prepared = self._core.stream_call(prompt_or_messages, model, p, tools, tool_choice, raw=raw, dialect=dialect)
-        return Stream(self, prepared)
-
     def converse_stream(
         self,
         messages: MessagesInput,
         *,
-        model: str = "mistral-large-2402",
+        model: str = DEFAULT_MODEL,
         system: str | None = None,
         tools: ToolsInput | None = None,
         tool_choice: str | None = None,
@@ -320,7 +362,7 @@ class MistralBedrock:
         return Stream(self, self._core.converse_call(messages, model, p, system, tools, tool_choice, stream=True))
 
     def conversation(
-        self, *, model: str = "mixtral-8x7b", system: str | None = None, **sampling: Unpack[Sampling]
+        self, *, model: str = DEFAULT_MODEL, system: str | None = None, **sampling: Unpack[Sampling]
     ) -> Conversation:
         """A multi-turn conversation in the model's native dialect; ``sampling`` parameters apply to every turn."""
         return Conversation(self, ConversationState(model, system, params(**sampling)))
@@ -330,13 +372,14 @@ class MistralBedrock:
         messages: MessagesInput,
         *,
         tools: Sequence[Callable[..., Any]],
-        model: str = "mistral-large-2402",
+        model: str = DEFAULT_MODEL,
         max_steps: int = 8,
         tool_choice: str | None = None,
         api: str = "chat",
         max_tokens: int | None = None,
     ) -> ToolRun:
-        """Let the model call Python functions until it answers in text (see :mod:`.tools`)."""
+        """Let the model call Python functions until it answers in text (see :mod:`.tools`); what a coroutine
+        function returns is run to its end."""
         loop = ToolLoop(
             to_messages(messages), {f.__name__: f for f in tools}, model, api, tool_choice, max_tokens, max_steps
         )
@@ -348,20 +391,14 @@ class MistralBedrock:
             for call in calls:
                 function = loop.function_for(call)
                 try:
-                    output = function(**call.arguments) if function else None
-                    if inspect.isawaitable(output):
-                        output = asyncio.run(_await(output))
+                    output = tool_output(function(**call.arguments)) if function else None
                     loop.record(call, output)
                 except Exception as exc:  # the model hears about a failing tool; the loop goes on
                     loop.record(call, error=exc)
 
     @staticmethod
     def count_tokens(
-        prompt_or_messages: MessagesInput, *, model: str = "mistral-7b", tools: ToolsInput | None = None
+        prompt_or_messages: MessagesInput, *, model: str = DEFAULT_MODEL, tools: ToolsInput | None = None
     ) -> int:
         """Input tokens for a conversation, counted offline with the model's real tokenizer."""
         return _count_tokens(to_messages(prompt_or_messages), lookup(model), to_tools(tools) or None)
-
-
-async def _await(awaitable: Any) -> Any:
-    return await awaitable

@@ -9,11 +9,13 @@ Converse's ``tooluse_…`` ids are rewritten, call and result alike, as the body
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import re
 import typing
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +26,7 @@ from ..errors import MistralBedrockError
 from .core import ClientCore, Prepared
 from .result import Result
 
-__all__ = ["ToolLoop", "ToolLoopLimitError", "ToolRun", "tool_from_function"]
+__all__ = ["ToolLoop", "ToolLoopLimitError", "ToolRun", "atool_output", "tool_from_function", "tool_output"]
 
 _ARG_LINE = re.compile(r"^\s{2,}(\w+)(?:\s*\([^)]*\))?:\s*(.+)$")
 
@@ -130,6 +132,8 @@ class ToolLoop:
     def __post_init__(self) -> None:
         if self.api not in ("chat", "converse"):
             raise ValueError(f"api must be 'chat' or 'converse', not {self.api!r}")
+        if isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int) or self.max_steps < 1:
+            raise ValueError(f"max_steps must be a whole number of requests, at least 1, not {self.max_steps!r}")
         self.definitions = [tool_from_function(f) for f in self.functions.values()]
 
     def prepare(self, core: ClientCore) -> Prepared:
@@ -165,3 +169,28 @@ class ToolLoop:
 
     def run(self) -> ToolRun:
         return ToolRun(self.steps[-1], self.history, self.steps)
+
+
+async def atool_output(value: Any) -> Any:
+    """What a tool returned, awaited when it is awaitable (a coroutine function's call)."""
+    return await value if inspect.isawaitable(value) else value
+
+
+def tool_output(value: Any) -> Any:
+    """What a tool returned, an awaitable run to its end on an event loop of its own.
+
+    Inside a running event loop (a notebook's) ``asyncio.run`` refuses to start another in the same thread, so
+    the awaitable runs in a worker thread instead; the caller waits for it either way.
+    """
+    if not inspect.isawaitable(value):
+        return value
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(_awaited(value))
+    with ThreadPoolExecutor(1, thread_name_prefix="mistral-bedrock-tool") as pool:
+        return pool.submit(asyncio.run, _awaited(value)).result()
+
+
+async def _awaited(awaitable: Any) -> Any:
+    return await awaitable

@@ -1,0 +1,101 @@
+"""Generate the synchronous client from the asynchronous one: ``client/aio.py`` is the only source.
+
+    python scripts/unasync.py           # rewrite src/mistral_bedrock/client/sync.py
+    python scripts/unasync.py --check   # exit 1 if sync.py is not what aio.py generates (the test suite runs this)
+
+The rewrite is token by token (whole words; docstrings follow the code), from one table, plus line overrides
+written in the source itself: a line ending in ``# sync: TEXT`` becomes ``TEXT`` (indented as the line was), and
+``# sync: -`` drops the line. The module docstring of the twin is :data:`SYNC_DOCSTRING`. The result goes through
+the project's own ruff (import order, then format), so the twin is as clean as the source; ``--check`` compares
+against the same pipeline, so it holds for whichever ruff the test environment has.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "src" / "mistral_bedrock" / "client" / "aio.py"
+TARGET = ROOT / "src" / "mistral_bedrock" / "client" / "sync.py"
+
+SYNC_DOCSTRING = '''"""The synchronous client, :class:`MistralBedrock`: generated from ``aio.py`` by
+``scripts/unasync.py``.
+
+Do not edit: change ``aio.py`` and run ``python scripts/unasync.py``. Both clients drive the same I/O-free core
+(:class:`~.core.ClientCore`), so they differ only in how they wait for bytes.
+"""'''
+
+# Async spelling → sync spelling, longest first so that no entry rewrites part of a longer one.
+TOKENS = {
+    "AsyncMistralBedrock": "MistralBedrock",
+    "AsyncConversation": "Conversation",
+    "AsyncStream": "Stream",
+    "AsyncIterator": "Iterator",
+    "AsyncClient": "Client",
+    "StopAsyncIteration": "StopIteration",
+    "__aenter__": "__enter__",
+    "__aexit__": "__exit__",
+    "__aiter__": "__iter__",
+    "__anext__": "__next__",
+    "aiter_raw": "iter_raw",
+    "aread": "read",
+    "aclose": "close",
+    "async_http": "sync_http",
+    "atool_output": "tool_output",
+    "asynchronously": "synchronously",
+    "asyncio.sleep": "time.sleep",
+}
+_PHRASES = ((re.compile(r"\basync (?=def\b|with\b|for\b)"), ""), (re.compile(r"\bawait\b ?"), ""))
+_OVERRIDE = re.compile(r"^(?P<indent>\s*)(?P<code>.*?)\s*# sync: (?P<replacement>.*)$")
+_WORDS = re.compile(r"(?<!\w)(" + "|".join(re.escape(k) for k in sorted(TOKENS, key=len, reverse=True)) + r")(?!\w)")
+
+
+def _line(line: str) -> str | None:
+    override = _OVERRIDE.match(line)
+    if override:
+        replacement = override["replacement"].strip()
+        return None if replacement == "-" else override["indent"] + replacement
+    for pattern, new in _PHRASES:
+        line = pattern.sub(new, line)
+    return _WORDS.sub(lambda match: TOKENS[match.group(1)], line)
+
+
+def generate(source: str) -> str:
+    """The sync twin of an async module's text, import-sorted and formatted by ruff."""
+    body = source.split('"""', 2)[2]  # everything after the module docstring
+    lines = [converted for line in body.splitlines() if (converted := _line(line)) is not None]
+    text = SYNC_DOCSTRING + "\n".join(lines) + "\n"
+    name = str(TARGET.relative_to(ROOT))
+    text = _ruff(["check", "--select", "I", "--fix-only", "--quiet", "--stdin-filename", name, "-"], text)
+    return _ruff(["format", "--quiet", "--stdin-filename", name, "-"], text)
+
+
+def _ruff(arguments: list[str], text: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", *arguments], input=text, capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"ruff {arguments[0]} failed on the generated client: {done.stderr.strip()}")
+    return done.stdout
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare instead of writing; exit 1 on a difference")
+    args = parser.parse_args(argv)
+    expected = generate(SOURCE.read_text())
+    if args.check:
+        if TARGET.read_text() != expected:
+            print(f"{TARGET.relative_to(ROOT)} is out of date: run python scripts/unasync.py", file=sys.stderr)
+            return 1
+        return 0
+    TARGET.write_text(expected)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
