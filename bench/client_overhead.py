@@ -13,9 +13,9 @@ Both clients send the same text-completion body to ``mistral.mistral-7b-instruct
 credentials, each with its default retry policy, one call at a time over a kept-alive connection:
 
 * ``invoke``: boto3 ``invoke_model`` then ``json.loads(body.read())`` and the output text, vs
-  ``client.complete(prompt, model="mistral-7b", raw=True)`` (which returns the parsed :class:`Result`).
+  ``client.complete_text(prompt, model="mistral-7b", raw=True)`` (which returns the parsed :class:`Result`).
 * ``stream``: boto3 ``invoke_model_with_response_stream`` iterating every event and ``json.loads`` of each chunk's
-  bytes, collecting the text, vs ``client.stream(prompt, model="mistral-7b", raw=True).result``.
+  bytes, collecting the text, vs ``client.stream_text(prompt, model="mistral-7b", raw=True).result()``.
 
 Both sides do what a caller needs to get the answer's text; neither does more. After a warm-up, the two clients
 run in blocks of ``N`` calls, interleaved ABBA… across ``R`` rounds, so drift (CPU frequency, a noisy neighbour)
@@ -179,12 +179,12 @@ def boto3_stream(brt: Any) -> str:
 
 
 def ours_invoke(client: MistralBedrock) -> str:
-    return client.complete(PROMPT, model="mistral-7b", raw=True).text
+    return client.complete_text(PROMPT, model="mistral-7b", raw=True).text
 
 
 def ours_stream(client: MistralBedrock) -> str:
-    with client.stream(PROMPT, model="mistral-7b", raw=True) as stream:
-        return stream.result.text
+    with client.stream_text(PROMPT, model="mistral-7b", raw=True) as stream:
+        return stream.result().text
 
 
 # -- timing ----------------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with make_client(args.local) as client:
-        result = client.complete(MESSAGE, model=MODEL)
+        result = client.complete_text(MESSAGE, model=MODEL)
 
     print("request payload:")
     print(json.dumps(result.request_body))

@@ -1,4 +1,4 @@
-"""Streaming chat with Mistral Large (24.07): answers appear token by token, and the history is kept.
+"""Streaming chat with Mistral Large (24.02): answers appear token by token, and the history is kept.
 
 The third program of the classic walkthrough, using ``InvokeModelWithResponseStream`` in Mistral's chat dialect
 (``messages`` in, ``choices`` chunks out). Each line you type is a user turn; the answer is printed as its pieces
@@ -45,7 +45,7 @@ def main() -> None:
             print("[Assistant]: ", end="", flush=True)
             try:
                 with chat.stream(message) as stream:
-                    for piece in stream.text_stream:
+                    for piece in stream.text_stream():
                         print(piece, end="", flush=True)
             except MistralBedrockError as exc:  # a broken stream leaves the history as it was
                 print(f"\n[Error]: {exc}", file=sys.stderr)

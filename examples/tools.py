@@ -5,7 +5,7 @@ definition; the model answers with a tool call (``stop_reason`` ``tool_calls``) 
 station's call sign; we run the function and send its result back as a ``tool`` turn; the model then answers
 in text. The loop is written out to show every step; ``client.run_tools(...)`` does the same for you.
 
-``--api chat`` (the default) uses Mistral's chat dialect on Mistral Large 24.07 (``InvokeModel`` with
+``--api chat`` (the default) uses Mistral's chat dialect on Mistral Large 24.02 (``InvokeModel`` with
 ``messages``/``tools``/``tool_choice``); ``--api converse`` uses the Converse API on Mistral Large 24.02.
 ``--tool-choice`` is ``any`` by default (the model must call a tool), or ``auto`` (it decides) or ``none`` (it
 must answer in text). The follow-up request after a tool result never forces a tool.
@@ -81,7 +81,7 @@ def ask(
     if api == "converse":
         result = client.converse(messages, model=MODELS[api], tools=[TOP_SONG_TOOL], tool_choice=tool_choice)
     else:
-        result = client.chat(messages, model=MODELS[api], tools=[TOP_SONG_TOOL], tool_choice=tool_choice)
+        result = client.complete_chat(messages, model=MODELS[api], tools=[TOP_SONG_TOOL], tool_choice=tool_choice)
     if verbose:
         print("[Request body]:", json.dumps(result.request_body))
         print("[Response body]:", json.dumps(result.response_body))

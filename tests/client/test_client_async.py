@@ -43,10 +43,10 @@ async def top_song(sign: str) -> dict[str, str]:
 def test_every_method(server: ServerThread, control: Control) -> None:
     async def scenario(client: AsyncMistralBedrock) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        out["complete"] = await client.complete("Hello, what's your name?")
-        out["chat"] = await client.chat("Song on WZPZ?", tools=[top_song], tool_choice="any")
+        out["complete"] = await client.complete_text("Hello, what's your name?", model="mistral-7b")
+        out["chat"] = await client.complete_chat("Song on WZPZ?", tools=[top_song], tool_choice="any")
         out["converse"] = await client.converse("Hello", system="Be brief.")
-        async with client.stream("Hello", model="mistral-7b") as stream:
+        async with client.stream_text("Hello", model="mistral-7b") as stream:
             out["pieces"] = [d.text async for d in stream]
             out["stream"] = await stream.result()
         async with client.converse_stream("Hello") as stream:
@@ -78,7 +78,7 @@ def test_faults_are_survived_or_typed(server: ServerThread, control: Control) ->
     control.fault(kind="error", code="ThrottlingException", rate=0.3)
 
     async def many(client: AsyncMistralBedrock) -> list[Any]:
-        return list(await asyncio.gather(*(client.complete(f"call {i}") for i in range(20))))
+        return list(await asyncio.gather(*(client.complete_text(f"call {i}") for i in range(20))))
 
     assert all(r.stop_reason == "stop" for r in run(many, server.url))
     assert [e["status"] for e in control.requests()].count(429) > 0
@@ -89,7 +89,7 @@ def test_faults_are_survived_or_typed(server: ServerThread, control: Control) ->
         for rule in ({"kind": "stream-error", "after": 2, "count": 1}, {"kind": "drop", "after": 2, "count": 1}):
             control.fault(**rule)
             try:
-                async with client.stream("Tell me", model="mistral-7b") as stream:
+                async with client.stream_text("Tell me", model="mistral-7b") as stream:
                     async for _delta in stream:
                         pass
             except (ModelStreamErrorException, StreamError) as exc:
@@ -102,7 +102,7 @@ def test_faults_are_survived_or_typed(server: ServerThread, control: Control) ->
 
 def test_client_side_validation(server: ServerThread, control: Control) -> None:
     async def bad(client: AsyncMistralBedrock) -> None:
-        await client.chat("x", temperature=2.0)
+        await client.complete_chat("x", temperature=2.0)
 
     with pytest.raises(ValidationException, match=r"2\.0 is not less or equal to 1\.0"):
         run(bad, server.url)
@@ -147,7 +147,7 @@ def test_async_calls_overlap(barrier_server: tuple[ServerThread, Barrier]) -> No
     server, barrier = barrier_server
 
     async def fan_out(client: AsyncMistralBedrock) -> list[Any]:
-        return list(await asyncio.gather(*(client.chat(f"hi {i}") for i in range(8))))
+        return list(await asyncio.gather(*(client.complete_chat(f"hi {i}") for i in range(8))))
 
     results = run(fan_out, server.url)
     assert [r.text for r in results] == [LEAD + f"hi {i}" for i in range(8)]

@@ -37,7 +37,7 @@ def top_song(sign: str) -> dict[str, str]:
 
 
 def test_complete_basic(client: MistralBedrock, control: Control) -> None:
-    result = client.complete("Hello, what's your name?")
+    result = client.complete_text("Hello, what's your name?", model="mistral-7b")
     assert result.text == " " + LEAD + "Hello, what's your name?"
     assert result.stop_reason == "stop"
     assert result.request_body == {"prompt": "<s>[INST] Hello, what's your name? [/INST]"}
@@ -51,16 +51,16 @@ def test_complete_basic(client: MistralBedrock, control: Control) -> None:
 
 
 def test_complete_raw_messages_and_limits(client: MistralBedrock, control: Control) -> None:
-    client.complete("<s>[INST] Hi [/INST]", raw=True)
+    client.complete_text("<s>[INST] Hi [/INST]", model="mistral-7b", raw=True)
     assert control.requests()[-1]["body"] == {"prompt": "<s>[INST] Hi [/INST]"}
     history = [Message.system("Be brief."), Message.user("Q1"), Message.assistant("A1"), Message.user("Q2")]
-    client.complete(history, model="mixtral-8x7b")
+    client.complete_text(history, model="mixtral-8x7b")
     assert control.requests()[-1]["body"]["prompt"] == render(history, lookup("mixtral-8x7b")).text
-    cut = client.complete("Tell me everything", max_tokens=3)
+    cut = client.complete_text("Tell me everything", model="mistral-7b", max_tokens=3)
     assert cut.stop_reason == "length"
     assert cut.usage is not None
     assert cut.usage.output_tokens == 3
-    stopped = client.complete("Hello", stop=["engine"])
+    stopped = client.complete_text("Hello", model="mistral-7b", stop=["engine"])
     assert stopped.text == " I am the built-in "  # cut right before the stop sequence
     assert stopped.stop_reason == "stop"
     assert control.requests()[-1]["body"]["stop"] == ["engine"]
@@ -68,26 +68,26 @@ def test_complete_raw_messages_and_limits(client: MistralBedrock, control: Contr
 
 def test_client_side_validation_uses_bedrocks_words_before_io(client: MistralBedrock, control: Control) -> None:
     with pytest.raises(ValidationException) as info:
-        client.complete("x", temperature=1.5)
+        client.complete_text("x", temperature=1.5)
     assert info.value.message == (
         "Malformed input request: #/temperature: 1.5 is not less or equal to 1.0, please reformat your input and try again."
     )
     with pytest.raises(ValidationException, match="model identifier is invalid"):
-        client.chat("x", model="mistral.nope")
+        client.complete_chat("x", model="mistral.nope")
     with pytest.raises(ValidationException, match="does not accept the text body"):
-        client.complete("x", model="us.mistral.pixtral-large-2502-v1:0")
+        client.complete_text("x", model="us.mistral.pixtral-large-2502-v1:0")
     assert control.requests() == []
 
 
 def test_chat_tools_and_tool_choice(client: MistralBedrock) -> None:
     asked = "What is the most popular song on WZPZ?"
-    called = client.chat(asked, tools=[top_song], tool_choice="any")
+    called = client.complete_chat(asked, tools=[top_song], tool_choice="any")
     assert called.stop_reason == "tool_calls"
     assert [(c.name, dict(c.arguments)) for c in called.tool_calls] == [("top_song", {"sign": "WZPZ"})]
-    assert client.chat(asked, tools=[top_song], tool_choice="none").tool_calls == ()
-    assert client.chat("Please use top_song for WKRP", tools=[top_song], tool_choice="auto").tool_calls
-    assert client.chat("Just say hi", tools=[top_song], tool_choice="auto").tool_calls == ()
-    answer = client.chat(
+    assert client.complete_chat(asked, tools=[top_song], tool_choice="none").tool_calls == ()
+    assert client.complete_chat("Please use top_song for WKRP", tools=[top_song], tool_choice="auto").tool_calls
+    assert client.complete_chat("Just say hi", tools=[top_song], tool_choice="auto").tool_calls == ()
+    answer = client.complete_chat(
         [Message.user(asked), called.message, Message.tool(called.tool_calls[0].id, json.dumps(top_song("WZPZ")))],
         tools=[top_song],
     )
@@ -111,10 +111,10 @@ def test_converse_with_system_and_tools(client: MistralBedrock, control: Control
 
 
 def test_streams_keep_the_final_chunk(client: MistralBedrock) -> None:
-    whole = client.complete("Hello, what's your name?")
-    with client.stream("Hello, what's your name?", model="mistral-7b") as stream:
+    whole = client.complete_text("Hello, what's your name?", model="mistral-7b")
+    with client.stream_text("Hello, what's your name?", model="mistral-7b") as stream:
         pieces = [delta.text for delta in stream]
-    result = stream.result
+    result = stream.result()
     assert "".join(pieces) == result.text == whole.text
     assert pieces[-1]  # the last piece came in the same chunk as the stop reason
     assert result.stop_reason == "stop"
@@ -125,15 +125,15 @@ def test_streams_keep_the_final_chunk(client: MistralBedrock) -> None:
 
 
 def test_chat_and_converse_streams(client: MistralBedrock) -> None:
-    with client.stream("Song on WZPZ?", tools=[top_song], tool_choice="any") as stream:
+    with client.stream_chat("Song on WZPZ?", tools=[top_song], tool_choice="any") as stream:
         events = list(stream)
-    assert stream.result.stop_reason == "tool_calls"
+    assert stream.result().stop_reason == "tool_calls"
     assert [c.name for e in events for c in e.tool_calls] == ["top_song"]
     with client.converse_stream("Hello", system="Be brief.") as stream:
-        text = "".join(stream.text_stream)
-    assert text == stream.result.text == LEAD + "Hello"
-    assert stream.result.usage is not None
-    assert stream.result.raw_stop_reason == "end_turn"
+        text = "".join(stream.text_stream())
+    assert text == stream.result().text == LEAD + "Hello"
+    assert stream.result().usage is not None
+    assert stream.result().raw_stop_reason == "end_turn"
 
 
 def test_conversation_keeps_history_in_the_native_dialect(client: MistralBedrock, control: Control) -> None:
@@ -151,7 +151,7 @@ def test_conversation_keeps_history_in_the_native_dialect(client: MistralBedrock
     large = client.conversation(model="mistral-large-2402", system="Be brief.")
     large.send("One")
     with large.stream("Two") as stream:
-        assert "(turn 2)" in "".join(stream.text_stream)
+        assert "(turn 2)" in "".join(stream.text_stream())
     assert [m["role"] for m in control.requests()[-1]["body"]["messages"]] == ["system", "user", "assistant", "user"]
     assert len(large.history) == 5
 
@@ -190,7 +190,7 @@ def test_run_tools_reports_tool_failures_and_limits_steps(client: MistralBedrock
 
 def test_throttling_30_percent_all_calls_succeed(client: MistralBedrock, control: Control) -> None:
     control.fault(kind="error", code="ThrottlingException", rate=0.3)
-    results = [client.complete(f"call {i}") for i in range(30)]
+    results = [client.complete_text(f"call {i}") for i in range(30)]
     assert all(r.stop_reason == "stop" for r in results)
     statuses = [entry["status"] for entry in control.requests()]
     assert statuses.count(429) > 0  # the faults really fired…
@@ -204,7 +204,7 @@ def test_retries_stop_at_the_limit_and_never_retry_client_errors(server: ServerT
         endpoint_url=server.url, region="us-east-1", aws_access_key_id="a", aws_secret_access_key="b", retry=policy
     ) as c:
         with pytest.raises(ThrottlingException) as info:
-            c.complete("x")
+            c.complete_text("x")
         assert info.value.status == 429
         assert info.value.retryable
         assert len(control.requests()) == 3
@@ -212,19 +212,19 @@ def test_retries_stop_at_the_limit_and_never_retry_client_errors(server: ServerT
         control.http.delete("/requests")
         control.fault(kind="error", code="AccessDeniedException", count=1)
         with pytest.raises(AccessDeniedException):
-            c.complete("x")
+            c.complete_text("x")
         assert len(control.requests()) == 1
 
 
 def test_mid_stream_error_and_dropped_connection_are_typed(client: MistralBedrock, control: Control) -> None:
     control.fault(kind="stream-error", code="ThrottlingException", after=2, count=1)
     seen: list[str] = []
-    with pytest.raises(ThrottlingException), client.stream("Tell me", model="mistral-7b") as stream:
+    with pytest.raises(ThrottlingException), client.stream_text("Tell me", model="mistral-7b") as stream:
         seen.extend(delta.text for delta in stream)
     assert len(seen) == 2  # data had been yielded, so no retry
     assert len(control.requests()) == 1
     control.fault(kind="drop", after=3, count=1)
-    with pytest.raises(StreamError) as info, client.stream("Tell me", model="mistral-7b") as stream:
+    with pytest.raises(StreamError) as info, client.stream_text("Tell me", model="mistral-7b") as stream:
         list(stream)
     assert info.value.partial_text
 
@@ -241,16 +241,16 @@ def test_sigv4_signing_verified_by_strict_runtime(strict_server: ServerThread) -
         return MistralBedrock(endpoint_url=strict_server.url, region="us-east-1", retry=FAST_RETRY, **kwargs)
 
     with make(aws_access_key_id="AKIDSTRICT", aws_secret_access_key="right-secret") as good:
-        assert good.complete(
+        assert good.complete_text(
             "hi", model="arn:aws:bedrock:us-east-1::foundation-model/mistral.mistral-7b-instruct-v0:2"
         ).text
-        with good.stream("hi") as stream:
-            assert stream.result.stop_reason == "stop"
+        with good.stream_chat("hi") as stream:
+            assert stream.result().stop_reason == "stop"
     with (
         make(aws_access_key_id="AKIDSTRICT", aws_secret_access_key="wrong") as bad,
         pytest.raises(InvalidSignatureException),
     ):
-        bad.complete("hi")
+        bad.complete_text("hi")
     with make(api_key="ABSKtoken") as bearer:
         assert bearer.converse("hi").stop_reason == "stop"
 
@@ -261,10 +261,10 @@ def test_environment_configures_the_client(server: ServerThread, monkeypatch: py
     monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", "ABSKlocal")
     with MistralBedrock() as c:
         assert (c.endpoint_url, c.region) == (server.url, "eu-west-3")
-        assert c.complete("hi").stop_reason == "stop"
+        assert c.complete_text("hi").stop_reason == "stop"
     monkeypatch.delenv("AWS_BEARER_TOKEN_BEDROCK")
     with MistralBedrock() as c, pytest.raises(NoCredentialsError):
-        c.complete("hi")
+        c.complete_text("hi")
     monkeypatch.delenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME")
     with MistralBedrock(region="us-west-2", aws_access_key_id="a", aws_secret_access_key="b") as c:
         assert c.endpoint_url == "https://bedrock-runtime.us-west-2.amazonaws.com"
@@ -272,19 +272,25 @@ def test_environment_configures_the_client(server: ServerThread, monkeypatch: py
 
 def test_local_client_and_offline_count(control: Control) -> None:
     with MistralBedrock.local() as c:
-        assert c.chat("hi").text == LEAD + "hi"
-    assert MistralBedrock.count_tokens("Hello, what's your name?") == 16
+        assert c.complete_chat("hi").text == LEAD + "hi"
+    assert MistralBedrock.count_tokens("Hello, what's your name?", model="mistral-7b") == 16
     assert MistralBedrock.count_tokens(
         "Hi", model="mistral-large-2407", tools=[top_song]
     ) > MistralBedrock.count_tokens("Hi", model="mistral-large-2407")
 
 
 def test_stream_in_a_chosen_dialect(client: MistralBedrock, control: Control) -> None:
-    with client.stream("Hello", model="mistral-large-2402", dialect="text") as stream:
+    with client.stream_text("Hello", model="mistral-large-2402") as stream:
         assert stream.request_body == {"prompt": "<s>[INST]Hello[/INST]"}
-        assert stream.result.text.strip() == LEAD + "Hello"
-    with client.stream("Hello", model="mistral-large-2402") as stream:
+        assert stream.result().text.strip() == LEAD + "Hello"
+    with client.stream_chat("Hello", model="mistral-large-2402") as stream:
         assert "messages" in stream.request_body
-        assert stream.result.dialect.value == "chat"
-    with pytest.raises(ValueError, match="nope"):
-        client.stream("Hello", dialect="nope")
+        assert stream.result().dialect.value == "chat"
+    with client.stream_chat("Hello", model="mistral-7b") as stream:  # a text-only model gets the rendered prompt
+        assert stream.request_body == {"prompt": "<s>[INST] Hello [/INST]"}
+        assert stream.result().dialect.value == "text"
+    with pytest.raises(ValidationException, match="does not accept the text body"):
+        client.stream_text("Hello", model="pixtral-large")
+    with pytest.raises(ValidationException, match="model identifier is invalid"):
+        client.stream_chat("Hello", model="mistral.nope")
+    assert len(control.requests()) == 3  # the refused streams sent nothing

@@ -87,7 +87,7 @@ def test_a_history_with_other_ids_goes_through_and_stays_as_given(
 ) -> None:
     history = earlier_history()
     kept = copy.deepcopy(history)
-    ask = client.converse if api == "converse" else client.chat
+    ask = client.converse if api == "converse" else client.complete_chat
     called = ask(history, model=MINISTRAL, tools=[top_song], tool_choice="any")
     assert history == kept
     assert called.stop_reason == "tool_calls"
@@ -121,7 +121,7 @@ def test_large_2407_chat_sends_its_22_character_ids_unchanged(oregon: MistralBed
     issued = run.history[1].tool_calls[0].id
     assert len(issued) == 22
     assert wire_ids(control.requests()[-1]["body"]) == [issued, issued]
-    again = oregon.chat(
+    again = oregon.complete_chat(
         [*run.history[:3], Message.user("And on WKRP?")], model=large, tools=[top_song], tool_choice="any"
     )
     assert len(again.tool_calls[0].id) == 22

@@ -76,17 +76,20 @@ def _whole(client: MistralBedrock, dialect: str, question: str) -> Result:
     if dialect == "converse":
         return client.converse(question, model=model)
     if dialect == "text":
-        return client.complete(question, model=model)
-    return client.chat(question, model=model)
+        return client.complete_text(question, model=model)
+    return client.complete_chat(question, model=model)
 
 
 def _streamed(client: MistralBedrock, dialect: str, question: str) -> Result:
     model = DIALECTS[dialect][0]
-    opened = (
-        client.converse_stream(question, model=model) if dialect == "converse" else client.stream(question, model=model)
-    )
+    if dialect == "converse":
+        opened = client.converse_stream(question, model=model)
+    elif dialect == "text":
+        opened = client.stream_text(question, model=model)
+    else:
+        opened = client.stream_chat(question, model=model)
     with opened as stream:
-        return stream.result
+        return stream.result()
 
 
 @pytest.mark.parametrize("dialect", list(DIALECTS))
@@ -131,10 +134,10 @@ def test_async_client_keeps_the_reasons_too(stops_server: ServerThread) -> None:
             async with client.converse_stream("reason:content_filtered") as stream:
                 streamed = await stream.result()
             out.append((streamed.stop_reason, streamed.raw_stop_reason))
-            async with client.stream("reason:content_filtered", model="pixtral-large") as stream:
+            async with client.stream_chat("reason:content_filtered", model="pixtral-large") as stream:
                 native = await stream.result()
             out.append((native.stop_reason, native.raw_stop_reason))
-            chatted = await client.chat("reason:malformed_tool_use")
+            chatted = await client.complete_chat("reason:malformed_tool_use")
             out.append((chatted.stop_reason, chatted.raw_stop_reason))
             return out
 
@@ -252,7 +255,7 @@ def test_token_count_headers_must_be_whole_counts(
     app.body = b'{"outputs":[{"text":"Hi","stop_reason":"stop"}]}'
     app.headers = list(headers.items())
     with pytest.raises(MalformedResponseError, match=names):
-        client.complete("Hi", model="mistral.mistral-7b-instruct-v0:2")
+        client.complete_text("Hi", model="mistral.mistral-7b-instruct-v0:2")
 
 
 @pytest.mark.parametrize(
@@ -292,7 +295,7 @@ def test_text_before_a_malformed_event_is_kept_for_diagnosis(bad: tuple[MistralB
     client, app = bad
     app.body = _chunk({"outputs": [{"text": "Hello", "stop_reason": None}]}) + _chunk({"outputs": "oops"})
     app.stream = True
-    with pytest.raises(MalformedResponseError) as info, client.stream("Hi", model="mistral-7b") as stream:
+    with pytest.raises(MalformedResponseError) as info, client.stream_text("Hi", model="mistral-7b") as stream:
         for _ in stream:
             pass
     assert info.value.partial_text == "Hello"
@@ -311,16 +314,19 @@ def test_unknown_stop_reasons_are_unknown_not_stop(bad: tuple[MistralBedrock, Mi
     result = client.converse("Hi")
     assert (result.text, result.stop_reason, result.raw_stop_reason) == ("Hi", "unknown", "refusal")
     app.body, app.stream = _chunk({"outputs": [{"text": "Hi", "stop_reason": "finished"}]}), True
-    with client.stream("Hi", model="mistral-7b") as stream:
-        streamed = stream.result
+    with client.stream_text("Hi", model="mistral-7b") as stream:
+        streamed = stream.result()
     assert (streamed.stop_reason, streamed.raw_stop_reason) == ("unknown", "finished")
 
 
 def test_a_stream_without_a_stop_reason_is_still_a_stream_error(bad: tuple[MistralBedrock, MisbehavingBedrock]) -> None:
     client, app = bad
     app.body, app.stream = _chunk({"outputs": [{"text": "Hi", "stop_reason": None}]}), True
-    with pytest.raises(StreamError, match="without a stop reason"), client.stream("Hi", model="mistral-7b") as stream:
-        _ = stream.result
+    with (
+        pytest.raises(StreamError, match="without a stop reason"),
+        client.stream_text("Hi", model="mistral-7b") as stream,
+    ):
+        stream.result()
 
 
 def test_async_client_types_malformed_answers_the_same(

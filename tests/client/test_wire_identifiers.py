@@ -14,7 +14,7 @@ import pytest
 from client_support import Control
 
 from mistral_bedrock.catalog import MODELS, lookup, resolve
-from mistral_bedrock.client import AsyncMistralBedrock, MistralBedrock
+from mistral_bedrock.client import AsyncMistralBedrock, MistralBedrock, Stream
 from mistral_bedrock.errors import ModelNotServedError
 from mistral_bedrock.runtime import ServerThread
 
@@ -28,13 +28,8 @@ def top_song(sign: str) -> dict[str, str]:
     return {"song": "Elemental Hotel", "station": sign}
 
 
-def _stream(client: MistralBedrock, **kw: Any) -> None:
-    with client.stream("Hi", **kw) as stream:
-        list(stream)
-
-
-def _converse_stream(client: MistralBedrock, **kw: Any) -> None:
-    with client.converse_stream("Hi", **kw) as stream:
+def _drain(stream: Stream) -> None:
+    with stream:
         list(stream)
 
 
@@ -47,11 +42,12 @@ def _conversation(client: MistralBedrock, **kw: Any) -> None:
 
 # Each public method that reaches the wire, called with its default model.
 SYNC_CALLS: dict[str, Callable[..., object]] = {
-    "complete": lambda c, **kw: c.complete("Hi", **kw),
-    "chat": lambda c, **kw: c.chat("Hi", **kw),
+    "complete_text": lambda c, **kw: c.complete_text("Hi", **kw),
+    "stream_text": lambda c, **kw: _drain(c.stream_text("Hi", **kw)),
+    "complete_chat": lambda c, **kw: c.complete_chat("Hi", **kw),
+    "stream_chat": lambda c, **kw: _drain(c.stream_chat("Hi", **kw)),
     "converse": lambda c, **kw: c.converse("Hi", **kw),
-    "stream": _stream,
-    "converse_stream": _converse_stream,
+    "converse_stream": lambda c, **kw: _drain(c.converse_stream("Hi", **kw)),
     "conversation": _conversation,
     "run_tools": lambda c, **kw: c.run_tools("Top song on WZPZ?", tools=[top_song], tool_choice="any", **kw),
     "run_tools_converse": lambda c, **kw: c.run_tools(
@@ -101,8 +97,14 @@ def test_every_alias_goes_out_as_what_the_region_serves(
 def test_pixtral_takes_the_profile_of_the_region_geography(
     client_in: Callable[[str], MistralBedrock], control: Control
 ) -> None:
-    assert client_in("us-west-2").chat("Hi", model="pixtral-large").model_id == "us.mistral.pixtral-large-2502-v1:0"
-    assert client_in("eu-west-3").chat("Hi", model="pixtral-large").model_id == "eu.mistral.pixtral-large-2502-v1:0"
+    assert (
+        client_in("us-west-2").complete_chat("Hi", model="pixtral-large").model_id
+        == "us.mistral.pixtral-large-2502-v1:0"
+    )
+    assert (
+        client_in("eu-west-3").complete_chat("Hi", model="pixtral-large").model_id
+        == "eu.mistral.pixtral-large-2502-v1:0"
+    )
     assert _paths(control) == ["us.mistral.pixtral-large-2502-v1:0", "eu.mistral.pixtral-large-2502-v1:0"]
 
 
@@ -110,9 +112,9 @@ def test_a_region_without_the_model_fails_before_any_io(
     client_in: Callable[[str], MistralBedrock], control: Control
 ) -> None:
     with pytest.raises(ModelNotServedError, match="ap-northeast-1"):
-        client_in("ap-northeast-1").chat("Hi", model="pixtral-large")
+        client_in("ap-northeast-1").complete_chat("Hi", model="pixtral-large")
     with pytest.raises(ModelNotServedError, match="us-west-2"):
-        client_in("us-east-1").chat("Hi", model="mistral-large-2407")
+        client_in("us-east-1").complete_chat("Hi", model="mistral-large-2407")
     assert control.requests() == []
 
 
@@ -123,21 +125,24 @@ def test_given_ids_go_out_unchanged_and_the_runtime_answers_as_bedrock(
 
     client = client_in("us-east-1")
     arn = "arn:aws:bedrock:us-east-1::foundation-model/mistral.mistral-large-2402-v1:0"
-    assert client.chat("Hi", model=arn).model_id == arn
+    assert client.complete_chat("Hi", model=arn).model_id == arn
     # A full id is the caller's word: it goes out, and the runtime refuses it as Bedrock does in us-east-1.
     with pytest.raises(ValidationException, match="provided model identifier is invalid"):
-        client.chat("Hi", model="mistral.mistral-large-2407-v1:0")
+        client.complete_chat("Hi", model="mistral.mistral-large-2407-v1:0")
     assert _paths(control) == [arn, "mistral.mistral-large-2407-v1:0"]
 
 
-@pytest.mark.parametrize("method", ["complete", "chat", "converse", "stream", "conversation", "run_tools"])
+@pytest.mark.parametrize(
+    "method", ["complete_text", "stream_text", "complete_chat", "stream_chat", "converse", "conversation", "run_tools"]
+)
 def test_async_methods_send_bedrock_ids(method: str, server: ServerThread, control: Control) -> None:
     async def main() -> None:
         async with AsyncMistralBedrock(
             endpoint_url=server.url, region="eu-west-1", aws_access_key_id="a", aws_secret_access_key="b"
         ) as client:
-            if method == "stream":
-                async with client.stream("Hi", model="pixtral-large") as stream:
+            model = "mistral-7b" if method.endswith("_text") else "pixtral-large"  # pixtral takes no text body
+            if method.startswith("stream_"):
+                async with getattr(client, method)("Hi", model=model) as stream:
                     async for _ in stream:
                         pass
             elif method == "conversation":
@@ -147,7 +152,7 @@ def test_async_methods_send_bedrock_ids(method: str, server: ServerThread, contr
             elif method == "run_tools":
                 await client.run_tools("Top song on WZPZ?", tools=[top_song], tool_choice="any", model="pixtral-large")
             else:
-                await getattr(client, method)("Hi", model="pixtral-large" if method != "complete" else "mistral-7b")
+                await getattr(client, method)("Hi", model=model)
 
     asyncio.run(main())
     labels = _paths(control)

@@ -61,11 +61,12 @@ def journal(server: ServerThread) -> list[dict[str, Any]]:
     "call",
     [
         pytest.param(lambda c: c.converse(SURROGATE, max_tokens=20), id="converse"),
-        pytest.param(lambda c: c.chat(SURROGATE, max_tokens=20), id="chat"),
-        pytest.param(lambda c: c.complete(SURROGATE, max_tokens=20), id="complete"),
-        pytest.param(lambda c: c.complete(f"<s>[INST] {SURROGATE} [/INST]", raw=True, max_tokens=20), id="raw"),
-        pytest.param(lambda c: c.stream(SURROGATE, max_tokens=20).result, id="stream"),
-        pytest.param(lambda c: c.converse_stream(SURROGATE, max_tokens=20).result, id="converse-stream"),
+        pytest.param(lambda c: c.complete_chat(SURROGATE, max_tokens=20), id="complete-chat"),
+        pytest.param(lambda c: c.complete_text(SURROGATE, max_tokens=20), id="complete-text"),
+        pytest.param(lambda c: c.complete_text(f"<s>[INST] {SURROGATE} [/INST]", raw=True, max_tokens=20), id="raw"),
+        pytest.param(lambda c: c.stream_text(SURROGATE, max_tokens=20).result(), id="stream-text"),
+        pytest.param(lambda c: c.stream_chat(SURROGATE, max_tokens=20).result(), id="stream-chat"),
+        pytest.param(lambda c: c.converse_stream(SURROGATE, max_tokens=20).result(), id="converse-stream"),
     ],
 )
 def test_a_lone_surrogate_travels_escaped_and_reads_as_the_replacement_character(
@@ -105,8 +106,8 @@ COUNTS = {"x-amzn-bedrock-input-token-count": "1", "x-amzn-bedrock-output-token-
     "call",
     [
         pytest.param(lambda c: c.converse("hi"), id="converse"),
-        pytest.param(lambda c: c.chat("hi"), id="chat"),
-        pytest.param(lambda c: c.complete("hi"), id="complete"),
+        pytest.param(lambda c: c.complete_chat("hi"), id="complete-chat"),
+        pytest.param(lambda c: c.complete_text("hi"), id="complete-text"),
     ],
 )
 def test_a_200_body_nested_past_the_parser_is_malformed(call: Callable[[MistralBedrock], Any]) -> None:
@@ -146,9 +147,9 @@ def test_a_stream_event_nested_past_the_parser_is_a_typed_error(
     converse: bool, frame: bytes, expected: type[Exception]
 ) -> None:
     with _mock(_stream_of(frame)) as client:
-        stream = client.converse_stream("hi") if converse else client.stream("hi")
+        stream = client.converse_stream("hi") if converse else client.stream_chat("hi")
         with pytest.raises(expected):
-            stream.result  # noqa: B018 - reading the result drives the stream
+            stream.result()
 
 
 def test_input_nested_past_the_checks_is_refused_before_any_io() -> None:
@@ -158,14 +159,14 @@ def test_input_nested_past_the_checks_is_refused_before_any_io() -> None:
     tool = {"name": "f", "description": "d", "parameters": {"type": "object", "properties": deep}}
     sent: list[httpx.Request] = []
     with _mock(lambda request: sent.append(request) or httpx.Response(500)) as client:  # type: ignore[func-returns-value]
-        for call in (lambda: client.chat("hi", tools=[tool]), lambda: client.converse("hi", tools=[tool])):
+        for call in (lambda: client.complete_chat("hi", tools=[tool]), lambda: client.converse("hi", tools=[tool])):
             with pytest.raises(ValidationException, match="Malformed input request"):
                 call()
     assert not sent
 
 
 @pytest.mark.parametrize("sampling", [{"temperature": 10**400}, {"top_p": -(10**400)}, {"max_tokens": 10**400}])
-@pytest.mark.parametrize("method", ["converse", "chat", "complete"])
+@pytest.mark.parametrize("method", ["converse", "complete_chat", "complete_text"])
 def test_integers_beyond_a_double_are_refused_before_any_io(method: str, sampling: dict[str, int]) -> None:
     with _mock(lambda request: httpx.Response(500)) as client, pytest.raises(ValidationException):
         getattr(client, method)("hi", **sampling)
