@@ -14,7 +14,6 @@ from ._version import __version__
 if TYPE_CHECKING:
     from .catalog import Dialect, ModelSpec, for_region, lookup, resolve
     from .client import (
-        DEFAULT_MODEL,
         AsyncMistralBedrock,
         ClientClosedError,
         ConversationMovedError,
@@ -34,7 +33,6 @@ if TYPE_CHECKING:
 
 # public name → the module that defines it
 _EXPORTS = {
-    "DEFAULT_MODEL": "client",
     "AsyncMistralBedrock": "client",
     "ClientClosedError": "client",
     "ConversationMovedError": "client",
@@ -62,7 +60,6 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "DEFAULT_MODEL",
     "AsyncMistralBedrock",
     "BedrockError",
     "ClientClosedError",

@@ -2,7 +2,6 @@
 sync client is generated from the async one: ``scripts/unasync.py``)."""
 
 from .aio import AsyncConversation, AsyncMistralBedrock, AsyncStream
-from .defaults import DEFAULT_MODEL
 from .result import Result
 from .retry import RetryPolicy
 from .signing import NoCredentialsError
@@ -11,7 +10,6 @@ from .tools import ToolLoopLimitError, ToolRun, tool_from_function
 from .usage_errors import ClientClosedError, ConversationMovedError
 
 __all__ = [
-    "DEFAULT_MODEL",
     "AsyncConversation",
     "AsyncMistralBedrock",
     "AsyncStream",

@@ -10,6 +10,7 @@ nothing blocks the event loop and concurrent calls overlap.
 from __future__ import annotations
 
 import asyncio  # sync: -
+import dataclasses
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -27,6 +28,7 @@ from .conversation import ConversationState, PendingTurn
 from .core import ClientCore, Prepared, StreamState
 from .defaults import DEFAULT_MODEL
 from .inputs import MessagesInput, ToolsInput, to_messages, to_tools
+from .mistral_api import Chat
 from .result import Result
 from .retry import RetryPolicy
 from .settings import LOCAL_CREDENTIALS, ClientSettings, Sampling, params
@@ -216,12 +218,22 @@ class AsyncMistralBedrock:
             region, profile, endpoint_url, aws_access_key_id, aws_secret_access_key, aws_session_token, api_key,
             timeout, connect_timeout,
         )  # fmt: skip
+        self._settings = settings
         self._core = settings.core()
         self.retry = retry or RetryPolicy()
         self._owns_http = http_client is None
         self._http = http_client or settings.async_http()
         self._server: ServerThread | None = None
         self._closed = False
+        #: Mistral's chat API, as ``mistralai`` spells it: ``chat.complete``, ``chat.stream``, their ``_async``
+        #: forms (see :class:`~.mistral_api.Chat`).
+        self.chat = Chat(self)
+
+    @classmethod
+    def like(cls, other: Any) -> AsyncMistralBedrock:
+        """A client with the settings, endpoint and retry policy of ``other`` (of either kind), sharing nothing
+        else: its own connections, and no embedded runtime to stop."""
+        return cls(**dataclasses.asdict(other._settings), retry=other.retry)
 
     @classmethod
     def local(cls, config: RuntimeConfig | None = None, **kwargs: Any) -> AsyncMistralBedrock:
@@ -244,6 +256,7 @@ class AsyncMistralBedrock:
     async def close(self) -> None:
         """Close the connections (and an embedded runtime); later calls raise :class:`ClientClosedError`."""
         self._closed = True
+        self.chat.close()
         if self._owns_http:
             await self._http.aclose()
         if self._server is not None:
