@@ -55,6 +55,24 @@ def run_cli(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> s
     )
 
 
+def run_cli_bytes(*args: str, stdin: bytes, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """:func:`run_cli` with ``stdin`` as raw bytes (which need not be text); stdout and stderr decoded as UTF-8.
+
+    An argument holding lone surrogates reaches the command as the bytes they escape (``"\\udcff"`` → ``0xff``).
+    """
+    completed = subprocess.run(
+        [str(EXE), *args],
+        input=stdin,
+        capture_output=True,
+        timeout=TIMEOUT,
+        env=env if env is not None else clean_env(),
+        check=False,
+    )
+    return subprocess.CompletedProcess(
+        completed.args, completed.returncode, completed.stdout.decode(), completed.stderr.decode()
+    )
+
+
 def ok(completed: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
     assert completed.returncode == 0, f"exit {completed.returncode}\n{completed.stdout}\n{completed.stderr}"
     assert "Traceback" not in completed.stderr

@@ -45,6 +45,7 @@ def test_reset_save_and_load(runtime: Runtime, tmp_path: Path) -> None:
     assert f"(saved 4 messages to {saved})" in completed.stdout
     assert "(history cleared)" in completed.stdout
     assert f"(loaded 4 messages from {saved})" in completed.stdout
+    assert completed.stderr == ""  # saved with the chat's own model: nothing to report
     one, two, three, four = prompts(runtime)  # /exit ended the session: "never sent" was not
     assert one == "<s>[INST] one [/INST]"
     assert three == "<s>[INST] three [/INST]"  # after /reset: a fresh conversation
@@ -101,3 +102,44 @@ def test_chat_streaming_is_the_classic_streaming_chat_with_mistral_large(runtime
     ]
     assert assistant_lines(completed.stdout) == [f"{LEAD_IN} You said: Hi", f"{LEAD_IN} You said: Again (turn 2)"]
     assert "invocation metrics:" in completed.stdout
+
+
+def test_load_refuses_a_history_the_model_could_not_go_on_from(runtime: Runtime, tmp_path: Path) -> None:
+    assistant_first = tmp_path / "assistant-first.json"
+    assistant_first.write_text(json.dumps([{"role": "assistant", "content": "Hi!"}, {"role": "user", "content": "a"}]))
+    stdin = f"one\n/load {assistant_first}\ntwo\n"
+    completed = invoke("chat", "--endpoint-url", runtime.url, stdin=stdin)
+    assert completed.exit_code == 1  # piped input with a failed step
+    assert completed.stderr.splitlines() == [
+        f"Error: {assistant_first} holds a history mistral.mixtral-8x7b-instruct-v0:1 cannot go on from: "
+        "The conversation must start with a user turn (after any system prompts)."
+    ]
+    one, two = prompts(runtime)
+    assert two.startswith(one) and two.endswith("[INST] two [/INST]")  # the history stayed as it was
+
+
+def test_load_refuses_a_lone_tool_result_in_the_chat_dialect(runtime: Runtime, tmp_path: Path) -> None:
+    lone_tool = tmp_path / "lone-tool.json"
+    lone_tool.write_text(json.dumps({"messages": [{"role": "tool", "tool_call_id": "abcdefghi", "content": "{}"}]}))
+    stdin = f"/load {lone_tool}\nhello\n"
+    completed = invoke("chat", "-m", "mistral-large-2402", "--endpoint-url", runtime.url, stdin=stdin)
+    assert completed.exit_code == 1
+    [error] = completed.stderr.splitlines()
+    assert error.startswith(f"Error: {lone_tool} holds a history mistral.mistral-large-2402-v1:0 cannot go on from: ")
+    [entry] = runtime.requests()
+    assert entry["body"]["messages"] == [{"role": "user", "content": "hello"}]
+
+
+def test_load_reports_a_history_saved_with_another_model(runtime: Runtime, tmp_path: Path) -> None:
+    saved = tmp_path / "mixtral.json"
+    ok(run_cli("chat", "--endpoint-url", runtime.url, stdin=f"one\n/save {saved}\n"))
+    runtime.clear()
+    completed = invoke("chat", "-m", "mistral-large-2402", "--endpoint-url", runtime.url, stdin=f"/load {saved}\ntwo\n")
+    assert completed.exit_code == 0, completed.output
+    assert completed.stderr.splitlines() == [
+        f"mistral-bedrock: {saved} was saved with mistral.mixtral-8x7b-instruct-v0:1; "
+        "this chat goes on with mistral.mistral-large-2402-v1:0"
+    ]
+    [entry] = runtime.requests()  # the chat's own model, with the loaded history
+    assert entry["model_id"] == "mistral.mistral-large-2402-v1:0"
+    assert [m["content"] for m in entry["body"]["messages"]] == ["one", f"{LEAD_IN} You said: one", "two"]

@@ -118,7 +118,6 @@ def test_parallel_tool_results_each_get_a_sentence() -> None:
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
-        ("What is the most popular song on WZPZ?", []),
         ("Ask top_song about WZPZ", ["top_song"]),
         ("ask TOP SONG about WZPZ", ["top_song"]),
         ("ask the top-song tool", ["top_song"]),
@@ -130,6 +129,56 @@ def test_auto_calls_the_tools_the_user_names(question: str, expected: list[str])
     events = collect(ENGINE, chat(question, tools=[TOP_SONG, GET_WEATHER], tool_choice="auto"))
     assert [call.name for call in calls_of(events)] == expected
     assert stop_of(events).reason == ("tool_calls" if expected else "stop")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # Shares "popular" and "song" with the description, "WZPZ" with the parameter's description.
+        ("What is the most popular song on WZPZ?", ["top_song"]),
+        ("Which SONGS are popular?", ["top_song"]),  # case does not matter; "songs" is not "song", "popular" is
+        ("Anything on the radio station?", ["top_song"]),
+        ("What's the weather like?", ["get_weather"]),
+        ("Give me the forecast for the city", ["get_weather"]),
+        # Only stop words, short words, or words no description has: a plain answer.
+        ("What is it, and who are you?", []),
+        ("Hello, what's your name?", []),
+        ("Just say hi", []),
+        ("a top_songs fan", []),
+    ],
+)
+def test_auto_calls_the_tool_whose_descriptions_share_words_with_the_question(
+    question: str, expected: list[str]
+) -> None:
+    events = collect(ENGINE, chat(question, tools=[TOP_SONG, GET_WEATHER], tool_choice="auto"))
+    assert [call.name for call in calls_of(events)] == expected
+
+
+def test_the_tool_sharing_the_most_words_wins_and_the_first_on_a_tie() -> None:
+    radio = Tool("radio_log", "Log a radio station's song.")
+    # top_song shares popular, song, radio and station; radio_log shares song, radio and station.
+    question = "Which popular song does the radio station play?"
+    assert [c.name for c in calls_of(collect(ENGINE, chat(question, tools=[radio, TOP_SONG])))] == ["top_song"]
+    tie = "Which song does the radio station play?"  # three words each: the first defined
+    assert [c.name for c in calls_of(collect(ENGINE, chat(tie, tools=[radio, TOP_SONG])))] == ["radio_log"]
+    assert [c.name for c in calls_of(collect(ENGINE, chat(tie, tools=[TOP_SONG, radio])))] == ["top_song"]
+
+
+def test_a_named_tool_wins_over_described_ones() -> None:
+    question = "Use get_weather to find the most popular song on WZPZ"
+    events = collect(ENGINE, chat(question, tools=[TOP_SONG, GET_WEATHER], tool_choice="auto"))
+    assert [call.name for call in calls_of(events)] == ["get_weather"]
+
+
+def test_nested_parameter_descriptions_do_not_count() -> None:
+    """Only the description and the top-level parameters' descriptions speak for a tool."""
+    tool = Tool(
+        "lookup",
+        "Look something up.",
+        {"type": "object", "properties": {"q": {"type": "object", "properties": {"x": {"description": "Zebra."}}}}},
+    )
+    assert calls_of(collect(ENGINE, chat("Tell me about a zebra", tools=[tool]))) == []
+    assert [c.name for c in calls_of(collect(ENGINE, chat("Look up a zebra", tools=[tool])))] == ["lookup"]
 
 
 def test_auto_is_the_default_with_tools() -> None:
@@ -156,6 +205,11 @@ def test_tool_results_are_answered_whatever_the_tool_choice(choice: str, forced:
 def test_any_without_a_named_tool_calls_the_first() -> None:
     events = collect(ENGINE, chat("Hello", tools=[GET_WEATHER, TOP_SONG], tool_choice="any"))
     assert [call.name for call in calls_of(events)] == ["get_weather"]
+
+
+def test_any_calls_the_described_tool_before_the_first() -> None:
+    events = collect(ENGINE, chat("The most popular song?", tools=[GET_WEATHER, TOP_SONG], tool_choice="any"))
+    assert [call.name for call in calls_of(events)] == ["top_song"]
 
 
 def test_forced_tool() -> None:

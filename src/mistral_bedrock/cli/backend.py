@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from urllib.parse import urlsplit
 
 import click
 
@@ -28,12 +29,21 @@ from .errors import CommandFailure, UsageFailure
 if TYPE_CHECKING:
     from ..client import MistralBedrock
 
-__all__ = ["Backend", "BackendOptions", "backend_options", "credentials_available", "note", "open_backend"]
+__all__ = [
+    "Backend",
+    "BackendOptions",
+    "backend_options",
+    "check_endpoint",
+    "credentials_available",
+    "note",
+    "open_backend",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 CREDENTIAL_ENVS = ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_BEARER_TOKEN_BEDROCK")
 FALLBACK_NOTE = "no AWS credentials found; using the embedded local runtime (--local)"
+NO_REGION = "no AWS region configured: pass --region REGION, set AWS_REGION, or give the profile a region"
 
 BackendKind = Literal["local", "endpoint", "bedrock"]
 
@@ -118,6 +128,8 @@ def backend_options(func: F) -> F:
     ) -> Any:
         if local and endpoint_url:
             raise UsageFailure("--local and --endpoint-url exclude each other")
+        if endpoint_url is not None:
+            check_endpoint(endpoint_url, "--endpoint-url")
         options = BackendOptions(endpoint_url, local, region, profile, max_attempts)
         return func(*args, backend=options, **kwargs)
 
@@ -125,6 +137,32 @@ def backend_options(func: F) -> F:
     for option in reversed(_OPTIONS):
         decorated = option(decorated)
     return cast(F, decorated)
+
+
+def check_endpoint(url: str, source: str) -> None:
+    """Refuse an endpoint that is not an http:// or https:// URL with a host, naming where it came from.
+
+    Without a scheme (``localhost:8787``) the URL would parse as scheme ``localhost`` and no host, and signing
+    would fail deep inside botocore; this says what to write instead.
+
+    Args:
+        url: The endpoint.
+        source: ``--endpoint-url`` or the environment variable that gave it.
+
+    Raises:
+        UsageFailure: With exit status 2.
+    """
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (reading it checks the port: "localhost:abc" is refused here, not mid-signing)
+    except ValueError as exc:
+        raise UsageFailure(f"{source} {url!r} is not a valid URL: {exc}") from None
+    if parts.scheme.lower() in ("http", "https") and parts.hostname:
+        return
+    if "://" in url:
+        raise UsageFailure(f"{source} {url!r} is not an http:// or https:// URL with a host")
+    rest = url.lstrip("/")
+    raise UsageFailure(f"{source} {url!r} has no scheme: write http://{rest} or https://{rest}")
 
 
 def credentials_available(profile: str | None = None) -> bool:
@@ -158,9 +196,15 @@ def _connect(options: BackendOptions) -> Backend:
     from ..client import MistralBedrock, RetryPolicy
     from ..client.core import ENDPOINT_ENVS
     from ..client.settings import LOCAL_CREDENTIALS
+    from ..client.signing import default_region
 
     retry = RetryPolicy(max_attempts=options.max_attempts)
-    endpoint = options.endpoint_url or next((os.environ[n] for n in ENDPOINT_ENVS if os.environ.get(n)), None)
+    endpoint = options.endpoint_url
+    if endpoint is None and not options.local:  # --local uses no endpoint, so none of the environment's
+        variable = next((name for name in ENDPOINT_ENVS if os.environ.get(name)), None)
+        if variable is not None:
+            endpoint = os.environ[variable]
+            check_endpoint(endpoint, variable)
     fallback = not options.local and endpoint is None and options.profile is None and not credentials_available()
     if fallback:
         note(FALLBACK_NOTE)
@@ -172,22 +216,23 @@ def _connect(options: BackendOptions) -> Backend:
                 f"the embedded local runtime needs the runtime extra (pip install 'mistral-bedrock[runtime]'): {exc}"
             ) from None
         return Backend(client, "local", f"the embedded local runtime at {client.endpoint_url} (built-in engine)")
-    try:
-        if endpoint is not None:
-            # Nothing to sign with: placeholder keys, which a local runtime accepts (any well-formed signature).
-            found = credentials_available(options.profile)
-            client = MistralBedrock(
-                endpoint_url=endpoint,
-                region=options.region,
-                profile=options.profile,
-                aws_access_key_id=None if found else LOCAL_CREDENTIALS["aws_access_key_id"],
-                aws_secret_access_key=None if found else LOCAL_CREDENTIALS["aws_secret_access_key"],
-                retry=retry,
-            )
-            return Backend(client, "endpoint", f"the endpoint {client.endpoint_url}")
-        client = MistralBedrock(region=options.region, profile=options.profile, retry=retry)
-    except ValueError as exc:  # no region configured
-        raise CommandFailure(str(exc)) from None
+    if endpoint is not None:
+        # Nothing to sign with: placeholder keys, which a local runtime accepts (any well-formed signature).
+        found = credentials_available(options.profile)
+        client = MistralBedrock(
+            endpoint_url=endpoint,
+            region=options.region,
+            profile=options.profile,
+            aws_access_key_id=None if found else LOCAL_CREDENTIALS["aws_access_key_id"],
+            aws_secret_access_key=None if found else LOCAL_CREDENTIALS["aws_secret_access_key"],
+            retry=retry,
+        )
+        return Backend(client, "endpoint", f"the endpoint {client.endpoint_url}")
+    # Amazon Bedrock is regional: say which option names the region, in the command line's terms.
+    region = options.region or default_region(options.profile)
+    if region is None:
+        raise CommandFailure(NO_REGION)
+    client = MistralBedrock(region=region, profile=options.profile, retry=retry)
     return Backend(client, "bedrock", f"Amazon Bedrock ({client.region})")
 
 

@@ -10,7 +10,7 @@ example does::
     response string:
     Hello! …
 
-Models without the text dialect are sent the chat body instead.
+Models without the text dialect are sent their chat body instead. MESSAGE may also come piped on stdin.
 """
 
 from __future__ import annotations
@@ -19,18 +19,32 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..catalog import Dialect, ModelSpec, lookup
 from .backend import BackendOptions, backend_options, open_backend
 from .errors import guard
-from .options import InferenceParams, inference_options, model_option
+from .input_text import question
+from .options import InferenceParams, catalog_entry, inference_options, model_option
 from .output import Output, json_option, result_json
 
 if TYPE_CHECKING:
     from ..client import MistralBedrock, Result
 
-__all__ = ["DEFAULT_MESSAGE", "DEFAULT_MODEL", "command", "invoke", "show"]
+__all__ = ["DEFAULT_MESSAGE", "DEFAULT_MODEL", "command", "dialect_for", "invoke", "show"]
 
 DEFAULT_MODEL = "mistral-7b"
 DEFAULT_MESSAGE = "Hello, what's your name?"
+
+
+def dialect_for(spec: ModelSpec) -> Dialect:
+    """The body ``basic`` sends a model: the text completion where it has one, else its chat dialect.
+
+    Args:
+        spec: The model.
+
+    Returns:
+        ``text``, ``chat`` or ``chat-openai``.
+    """
+    return Dialect.TEXT if Dialect.TEXT in spec.dialects else spec.native_dialect
 
 
 def invoke(client: MistralBedrock, model: str, message: str, params: InferenceParams) -> Result:
@@ -45,11 +59,9 @@ def invoke(client: MistralBedrock, model: str, message: str, params: InferencePa
     Returns:
         The result, with the request and response bodies.
     """
-    from ..catalog import Dialect, lookup
-
-    if Dialect.TEXT in lookup(model).dialects:
+    if dialect_for(lookup(model)) is Dialect.TEXT:
         return client.complete_text(message, model=model, **params.kwargs())
-    return client.complete_chat(message, model=model, **params.kwargs(top_k=False, stop=False))
+    return client.complete_chat(message, model=model, **params.kwargs())
 
 
 def show(out: Output, result: Result) -> None:
@@ -66,17 +78,22 @@ def show(out: Output, result: Result) -> None:
 
 
 @click.command("basic")
-@click.argument("message", default=DEFAULT_MESSAGE)
+@click.argument("message", required=False)
 @model_option(DEFAULT_MODEL)
 @inference_options
 @json_option
 @backend_options
-def command(message: str, model: str, params: InferenceParams, as_json: bool, backend: BackendOptions) -> None:
+def command(message: str | None, model: str, params: InferenceParams, as_json: bool, backend: BackendOptions) -> None:
     """Send MESSAGE to a model (Mistral 7B by default); print the request payload, the response payload and the
-    response string, as the classic example does."""
+    response string, as the classic example does. Without MESSAGE, the text piped on stdin is sent, else the
+    example's question."""
     out = Output(as_json)
+    text = question(message, DEFAULT_MESSAGE)
+    spec = catalog_entry(model)
+    if spec is not None:  # a model the catalog does not know fails in the call, with Bedrock's message
+        params.refuse_uncarried(spec, dialect_for(spec))
     with guard(), open_backend(backend) as opened:
-        result = invoke(opened.client, model, message, params)
+        result = invoke(opened.client, model, text, params)
         show(out, result)
         out.footer([result])
         document: dict[str, Any] = {"backend": opened.kind, **result_json(result)}

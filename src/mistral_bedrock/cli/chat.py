@@ -13,7 +13,7 @@ import sys
 import click
 
 from .backend import BackendOptions, open_backend
-from .chat_session import ChatSettings, chat_options, run_chat
+from .chat_session import ChatSettings, chat_options, refuse_uncarried, run_chat
 from .errors import guard
 from .options import InferenceParams
 from .output import Output
@@ -37,5 +37,6 @@ def command(
     """Chat with a model, turn after turn, keeping the history (/help inside lists the commands)."""
     out = Output(as_json)
     settings = ChatSettings(model=model, system=system, params=params, stream=stream, verbose=verbose)
+    refuse_uncarried(settings)
     with guard(), open_backend(backend) as opened:
         run_chat(opened, settings, out, interactive=sys.stdin.isatty())

@@ -16,18 +16,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from .backend import backend_options
+from .backend import backend_options, note
 from .errors import describe, reportable
-from .history import HistoryFileError, load_history, messages_json, save_history
+from .history import HistoryFileError, load_history, messages_json, refuse_unsendable, save_history
+from .input_text import NotText
 from .lines import LineReader
-from .options import InferenceParams, inference_options, model_option
+from .options import InferenceParams, catalog_entry, inference_options, model_option
 from .output import Output, json_option, result_json
 
 if TYPE_CHECKING:
     from ..client import Conversation, MistralBedrock, Result
     from .backend import Backend
 
-__all__ = ["ChatSession", "ChatSettings", "chat_options", "run_chat"]
+__all__ = ["ChatSession", "ChatSettings", "chat_options", "refuse_uncarried", "run_chat"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -195,14 +196,20 @@ class ChatSession:
         if not path:
             self.out.error("/load needs a file name")
             return True
+        spec = self.conversation.state.spec
         try:
-            messages = load_history(path)
+            saved = load_history(path)
+            refuse_unsendable(path, spec, saved.messages)
         except HistoryFileError as exc:
             self.out.error(str(exc))
             self.failed = True
             return True
-        self.conversation.load(messages)
-        self.out.status(f"(loaded {len(messages)} messages from {path})")
+        self.conversation.load(saved.messages)
+        self.out.status(f"(loaded {len(saved.messages)} messages from {path})")
+        saved_spec = catalog_entry(saved.model) if saved.model is not None else spec
+        if saved_spec is None or saved_spec.model_id != spec.model_id:
+            # The chat's model stays the one it was started with (--model); the history is checked against it.
+            note(f"{path} was saved with {saved.model}; this chat goes on with {spec.model_id}")
         return True
 
     def _history(self, _: str) -> bool:
@@ -221,11 +228,22 @@ class ChatSession:
     def run(self, reader: LineReader) -> None:
         """Read lines until ``/exit`` or the end of input.
 
+        A typed line that is not text is refused and the next one read; a piped one ends the session.
+
         Args:
             reader: Where lines come from.
+
+        Raises:
+            NotText: For a piped line that is not text (exit status 2).
         """
         while True:
-            line = reader.read()
+            try:
+                line = reader.read()
+            except NotText as exc:
+                if not reader.interactive:
+                    raise  # piped input that is not text: the script's input is broken, exit 2
+                self.out.error(exc.message)  # a person can type the line again
+                continue
             if line is None:
                 return
             text = line.strip()
@@ -283,6 +301,20 @@ def chat_options(default_model: str, *, stream_flag: bool) -> Callable[[F], F]:
     return decorate
 
 
+def refuse_uncarried(settings: ChatSettings) -> None:
+    """Refuse, before a backend opens, the parameters the model's chat dialect cannot carry on any turn.
+
+    Args:
+        settings: The chat's settings.
+
+    Raises:
+        UsageFailure: Naming the model and the options (exit status 2).
+    """
+    spec = catalog_entry(settings.model)
+    if spec is not None:  # a model the catalog does not know fails on the first turn, with Bedrock's message
+        settings.params.refuse_uncarried(spec, spec.native_dialect)
+
+
 def run_chat(backend: Backend, settings: ChatSettings, out: Output, interactive: bool) -> None:
     """Run the REPL on an open backend until the input ends.
 
@@ -294,15 +326,10 @@ def run_chat(backend: Backend, settings: ChatSettings, out: Output, interactive:
 
     Raises:
         click.exceptions.Exit: With code 1 when input was piped and a turn failed.
+        NotText: For a piped line that is not text (exit status 2).
     """
-    from ..catalog import Dialect
-    from .backend import note
-
     session = ChatSession(backend.client, settings, out)
     spec = session.conversation.state.spec
-    ignored = settings.params.chat_only_unsupported
-    if ignored and spec.native_dialect is not Dialect.TEXT:
-        note(f"warning: {' and '.join(ignored)} not sent: {spec.name} chats in a dialect without them")
     if interactive:
         out.status(f"{spec.name} ({spec.model_id}) on {backend.label}. /help lists commands; Ctrl-D leaves.")
     session.run(LineReader(PROMPT, interactive))

@@ -11,7 +11,7 @@ import sys
 import click
 
 from .backend import BackendOptions, open_backend
-from .chat_session import ChatSettings, chat_options, run_chat
+from .chat_session import ChatSettings, chat_options, refuse_uncarried, run_chat
 from .errors import guard
 from .options import InferenceParams
 from .output import Output
@@ -34,5 +34,6 @@ def command(
     """Chat with streamed answers (Mistral Large by default), as the classic streaming example does."""
     out = Output(as_json)
     settings = ChatSettings(model=model, system=system, params=params, stream=True, verbose=verbose)
+    refuse_uncarried(settings)
     with guard(), open_backend(backend) as opened:
         run_chat(opened, settings, out, interactive=sys.stdin.isatty())

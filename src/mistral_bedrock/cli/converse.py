@@ -2,6 +2,7 @@
 
 The Converse API takes the same body for every model; the client applies Mistral's rules as it builds it (Mistral
 7B and Mixtral take no system prompt through Converse, so ``--system`` is folded into the user's turn for them).
+MESSAGE may also come piped on stdin.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import click
 
 from .backend import BackendOptions, backend_options, open_backend
 from .errors import guard
+from .input_text import question
 from .options import InferenceParams, inference_options, model_option
 from .output import Output, json_option, result_json
 
@@ -64,7 +66,7 @@ def converse(
 
 
 @click.command("converse")
-@click.argument("message", default=DEFAULT_MESSAGE)
+@click.argument("message", required=False)
 @model_option(DEFAULT_MODEL)
 @click.option("--system", "-s", metavar="TEXT", help="System prompt.")
 @click.option("--stream", is_flag=True, help="Use ConverseStream and print the answer as it comes.")
@@ -72,7 +74,7 @@ def converse(
 @json_option
 @backend_options
 def command(
-    message: str,
+    message: str | None,
     model: str,
     system: str | None,
     stream: bool,
@@ -80,9 +82,11 @@ def command(
     as_json: bool,
     backend: BackendOptions,
 ) -> None:
-    """Send MESSAGE through the Converse API (ConverseStream with --stream) and print the answer."""
+    """Send MESSAGE through the Converse API (ConverseStream with --stream) and print the answer. Without MESSAGE,
+    the text piped on stdin is sent, else a greeting."""
     out = Output(as_json)
+    text = question(message, DEFAULT_MESSAGE)
     with guard(), open_backend(backend) as opened:
-        result = converse(opened.client, out, model, message, system, params, stream)
+        result = converse(opened.client, out, model, text, system, params, stream)
         out.footer([result])
         out.emit({"backend": opened.kind, **result_json(result)})

@@ -1,8 +1,9 @@
 """How the CLI reports failures: one readable line on stderr, the AWS code when there is one, never a traceback.
 
-Usage mistakes (a bad flag, a body that is not JSON, an argument that is not text) exit with 2, like click's own
-usage errors. Failures of the call itself (an AWS error, a broken stream, a refused connection, missing
-credentials) exit with 1. Ctrl-C during a one-shot command exits with 130, quietly.
+Usage mistakes (a bad flag, a body that is not JSON, an argument or input that is not text, an endpoint that is not
+an http(s) URL, an option the model's request body cannot carry) exit with 2, like click's own usage errors.
+Failures of the call itself (an AWS error, a broken stream, a refused connection, missing credentials or region)
+exit with 1. Ctrl-C during a one-shot command exits with 130, quietly.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """Options shared by the commands that call a model: the model and the inference parameters.
 
-Parameters are passed through unchecked: the client validates them with the runtime's own code, so an
-out-of-range value fails with Bedrock's ``ValidationException`` message.
+Values are passed through unchecked: the client validates them with the runtime's own code, so an out-of-range
+value fails with Bedrock's ``ValidationException`` message. What is checked here, before anything starts, is
+whether the request body a command sends can carry an option at all: one it cannot is refused as a usage error
+naming the model and the option, rather than dropped or sent to fail on every call.
 """
 
 from __future__ import annotations
@@ -13,9 +15,19 @@ from typing import Any, TypeVar, cast
 
 import click
 
-__all__ = ["InferenceParams", "inference_options", "model_option"]
+from ..catalog import Dialect, ModelSpec, lookup
+from ..errors import ValidationException
+from .errors import UsageFailure
+
+__all__ = ["UNCARRIED", "InferenceParams", "catalog_entry", "inference_options", "model_option"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# The options a native body cannot carry, by dialect. Mistral's chat-completion schema has neither stop nor top_k
+# (Bedrock refuses a body with them); the OpenAI-style chat body has stop but no top_k. The formats refuse them
+# too as they build a body (formats.chat, formats.chat_openai), so sending them would only fail every call; the
+# text dialect and Converse carry both.
+UNCARRIED: dict[Dialect, tuple[str, ...]] = {Dialect.CHAT: ("--top-k", "--stop"), Dialect.CHAT_OPENAI: ("--top-k",)}
 
 
 def model_option(default: str) -> Callable[[F], F]:
@@ -30,6 +42,21 @@ def model_option(default: str) -> Callable[[F], F]:
     return click.option(
         "--model", "-m", default=default, show_default=True, help="Model id, alias, ARN or inference profile."
     )
+
+
+def catalog_entry(model: str) -> ModelSpec | None:
+    """The catalog's entry for a ``--model`` value, or None for one it does not know (the call reports that).
+
+    Args:
+        model: Model id, alias, ARN or inference profile.
+
+    Returns:
+        The model's spec, or None.
+    """
+    try:
+        return lookup(model)
+    except ValidationException:
+        return None
 
 
 @dataclass(frozen=True)
@@ -50,12 +77,8 @@ class InferenceParams:
     top_k: int | None = None
     stop: tuple[str, ...] = ()
 
-    def kwargs(self, *, top_k: bool = True, stop: bool = True) -> dict[str, Any]:
+    def kwargs(self) -> dict[str, Any]:
         """The parameters that were given, as keyword arguments for a client method.
-
-        Args:
-            top_k: Include ``top_k`` (the chat dialect has no such parameter).
-            stop: Include ``stop`` (nor this one).
 
         Returns:
             Only the parameters that were set.
@@ -64,15 +87,29 @@ class InferenceParams:
             "max_tokens": self.max_tokens,
             "temperature": self.temperature,
             "top_p": self.top_p,
-            "top_k": self.top_k if top_k else None,
-            "stop": list(self.stop) if stop and self.stop else None,
+            "top_k": self.top_k,
+            "stop": list(self.stop) if self.stop else None,
         }
         return {key: value for key, value in values.items() if value is not None}
 
-    @property
-    def chat_only_unsupported(self) -> list[str]:
-        """The options set that Mistral's chat dialect does not take."""
-        return [name for name, value in (("--top-k", self.top_k), ("--stop", self.stop)) if value]
+    def refuse_uncarried(self, spec: ModelSpec, dialect: Dialect) -> None:
+        """Refuse, before anything is sent, the options a ``dialect`` body for ``spec`` has no field for.
+
+        Args:
+            spec: The model the command calls.
+            dialect: The native dialect the command sends it.
+
+        Raises:
+            UsageFailure: Naming the model and the options, when a set option cannot be carried.
+        """
+        given = {"--top-k": self.top_k is not None, "--stop": bool(self.stop)}
+        refused = [flag for flag in UNCARRIED.get(dialect, ()) if given[flag]]
+        if refused:
+            fields = " or ".join(flag[2:].replace("-", "_") for flag in refused)
+            raise UsageFailure(
+                f"{spec.model_id} ({spec.name}) cannot take {' and '.join(refused)}: its {dialect.value} request "
+                f"body has no {fields} parameter"
+            )
 
 
 _OPTIONS = (

@@ -4,7 +4,8 @@ The model is given one tool, ``top_song`` (a radio station's call sign → the m
 and a question. The client's tool loop runs each call the model makes and sends the result back until the model
 answers in text. Every step is shown: the tool call and its arguments, the tool's result, the final answer.
 ``--tool-choice`` is sent as is (``auto``, ``any`` or ``none``); ``--api converse`` uses the Converse API
-instead of Mistral's chat body (Converse cannot say ``none``: no tools are sent then).
+instead of Mistral's chat body (Converse cannot say ``none``: no tools are sent then). MESSAGE may also come
+piped on stdin.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import click
 
 from .backend import BackendOptions, backend_options, open_backend
 from .errors import guard
+from .input_text import question
 from .options import model_option
 from .output import Output, json_option, result_json, totals
 
@@ -106,7 +108,7 @@ def show(out: Output, run: ToolRun) -> None:
 
 
 @click.command("tools")
-@click.argument("message", default=DEFAULT_MESSAGE)
+@click.argument("message", required=False)
 @model_option(DEFAULT_MODEL)
 @click.option(
     "--tool-choice",
@@ -124,11 +126,15 @@ def show(out: Output, run: ToolRun) -> None:
 )
 @json_option
 @backend_options
-def command(message: str, model: str, tool_choice: str, api: str, as_json: bool, backend: BackendOptions) -> None:
-    """Ask MESSAGE with a top_song tool; show each tool call, its arguments, its result and the final answer."""
+def command(
+    message: str | None, model: str, tool_choice: str, api: str, as_json: bool, backend: BackendOptions
+) -> None:
+    """Ask MESSAGE with a top_song tool; show each tool call, its arguments, its result and the final answer.
+    Without MESSAGE, the text piped on stdin is asked, else the example's question about WZPZ."""
     out = Output(as_json)
+    text = question(message, DEFAULT_MESSAGE)
     with guard(), open_backend(backend) as opened:
-        loop = run(opened.client, model, message, tool_choice, api)
+        loop = run(opened.client, model, text, tool_choice, api)
         show(out, loop)
         out.footer(loop.steps)
         out.emit(

@@ -11,10 +11,16 @@ the history arrived. Text-dialect answers start with a space, as Mistral's text 
 then cut and counted by :mod:`~mistral_bedrock.engines.output` with the model's tokenizer.
 
 Tool calls: never for tool choice ``none``, and never when the conversation ends with tool results (those are
-answered in text whatever the tool choice, so tool loops end). Otherwise always for ``any`` (the tools the last
-user turn names, else the first tool) and for a forced tool (that tool); for ``auto``, the tools the last user
-turn names — by name, case-insensitively, ``_`` and ``-`` read as spaces. Arguments are built from the tool's
-schema (:mod:`~mistral_bedrock.engines.arguments`).
+answered in text whatever the tool choice, so tool loops end). A forced tool is called. Otherwise the last user
+turn picks the tools:
+
+1. the tools it names — by name, case-insensitively, ``_`` and ``-`` read as spaces;
+2. else the one tool that shares the most significant words with it (the first defined, on a tie). A tool's
+   words are those of its description and of its parameters' descriptions; significant words are the words
+   of three or more letters or digits, lower-cased, that are not in :data:`STOP_WORDS`;
+3. else, for ``any`` only, the first tool.
+
+Arguments are built from the tool's schema (:mod:`~mistral_bedrock.engines.arguments`).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from ..catalog import Dialect
@@ -35,10 +41,24 @@ from .output import Answer, Output, shape, stream_events
 from .tokens import OFFLOAD_CHARS, request_chars
 from .view import conversation, last_user_text, tool_name_for, trailing_tool_results, user_turns
 
-__all__ = ["LEAD_IN", "BuiltinEngine", "builtin_answer"]
+__all__ = ["LEAD_IN", "STOP_WORDS", "BuiltinEngine", "builtin_answer"]
 
 #: How every plain answer of the built-in engine begins.
 LEAD_IN = "I am the built-in engine of mistral-bedrock."
+
+#: Words that say nothing about what a question asks for, so that sharing them does not pick a tool: English
+#: function words, question words, and the words of asking itself ("please tell me", "can you get").
+STOP_WORDS = frozenset(
+    # One block of words reads better than a hundred list items.
+    """
+    about after again all also and any are because been before but can could did does doing done for from get
+    give had has have her here hers him his how into its just know let like may might mine more most much must
+    not now off once only other our ours out over own please same say says see she should show some such tell
+    than that the their theirs them then there these they this those through too under until use using very
+    want was were what when where which while who whom whose why will with would yes yet you your yours
+    """.split()  # noqa: SIM905
+)
+_WORD = re.compile(r"[^\W_]+")  # runs of letters and digits: "top_song's" → "top", "song", "s"
 
 
 def _spaced(text: str) -> str:
@@ -49,6 +69,30 @@ def _named_tools(tools: Sequence[Tool], text: str) -> list[Tool]:
     """The tools ``text`` mentions by name (case-insensitive, ``_``/``-`` as spaces), in definition order."""
     haystack = _spaced(text)
     return [tool for tool in tools if re.search(rf"(?<!\w){re.escape(_spaced(tool.name))}(?!\w)", haystack) is not None]
+
+
+def _significant(text: str) -> set[str]:
+    return {word for word in _WORD.findall(text.lower()) if len(word) >= 3 and word not in STOP_WORDS}
+
+
+def _described_words(tool: Tool) -> set[str]:
+    """The significant words of a tool's description and of its parameters' descriptions."""
+    words = _significant(tool.description)
+    properties = tool.parameters.get("properties")
+    if isinstance(properties, Mapping):
+        for schema in properties.values():
+            described = schema.get("description") if isinstance(schema, Mapping) else None
+            if isinstance(described, str):
+                words |= _significant(described)
+    return words
+
+
+def _described_tool(tools: Sequence[Tool], text: str) -> list[Tool]:
+    """The tool sharing the most significant words with ``text`` (the first on a tie); none when none shares one."""
+    asked = _significant(text)
+    shared = [len(asked & _described_words(tool)) for tool in tools]
+    best = max(shared, default=0)
+    return [tools[shared.index(best)]] if best else []
 
 
 def _tools_to_call(request: ParsedRequest) -> list[Tool]:
@@ -66,10 +110,11 @@ def _tools_to_call(request: ParsedRequest) -> list[Tool]:
         return []
     if forced:
         return forced[:1]
-    named = _named_tools(request.tools, last_user_text(request))
+    text = last_user_text(request)
+    chosen = _named_tools(request.tools, text) or _described_tool(request.tools, text)
     if choice == "any":
-        return named or [request.tools[0]]
-    return named
+        return chosen or [request.tools[0]]
+    return chosen
 
 
 def _scalar(value: Any) -> str:
