@@ -189,10 +189,20 @@ def _script(name: str) -> Any:
 
 
 # The load benchmarks (runtime under attack and load) render their own summary rows and figures.
-for _name, _module in {"fairness": "runtime_fairness", "memory": "runtime_memory", "pacing": "runtime_pacing"}.items():
+# Benchmarks that render their own summary rows (and, the load ones, their own figures between markers).
+_OWN_SUMMARIES = {
+    "fairness": "runtime_fairness",
+    "memory": "runtime_memory",
+    "pacing": "runtime_pacing",
+    "client_concurrency": "client_concurrency",
+    "client_long_prompt": "client_long_prompt",
+}
+_OWN_FIGURES = ("fairness", "memory", "pacing")
+for _name, _module in _OWN_SUMMARIES.items():
     BENCHES[_name] = f"{_module}.py"
     SUMMARIES[_name] = lambda data, module=_module: _script(module).summary_rows(data)
-    FIGURES[_name] = lambda data, module=_module: _script(module).report(data)
+    if _name in _OWN_FIGURES:
+        FIGURES[_name] = lambda data, module=_module: _script(module).report(data)
 
 
 def _replace_block(doc: str, name: str, text: str) -> str:

@@ -95,7 +95,7 @@ def _ready(url: str, timeout: float) -> None:
         aws_access_key_id=KEY_ID,
         aws_secret_access_key=SECRET,
     ) as c:
-        c.complete(PROMPT, model="mistral-7b", raw=True)
+        c.complete_text(PROMPT, model="mistral-7b", raw=True)
 
 
 @contextmanager

@@ -8,7 +8,8 @@
     │   ├── ThrottlingException      (retryable)
     │   ├── ModelNotReadyException   (retryable)
     │   ├── …one class per row of :data:`mistral_bedrock.protocol.errors.ERROR_CODES`
-    │   └── BedrockError itself for codes the table does not know (the code is kept)
+    │   ├── BedrockError itself for codes the table does not know (the code is kept)
+    │   └── NonBedrockError       an error status with no AWS code: a proxy, a gateway or another server answered
     ├── StreamError                  a stream that broke: truncated, bad frames, no stop reason
     ├── MalformedResponseError       a 200 answer without what its dialect requires (not JSON, fields missing)
     ├── ModelNotServedError          an alias whose model the client's Region does not serve (before any I/O)
@@ -38,6 +39,7 @@ __all__ = [
     "ModelNotServedError",
     "ModelStreamErrorException",
     "ModelTimeoutException",
+    "NonBedrockError",
     "ResourceNotFoundException",
     "SerializationException",
     "ServiceQuotaExceededException",
@@ -278,3 +280,23 @@ def error_from_code(
 def error_from_stream_member(member: str, message: str, *, request_id: str | None = None) -> BedrockError:
     """Build the typed exception for an in-stream ``:exception-type`` (camelCase member name)."""
     return error_from_code(error_code_for_stream_member(member), message, request_id=request_id)
+
+
+# Not in the code table (so not in _CLASSES above): it is what an answer without an AWS code becomes.
+class NonBedrockError(BedrockError):
+    """An error status that names no AWS error code: not Bedrock's answer, but a proxy's, a load balancer's or that
+    of a server at the endpoint that is not Bedrock (a ``501 Not Implemented`` HTML page, an empty ``502``).
+
+    ``error_code`` is the status as text, as botocore reports such an answer; ``message`` gives the status's reason
+    phrase and how the body begins. ``retryable`` when botocore would retry the status
+    (:data:`mistral_bedrock.client.retry.RETRYABLE_STATUSES`).
+
+    Attributes:
+        body: The response body as received.
+    """
+
+    def __init__(
+        self, message: str, *, status: int, retryable: bool, body: bytes = b"", request_id: str | None = None
+    ) -> None:
+        super().__init__(message, error_code=str(status), status=status, request_id=request_id, retryable=retryable)
+        self.body = body

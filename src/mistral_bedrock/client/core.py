@@ -11,16 +11,19 @@ import base64
 import binascii
 import json
 import os
+import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from http import HTTPStatus
 from typing import Any, TypeVar
 
-from ..catalog import Dialect, ResolvedModel, for_region
-from ..conversation import Delta, Message, Params, ToolCall, Usage
+from ..catalog import Dialect, ModelSpec, ResolvedModel, for_region
+from ..conversation import Delta, Message, Params, Tool, ToolCall, Usage
 from ..errors import (
     BedrockError,
     MalformedResponseError,
+    NonBedrockError,
     StreamError,
     ValidationException,
     error_from_code,
@@ -35,9 +38,10 @@ from ..protocol.eventstream import EventStreamDecoder, InvalidFrameError
 from ..protocol.operations import OPERATIONS, Operation, OperationName, model_path
 from .inputs import MessagesInput, ToolsInput, to_messages, to_tools
 from .result import Result
+from .retry import RETRYABLE_STATUSES
 from .signing import Signer
 
-__all__ = ["ENDPOINT_ENVS", "ClientCore", "Prepared", "StreamState", "endpoint_for"]
+__all__ = ["ENDPOINT_ENVS", "STAND_IN_CHARS", "ClientCore", "Prepared", "StreamState", "endpoint_for", "text_prompt"]
 
 # (Converse?, streaming?) → the operation that carries the body.
 _OPERATION_FOR = {
@@ -47,6 +51,10 @@ _OPERATION_FOR = {
     (True, True): OperationName.CONVERSE_STREAM,
 }
 _T = TypeVar("_T")
+#: Message contents at least this long are rendered through a stand-in (see :func:`text_prompt`).
+STAND_IN_CHARS = 1024
+# How much of a non-Bedrock answer's body an error message quotes, in characters.
+_SNIPPET_CHARS = 200
 ENDPOINT_ENVS = ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL")
 
 
@@ -183,21 +191,27 @@ class StreamState:
 
 
 def _payload(body: Mapping[str, Any]) -> bytes:
-    """A request body's bytes: compact UTF-8 JSON, as the runtime and Bedrock read it."""
+    """A request body's bytes: UTF-8 JSON, as the runtime and Bedrock read it."""
     try:
         # Python writes NaN and Infinity as bare tokens that are not JSON; no Bedrock parser takes them.
-        return json.dumps(body, ensure_ascii=False, allow_nan=False).encode()
+        escaped = json.dumps(body, allow_nan=False)
     except ValueError as exc:
-        if isinstance(exc, UnicodeEncodeError):
-            # A lone surrogate ("\ud800", or an undecodable byte of a command-line argument) has no UTF-8 form;
-            # as a JSON escape it is valid JSON, the bytes boto3 would send for the same string. The runtime reads
-            # it as U+FFFD, as the client's own tokenizer does (docs/FIDELITY.md) [I].
-            return json.dumps(body, allow_nan=False).encode()
         if not str(exc).startswith("Out of range float values"):
             raise
         raise ValidationException(
             "The request body holds NaN or Infinity, which JSON cannot carry; send a finite number."
         ) from None
+    if "\\u" not in escaped:
+        # Nothing needed a \u escape, so these are already the UTF-8 bytes; the ASCII encoder writes them twice as
+        # fast (a 100k-token prompt: 1 ms rather than 2, beside a server that refuses it in 35).
+        return escaped.encode()
+    try:
+        return json.dumps(body, ensure_ascii=False, allow_nan=False).encode()
+    except UnicodeEncodeError:
+        # A lone surrogate ("\ud800", or an undecodable byte of a command-line argument) has no UTF-8 form; as a
+        # JSON escape it is valid JSON, the bytes boto3 would send for the same string. The runtime reads it as
+        # U+FFFD, as the client's own tokenizer does (docs/FIDELITY.md) [I].
+        return escaped.encode()
 
 
 # What json.loads raises for bytes that are not JSON; RecursionError for JSON nested deeper than it can follow
@@ -248,6 +262,74 @@ def _guarded(parse: Callable[..., _T], *args: Any) -> _T:
         raise MalformedResponseError(f"Malformed response: {type(exc).__name__}: {exc}") from exc
 
 
+def text_prompt(messages: Sequence[Message], spec: ModelSpec, tools: Sequence[Tool] = ()) -> str:
+    """The text-completion prompt of a conversation, ``render(messages, spec, tools).text``, with each long message
+    content tokenized not even once.
+
+    Rendering encodes the conversation with mistral-common, which decodes the ids back to text, and the prompt text
+    is decoded from them once more: three passes over a 100k-token message (a quarter of a second), for ids that a
+    text body does not even send. Every tokenizer of the catalog decodes what it encodes to the same text, except
+    that SentencePiece reads U+2581 as a space (a test checks both on every code point). So each long content
+    without U+2581 is rendered as a short stand-in, its surrounding whitespace kept (mistral-common trims trailing
+    spaces of an answer), and put back in place in the rendered text, made tokenizable as rendering would have
+    made it. The template itself — BOS, ``[INST]``, where the system prompt goes, ``</s>`` — is mistral-common's,
+    and so are its checks. A stand-in that does not come back exactly once, in order, means the whole conversation
+    is rendered as it is.
+    """
+    from ..prompt import render  # mistral-common loads only when a prompt is rendered
+    from ..prompt.sanitize import tokenizable
+
+    marker = f"SI{secrets.token_hex(8)}"
+    cores: list[str] = []
+    stood_in: list[Message] = []
+    for message in messages:
+        content = message.content
+        core = content.strip()
+        if len(core) < STAND_IN_CHARS or "\u2581" in core:
+            stood_in.append(message)
+            continue
+        start = len(content) - len(content.lstrip())
+        stand_in = f"{marker}N{len(cores)}X"
+        stood_in.append(replace(message, content=content[:start] + stand_in + content[start + len(core) :]))
+        cores.append(core)
+    if not cores:
+        return render(messages, spec, tools or None).text
+    rendered = render(stood_in, spec, tools or None).text
+    parts: list[str] = []
+    position = 0
+    for index, core in enumerate(cores):
+        stand_in = f"{marker}N{index}X"
+        at = rendered.find(stand_in, position)
+        if at < 0 or rendered.find(stand_in, at + len(stand_in)) >= 0:
+            return render(messages, spec, tools or None).text
+        parts += (rendered[position:at], tokenizable(core))
+        position = at + len(stand_in)
+    parts.append(rendered[position:])
+    return "".join(parts)
+
+
+def _non_bedrock(status: int, body: bytes, message: str, request_id: str | None) -> NonBedrockError:
+    """``501: Not Implemented, with no AWS error code; the body begins '<html>…'…``."""
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:  # a status outside the registry has no phrase
+        reason = "An error status"
+    if message:
+        said = f"; it says {message!r}"
+    elif text := " ".join(body[: _SNIPPET_CHARS * 4].decode("utf-8", "replace").split()):
+        said = f"; the body begins {text[:_SNIPPET_CHARS] + ('…' if len(text) > _SNIPPET_CHARS else '')!r}"
+    else:
+        said = " and an empty body"
+    return NonBedrockError(
+        f"{reason}, with no AWS error code{said}: the server that answered is not "
+        "Bedrock (check the endpoint URL, and any proxy on the way).",
+        status=status,
+        retryable=status in RETRYABLE_STATUSES,
+        body=body,
+        request_id=request_id,
+    )
+
+
 def _header_count(headers: Mapping[str, str], name: str) -> int:
     """A token count header; Bedrock sends the input and output counts together, as whole numbers."""
     raw = headers.get(name)
@@ -260,6 +342,12 @@ def _header_count(headers: Mapping[str, str], name: str) -> int:
 
 class ClientCore:
     """Everything the client does that is not I/O.
+
+    Text with a lone surrogate (``"\\ud800"``, or an undecodable byte of a command-line argument read with
+    ``surrogateescape``) is sent, not refused: it has no UTF-8 form, so the body carries it as the JSON escape
+    boto3 would send for the same string, which Bedrock and the runtime read as U+FFFD; a prompt the client renders
+    has U+FFFD in its place too (:mod:`mistral_bedrock.prompt.sanitize`). No method raises ``UnicodeEncodeError``
+    for it.
 
     Args:
         region: Signing region.
@@ -314,7 +402,7 @@ class ClientCore:
                 raise TypeError("raw=True takes the prompt as a string")
             body = TextFormat.body_for_prompt(prompt, params)
         else:
-            body = fmt.build_body(resolved.spec, to_messages(prompt), params)
+            body = TextFormat.body_for_prompt(text_prompt(to_messages(prompt), resolved.spec), params)
         return self._prepare(resolved, fmt, body, stream=stream)
 
     def chat_call(
@@ -330,7 +418,12 @@ class ClientCore:
         """Mistral's chat dialect (or the OpenAI-style one of newer models; text-only models get a rendered prompt)."""
         resolved = self.resolve(model)
         fmt = self._native(resolved, [Dialect.CHAT, Dialect.CHAT_OPENAI, Dialect.TEXT])
-        body = fmt.build_body(resolved.spec, to_messages(messages), params, to_tools(tools), tool_choice)
+        history, definitions = to_messages(messages), to_tools(tools)
+        body: Mapping[str, Any]
+        if fmt.dialect is Dialect.TEXT:
+            body = TextFormat.body_for_prompt(text_prompt(history, resolved.spec, definitions), params)
+        else:
+            body = fmt.build_body(resolved.spec, history, params, definitions, tool_choice)
         return self._prepare(resolved, fmt, body, stream=stream)
 
     def converse_call(
@@ -353,23 +446,6 @@ class ClientCore:
         body = fmt.build_body(resolved.spec, history, params, to_tools(tools), tool_choice)
         return self._prepare(resolved, fmt, body, stream=stream)
 
-    def stream_call(
-        self,
-        prompt: MessagesInput,
-        model: str,
-        params: Params,
-        tools: ToolsInput | None,
-        tool_choice: str | None,
-        *,
-        raw: bool,
-        dialect: Dialect | str | None = None,
-    ) -> Prepared:
-        """A native stream: in ``dialect`` when given (``text`` or ``chat``), else the model's preferred one."""
-        chosen = Dialect(dialect) if dialect is not None else self.resolve(model).spec.native_dialect
-        if raw or chosen is Dialect.TEXT:
-            return self.complete_call(prompt, model, params, raw=raw, stream=True)
-        return self.chat_call(prompt, model, params, tools, tool_choice, stream=True)
-
     # -- the wire -----------------------------------------------------------------------------------
     def url(self, prepared: Prepared) -> str:
         return self.endpoint_url + prepared.path
@@ -383,9 +459,16 @@ class ClientCore:
 
     @staticmethod
     def error(status: int, headers: Mapping[str, str], body: bytes) -> BedrockError:
-        """The typed error of a non-200 response, chosen by its AWS code."""
+        """The typed error of a non-200 response, chosen by its AWS code.
+
+        An answer without one (no ``x-amzn-ErrorType``, no code in the body) did not come from Bedrock: it becomes a
+        :class:`NonBedrockError` that says the status, its standard reason phrase and how the body begins.
+        """
         code, message = parse_error(headers, body, status)
-        return error_from_code(code, message, status=status, request_id=headers.get("x-amzn-requestid"))
+        request_id = headers.get("x-amzn-requestid")
+        if code != str(status):
+            return error_from_code(code, message, status=status, request_id=request_id)
+        return _non_bedrock(status, body, message, request_id)
 
     def result(self, prepared: Prepared, headers: Mapping[str, str], body: bytes, started: float) -> Result:
         """Parse a whole response. Native dialects report usage in headers; Converse in the body.

@@ -1,7 +1,9 @@
 """Retries: exponential backoff with full jitter, bounded by attempts and by a total deadline.
 
-Retried: throttling, ModelNotReady, 5xx, and connection failures — anything whose error says ``retryable``.
-Never retried: a stream that has already delivered data (its caller has seen partial output).
+Retried, as botocore retries them for bedrock-runtime: the retryable AWS codes (throttling, ModelNotReady,
+InternalServer, ServiceUnavailable), the statuses of :data:`RETRYABLE_STATUSES` whatever their code, and connection
+failures. Never retried: any other status (a ``501 Not Implemented`` will not be implemented on a second try), and
+a stream that has already delivered data (its caller has seen partial output).
 """
 
 from __future__ import annotations
@@ -11,7 +13,11 @@ from dataclasses import dataclass, field
 
 from ..errors import BedrockError, MistralBedrockError, TransportError
 
-__all__ = ["RetryPolicy"]
+__all__ = ["RETRYABLE_STATUSES", "RetryPolicy"]
+
+#: The statuses botocore retries whatever the code (its legacy and standard modes together): throttling (429, and
+#: 509 in legacy mode) and the transient server and gateway failures.
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504, 509})
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,7 @@ class RetryPolicy:
     @staticmethod
     def retryable(error: MistralBedrockError) -> bool:
         if isinstance(error, BedrockError):
-            return error.retryable or error.status >= 500
+            return error.retryable or error.status in RETRYABLE_STATUSES
         return isinstance(error, TransportError)
 
     def next_delay(self, attempt: int, error: MistralBedrockError, elapsed: float) -> float | None:
