@@ -183,7 +183,9 @@ class MistralBedrock:
 
     With no arguments it uses the standard AWS chain for credentials and region, and honours
     ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` and ``AWS_BEARER_TOKEN_BEDROCK``. :meth:`local` starts the embedded
-    runtime instead. Every method that takes a ``model`` defaults to :data:`~.defaults.DEFAULT_MODEL`.
+    runtime instead. Every method that takes a ``model`` defaults to :data:`~.defaults.DEFAULT_MODEL`. Text with a
+    lone UTF-16 surrogate (``"\\ud800"``) is sent with U+FFFD in its place, as the runtime reads it; the HTTP clients
+    built here keep no cookies (Bedrock sets none).
 
     Args:
         region: AWS region; from the chain when omitted.
