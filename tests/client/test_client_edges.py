@@ -6,6 +6,7 @@ Each runs through the real client against the real runtime, sync and async alike
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -13,9 +14,10 @@ import pytest
 from client_support import FAST_RETRY, Control
 
 from mistral_bedrock.client import AsyncMistralBedrock, MistralBedrock
+from mistral_bedrock.client.settings import ClientSettings
 from mistral_bedrock.client.usage_errors import ClientClosedError, ConversationMovedError
 from mistral_bedrock.errors import StreamError
-from mistral_bedrock.runtime import ServerThread
+from mistral_bedrock.runtime import RuntimeConfig, ServerThread
 
 LONG = "Tell me about rivers, mountains and the weather in every city you know"
 
@@ -124,3 +126,72 @@ def test_sync_run_tools_runs_an_async_tool_inside_a_running_event_loop(client: M
 async def _in_loop(cell: Callable[[], Any]) -> Any:
     call = await cell()
     return call()  # a blocking call, made while this loop runs, as a notebook cell makes it
+
+
+def test_closing_an_async_client_wakes_a_reader_of_its_stream(control: Control) -> None:
+    # Paced as Bedrock paces Mistral 7B, the stream is still running when the client closes under it.
+    async def run() -> BaseException:
+        with ServerThread(config=RuntimeConfig(pace="bedrock")) as paced:
+            client = _async_client(paced)
+            stream = client.stream_text(LONG * 20, model="mistral-7b", max_tokens=400)
+            seen = 0
+            try:
+                async for _ in stream:
+                    seen += 1
+                    if seen == 2:
+                        closing = asyncio.ensure_future(client.close())
+            except StreamError as error:
+                await closing
+                return error
+        raise AssertionError("the stream ended normally after its client closed")
+
+    error = asyncio.run(asyncio.wait_for(run(), timeout=60))  # a hang fails here rather than stalling the suite
+    assert "closed before its end" in str(error)
+
+
+def test_a_mistyped_keyword_is_an_error_not_a_silent_drop(client: MistralBedrock, control: Control) -> None:
+    calls: list[Callable[[], Any]] = [
+        lambda: client.complete_text("hi", temprature=0.1),  # type: ignore[call-arg]
+        lambda: client.stream_chat("hi", frequency_penalty=1),  # type: ignore[call-arg]
+        lambda: client.conversation(max_token=5),  # type: ignore[call-arg]
+    ]
+    for call in calls:
+        with pytest.raises(TypeError, match="unexpected keyword argument"):
+            call()
+    assert control.requests() == []
+
+
+def test_a_closed_client_refuses_chat_calls_of_either_kind(server: ServerThread) -> None:
+    sync_client = MistralBedrock(endpoint_url=server.url, region="us-east-1", aws_access_key_id="AKID",
+                                 aws_secret_access_key="s")  # fmt: skip
+    sync_client.close()
+    messages = [{"role": "user", "content": "hi"}]
+    with pytest.raises(ClientClosedError):
+        asyncio.run(sync_client.chat.complete_async(model="mistral-large-2402", messages=messages))
+
+    async def closed_async() -> None:
+        async_client = _async_client(server)
+        await async_client.close()
+        with pytest.raises(ClientClosedError):
+            async_client.chat.complete(model="mistral-large-2402", messages=messages)
+
+    asyncio.run(closed_async())
+
+
+def test_a_local_client_takes_its_region() -> None:
+    with MistralBedrock.local(region="us-west-2") as oregon:
+        assert oregon.region == "us-west-2"
+        assert oregon.complete_chat("Hi", model="mistral-large-2407").model_id == "mistral.mistral-large-2407-v1:0"
+
+
+@pytest.mark.parametrize("endpoint", ["ftp://example.com", "localhost:8787", "http://"])
+def test_an_endpoint_that_is_no_http_url_is_refused_at_once(endpoint: str) -> None:
+    with pytest.raises(ValueError, match="endpoint URL"):
+        MistralBedrock(endpoint_url=endpoint, region="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+
+
+def test_secrets_stay_out_of_the_client_settings_repr() -> None:
+    settings = ClientSettings(region="us-east-1", aws_access_key_id="AKID", aws_secret_access_key="SECRET",
+                              aws_session_token="TOKEN", api_key="KEY")  # fmt: skip
+    shown = repr(settings)
+    assert "AKID" in shown and not {"SECRET", "TOKEN", "KEY"} & set(re.findall(r"[A-Z]{3,}", shown))

@@ -458,3 +458,41 @@ def test_finish_reasons_in_mistral_spelling(reason: Any, raw: str, written: str)
     assert finish_reason(reason, raw) == written
     choice = {"index": 0, "finish_reason": written, "message": {"role": "assistant", "content": ""}}
     assert mm.ChatCompletionChoice.model_validate(choice).finish_reason == written
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "named"),
+    [
+        ({"messages": None}, "messages must be a list"),
+        ({"messages": "Hi"}, "messages must be a list"),
+        ({"messages": {"role": "user", "content": "Hi"}}, "messages must be a list"),
+        ({"tools": {"type": "function", "function": {"name": "f"}}}, "tools must be a list"),
+        ({"tools": [{"type": "function", "function": {"description": "no name"}}]}, r"tools\[0\]\.function\.name"),
+        ({"tools": [{"type": "function", "function": {"name": "f", "parameters": "nope"}}]}, "parameters must be"),
+    ],
+)
+def test_misshapen_arguments_are_named_before_any_request(
+    chat: Chat, journal: Journal, kwargs: dict[str, Any], named: str
+) -> None:
+    call = {"model": "mistral-large-2402", "messages": hi(), **kwargs}
+    with pytest.raises(TypeError, match=named):
+        chat.complete(**call)
+    assert journal.entries() == []
+
+
+def test_a_callers_bad_tool_arguments_are_a_validation_error_naming_them(chat: Chat, journal: Journal) -> None:
+    call = {"id": "abc123XYZ", "type": "function", "function": {"name": "top_song", "arguments": "{not json"}}
+    messages = [*hi(), {"role": "assistant", "content": "", "tool_calls": [call]}]
+    with pytest.raises(ValidationException, match=r"messages\[1\]\.tool_calls\[0\]\.function\.arguments"):
+        chat.complete(model="mistral-large-2402", messages=messages)
+    assert journal.entries() == []
+
+
+def test_answers_dump_as_pydantic_does(chat: Chat) -> None:
+    res = chat.complete(model="mistral-large-2402", messages=hi())
+    lean = res.model_dump(exclude_none=True)
+    assert "tool_calls" not in lean["choices"][0]["message"]
+    validated = mm.ChatCompletionResponse.model_validate(lean)
+    assert validated.choices[0].message.content == res.choices[0].message.content
+    assert validated.usage.total_tokens == res.usage.total_tokens
+    assert mm.ChatCompletionResponse.model_validate_json(res.model_dump_json()).id == res.id

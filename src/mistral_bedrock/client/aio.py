@@ -105,7 +105,7 @@ class AsyncStream:
                 self._finish(state)
                 continue
             except httpx.HTTPError as exc:
-                closed_by_us = self._closed
+                closed_by_us = self._closed or self._client._closed
                 await self.close()
                 reason = "the stream was closed before its end" if closed_by_us else _broke(exc)
                 raise state.broken(reason) from exc
@@ -243,7 +243,7 @@ class AsyncMistralBedrock:
         from ..runtime import ServerThread
 
         server = ServerThread(config=config).start()
-        client = cls(endpoint_url=server.url, region="us-east-1", **{**LOCAL_CREDENTIALS, **kwargs})
+        client = cls(endpoint_url=server.url, **{"region": "us-east-1", **LOCAL_CREDENTIALS, **kwargs})
         client._server = server
         return client
 

@@ -18,6 +18,7 @@ tokenizer-exact prompt of its text dialect.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
@@ -30,12 +31,13 @@ from typing_extensions import Unpack
 from ..catalog import Dialect, ModelSpec
 from ..conversation import Delta, Message, Params, StopReason, Tool, Usage
 from ..conversation import ToolCall as NeutralToolCall
-from ..errors import ValidationException
+from ..errors import ModelErrorException, ValidationException
 from ..formats import format_for
 from ..formats.chat import STOPS
 from ..formats.common import decode_arguments
 from .core import ClientCore, Prepared
 from .result import Result
+from .usage_errors import ClientClosedError
 
 if TYPE_CHECKING:
     # The shells import this module to attach ``chat``, so they are imported here only where used.
@@ -74,8 +76,22 @@ class _Model:
     __slots__ = ()
     __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
 
-    def model_dump(self) -> dict[str, Any]:
-        return asdict(self)
+    def model_dump(self, *, exclude_none: bool = False) -> dict[str, Any]:
+        """The answer as a dict; ``exclude_none`` leaves out unset fields at every depth, as pydantic's does."""
+        data = asdict(self)
+        return _without_none(data) if exclude_none else data
+
+    def model_dump_json(self, *, exclude_none: bool = False, indent: int | None = None) -> str:
+        """:meth:`model_dump` as JSON text."""
+        return json.dumps(self.model_dump(exclude_none=exclude_none), indent=indent, ensure_ascii=False)
+
+
+def _without_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _without_none(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_without_none(item) for item in value]
+    return value
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -371,7 +387,8 @@ def neutral_request(spec: ModelSpec, messages: Iterable[object], **options: Unpa
 
     stop = options.get("stop")
     stops = (stop,) if isinstance(stop, str) else (tuple(stop) if stop else None)
-    tools = tuple(_tool(item, f"tools[{i}]", spec) for i, item in enumerate(options.get("tools") or ()))
+    listed = options.get("tools")
+    tools = tuple(_tool(item, f"tools[{i}]", spec) for i, item in enumerate(_listed(listed or [], "tools")))
     tool_choice, tools = _tool_choice(options.get("tool_choice"), tools, spec)
     dialect = chat_dialect(spec)
     carried = _body_keys(spec, dialect)
@@ -386,8 +403,15 @@ def neutral_request(spec: ModelSpec, messages: Iterable[object], **options: Unpa
         top_k=options.get("top_k"),
         stop=stops,
     )
-    turns = tuple(_message(item, f"messages[{i}]", spec) for i, item in enumerate(messages))
+    turns = tuple(_message(item, f"messages[{i}]", spec) for i, item in enumerate(_listed(messages, "messages")))
     return NeutralRequest(turns, params, tools, tool_choice)
+
+
+def _listed(value: object, name: str) -> Sequence[object]:
+    """A list argument as given; a string, a dict or None is a caller's slip, named here rather than iterated."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
+        raise TypeError(f"{name} must be a list, not {type(value).__name__}")
+    return value
 
 
 def _plain(item: object, where: str) -> Mapping[str, Any]:
@@ -445,9 +469,21 @@ def _message(item: object, where: str, spec: ModelSpec) -> Message:
     calls: list[NeutralToolCall] = []
     for index, call in enumerate(data.get("tool_calls") or ()):
         wire = _plain(call, f"{where}.tool_calls[{index}]")
-        function = _plain(wire.get("function"), f"{where}.tool_calls[{index}].function")
-        calls.append(decode_arguments(str(wire.get("id") or ""), str(function["name"]), function.get("arguments")))
+        at = f"{where}.tool_calls[{index}]"
+        function = _plain(wire.get("function"), f"{at}.function")
+        name = _name(function, f"{at}.function")
+        try:
+            calls.append(decode_arguments(str(wire.get("id") or ""), name, function.get("arguments")))
+        except ModelErrorException:  # the reader's words are for a model's answer; this is the caller's input
+            raise ValidationException(f"{at}.function.arguments is not a JSON object") from None
     return Message.assistant(content, calls)
+
+
+def _name(function: Mapping[str, Any], where: str) -> str:
+    name = function.get("name")
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"{where}.name must be a non-empty string, not {name!r}")
+    return name
 
 
 def _tool(item: object, where: str, spec: ModelSpec) -> Tool:
@@ -458,10 +494,13 @@ def _tool(item: object, where: str, spec: ModelSpec) -> Tool:
     function = _plain(data.get("function"), f"{where}.function")
     if function.get("strict"):
         raise UnsupportedParameterError(f"{where}.function.strict", spec, "Bedrock's bodies have no strict tools")
+    parameters = function.get("parameters") or {"type": "object", "properties": {}}
+    if not isinstance(parameters, Mapping):
+        raise TypeError(f"{where}.function.parameters must be a JSON schema object, not {type(parameters).__name__}")
     return Tool(
-        name=str(function["name"]),
+        name=_name(function, f"{where}.function"),
         description=str(function.get("description") or ""),
-        parameters=function.get("parameters") or {"type": "object", "properties": {}},
+        parameters=dict(parameters),
     )
 
 
@@ -537,10 +576,14 @@ class AsyncCompletionEventStream:
         self._events = self._generate(_Events(model))
 
     async def _generate(self, events: _Events) -> AsyncIterator[CompletionEvent]:
-        yield events.opening()
-        async for delta in self._stream:
-            yield events.delta(delta)
-        yield events.closing(await self._stream.result())
+        try:
+            yield events.opening()
+            async for delta in self._stream:
+                yield events.delta(delta)
+            yield events.closing(await self._stream.result())
+        finally:
+            if self._owned is not None:  # read to its end (or failed): the client made for it goes with it
+                await self._owned.close()
 
     def __aiter__(self) -> AsyncCompletionEventStream:
         return self
@@ -582,6 +625,8 @@ class Chat:
     def _sync(self) -> MistralBedrock:
         from .sync import MistralBedrock
 
+        if self._client._closed:
+            raise ClientClosedError
         if isinstance(self._client, MistralBedrock):
             return self._client
         if self._sync_twin is None:
@@ -592,6 +637,8 @@ class Chat:
         """The async client for one call, and whether the call owns (and closes) it."""
         from .aio import AsyncMistralBedrock
 
+        if self._client._closed:
+            raise ClientClosedError
         if isinstance(self._client, AsyncMistralBedrock):
             return self._client, False
         return AsyncMistralBedrock.like(self._client), True

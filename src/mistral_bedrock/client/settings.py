@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.cookiejar import CookieJar
 from typing import Any, TypedDict
 
@@ -42,9 +42,9 @@ class ClientSettings:
     profile: str | None = None
     endpoint_url: str | None = None
     aws_access_key_id: str | None = None
-    aws_secret_access_key: str | None = None
-    aws_session_token: str | None = None
-    api_key: str | None = None
+    aws_secret_access_key: str | None = field(default=None, repr=False)  # secrets stay out of tracebacks
+    aws_session_token: str | None = field(default=None, repr=False)
+    api_key: str | None = field(default=None, repr=False)
     timeout: float = 120.0
     connect_timeout: float = 10.0
 
@@ -62,7 +62,7 @@ class ClientSettings:
             session_token=self.aws_session_token,
             api_key=self.api_key,
         )
-        return ClientCore(region=region, endpoint_url=endpoint_for(region, self.endpoint_url), signer=signer)
+        return ClientCore(region=region, endpoint_url=_checked(endpoint_for(region, self.endpoint_url)), signer=signer)
 
     def httpx_timeout(self) -> httpx.Timeout:
         return httpx.Timeout(self.timeout, connect=self.connect_timeout)
@@ -80,6 +80,17 @@ class ClientSettings:
         return httpx.AsyncClient(timeout=self.httpx_timeout(), transport=transport, cookies=NoCookies())
 
 
+def _checked(endpoint: str) -> str:
+    """An endpoint URL as given, once it is one a request can go to (a typo must not be retried five times)."""
+    try:
+        url = httpx.URL(endpoint)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"endpoint URL {endpoint!r} is not a URL: {exc}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"endpoint URL {endpoint!r} must be http://HOST[:PORT] or https://HOST[:PORT]")
+    return endpoint
+
+
 class Sampling(TypedDict, total=False):
     """The inference parameters every call takes as keywords; unset ones leave Bedrock's per-model default.
 
@@ -95,7 +106,15 @@ class Sampling(TypedDict, total=False):
 
 
 def params(**sampling: Unpack[Sampling]) -> Params:
-    """Keyword arguments → :class:`Params`; a single stop string is one stop sequence."""
+    """Keyword arguments → :class:`Params`; a single stop string is one stop sequence.
+
+    Raises:
+        TypeError: A keyword that is not a sampling parameter (a typo must not be dropped in silence).
+    """
+    unknown = sorted(set(sampling) - Sampling.__optional_keys__)
+    if unknown:
+        known = ", ".join(sorted(Sampling.__optional_keys__))
+        raise TypeError(f"unexpected keyword argument {unknown[0]!r} (the sampling parameters are {known})")
     stop = sampling.get("stop")
     stops = (stop,) if isinstance(stop, str) else (tuple(stop) if stop else None)
     return Params(

@@ -19,6 +19,7 @@ environment, redirects and response decoding behave as before. What this adapter
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -105,6 +106,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._limits = limits
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Responses whose bodies are still being read: closing the transport cuts them, so that a reader waiting
+        # for a stream's next bytes wakes with an error instead of waiting forever (closing the session alone
+        # leaves a connection that is in use open).
+        self._open: weakref.WeakSet[aiohttp.ClientResponse] = weakref.WeakSet()
 
     async def _session_now(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
@@ -143,6 +148,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 allow_redirects=False,
                 timeout=_timeout(timeout.get("connect"), timeout.get("read"), timeout.get("pool")),
             )
+        self._open.add(response)
         return httpx.Response(
             status_code=response.status,
             headers=response.raw_headers,
@@ -152,6 +158,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
+        for response in list(self._open):
+            response.close()
         if self._session is not None:
             await self._session.close()
             self._session = None

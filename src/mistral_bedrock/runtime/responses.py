@@ -87,6 +87,9 @@ def error_response(status: int, code: str, message: str, request_id: str) -> JSO
     return JSONBytesResponse(status, error_body(message), headers)
 
 
+_YIELD_EVERY = 8  # frames between two turns given to the event loop by a stream that never waits
+
+
 class EventStreamResponse:
     """A ``application/vnd.amazon.eventstream`` response fed by an async iterator of encoded frames.
 
@@ -107,6 +110,7 @@ class EventStreamResponse:
         ]
         self.on_end: Callable[[StreamEnd], None] | None = None
         self._events = 0
+        self._gone = False  # the client disconnected: nothing more is generated or sent
 
     def _end(self, end: StreamEnd) -> None:
         on_end, self.on_end = self.on_end, None
@@ -122,12 +126,21 @@ class EventStreamResponse:
         try:
             try:
                 async for frame in self.frames:
+                    if self._gone:
+                        # Servers that drop writes to a closed connection (uvicorn) would let the engine run on to
+                        # its end, and asyncio logs every write to the dead socket.
+                        return
                     code = _exception_code(frame)
                     if code is not None:
                         self._end(StreamEnd(self._events, exception=code))
                     else:
                         self._events += 1
                     await send({"type": "http.response.body", "body": frame, "more_body": True})
+                    if self._events % _YIELD_EVERY == 0:
+                        # A send to a client that has gone may return without suspending (uvicorn), and an engine
+                        # that is never paced never suspends either: give the loop a turn now and then, so that the
+                        # disconnect is seen (and other connections are served).
+                        await asyncio.sleep(0)
             except DropConnection:
                 self._end(StreamEnd(self._events, dropped=True))
                 if self._events == 0:
@@ -151,4 +164,5 @@ class EventStreamResponse:
         """Journal the stream as it stands once the client disconnects (the request body was read before)."""
         while (await receive())["type"] != "http.disconnect":
             pass
+        self._gone = True
         self._end(StreamEnd(self._events))
