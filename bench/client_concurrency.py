@@ -46,6 +46,7 @@ from typing import IO, Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _load import start_serve
+from _results import write_results
 from _servers import ServerProcess
 
 MODEL_ID = "mistral.mistral-7b-instruct-v0:2"
@@ -302,14 +303,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{f['client_cpu_ms_per_call']:>13.3f}{f['ratio_calls_per_s']:>14.2f}x{f['ratio_cpu']:>10.2f}x"
                 f"{f['server_cpu_ms_per_call']:>20.3f}"
             )
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"info": info, "results": results}, indent=2) + "\n")
+    write_results(args.json, info, results)
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
 
 
 def summary_rows(data: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
@@ -327,3 +322,7 @@ def summary_rows(data: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
             )
         )
     return rows
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -44,6 +44,7 @@ from botocore.config import Config
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _load import start_serve
+from _results import write_results
 
 try:
     from mistral_bedrock import __version__ as mb_version
@@ -192,14 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{r['model']:<20}{r['median_ms']['ours']:>9.1f}{r['median_ms']['boto3']:>10.1f}{r['ratio']:>7.2f}x"
             f"  ours: {'; '.join(r['outcomes']['ours'])} | boto3: {'; '.join(r['outcomes']['boto3'])}"
         )
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"info": info, "results": results}, indent=2) + "\n")
+    write_results(args.json, info, results)
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
 
 
 def summary_rows(data: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
@@ -213,3 +208,7 @@ def summary_rows(data: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
         )
         for row in data["results"]
     ]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -54,6 +54,8 @@ import botocore
 import httpx
 from botocore.config import Config
 
+from _results import write_results
+
 try:
     from mistral_bedrock._version import __version__ as mb_version
     from mistral_bedrock.client import MistralBedrock, RetryPolicy
@@ -334,9 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, text in profiles.items():
         print(f"\n== cProfile: {name} ({rounds * block} calls), by own time ==")
         print(text)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"info": info, "results": results}, indent=2) + "\n")
+    write_results(args.json, info, results)
     return 0
 
 

@@ -38,6 +38,8 @@ from pathlib import Path
 import botocore
 from botocore.eventstream import EventStreamBuffer
 
+from _results import write_results
+
 try:
     from mistral_bedrock.protocol.eventstream import EventStreamDecoder, encode_event
 except ImportError:  # running from a checkout without the package installed
@@ -194,9 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{row['scenario'] if label == 'ours' else '':<16}{label:<10}"
                 f"{figures['frames_per_s']:>12,.0f}{figures['mb_per_s']:>9.1f}{ratio:>15}"
             )
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"info": info, "results": results}, indent=2) + "\n")
+    write_results(args.json, info, results)
     return 0
 
 
