@@ -7,8 +7,6 @@ Bedrock's own message.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import os
 import secrets
@@ -30,12 +28,13 @@ from ..errors import (
     error_from_stream_member,
 )
 from ..formats import Format, format_for
-from ..formats.fields import json_kind, malformed, text
+from ..formats.fields import json_kind, malformed
 from ..formats.messages import MALFORMED
 from ..formats.text import TextFormat
 from ..protocol.errors import parse_error
 from ..protocol.eventstream import EventStreamDecoder, InvalidFrameError
 from ..protocol.operations import OPERATIONS, Operation, OperationName, model_path
+from ..protocol.stream_envelope import StreamEnvelope
 from .inputs import MessagesInput, ToolsInput, to_messages, to_tools
 from .result import Result
 from .retry import RETRYABLE_STATUSES
@@ -106,7 +105,7 @@ class StreamState:
 
     def __post_init__(self) -> None:
         self.reader = self.prepared.fmt.stream_reader()
-        self.native = self.prepared.fmt.dialect is not Dialect.CONVERSE
+        self.envelope = StreamEnvelope(self.prepared.operation)
 
     @property
     def text(self) -> str:
@@ -138,8 +137,9 @@ class StreamState:
                 )
             try:
                 payload = _json(message.payload)
-                if self.native and message.event_type == "chunk":
-                    payload = _json(_chunk_bytes(payload))
+                chunk = self.envelope.unwrap(message.event_type or "", payload)
+                if chunk is not None:
+                    payload = _json(chunk)
                 deltas = _guarded(self.reader.feed, message.event_type or "", payload)
             except MalformedResponseError as exc:
                 self.failed = True
@@ -169,7 +169,7 @@ class StreamState:
             raise self.broken(f"the response stream ended inside a frame: {exc}") from exc
         if self.stop is None:
             raise self.broken("the response stream ended without a stop reason")
-        if not self.native and self.usage is None:
+        if self.envelope.ends_with_metadata and self.usage is None:
             raise self.broken("the Converse stream ended without its metadata event")
         spec = self.prepared.model.spec
         usage = self.usage
@@ -228,14 +228,6 @@ def _json(raw: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise malformed("a stream event", f"is {json_kind(value)}, not an object")
     return value
-
-
-def _chunk_bytes(payload: Mapping[str, Any]) -> bytes:
-    """The model's chunk inside a native stream event: base64 in ``bytes`` (PayloadPart) [BC]."""
-    try:
-        return base64.b64decode(text(payload.get("bytes"), "chunk.bytes"), validate=True)
-    except binascii.Error as exc:
-        raise malformed("chunk.bytes", "is not base64") from exc
 
 
 def _exception_message(payload: bytes) -> str:

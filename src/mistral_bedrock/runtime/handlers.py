@@ -26,8 +26,9 @@ from mistral_bedrock.formats.json_body import load_json
 from mistral_bedrock.formats.messages import MALFORMED
 from mistral_bedrock.formats.service_constraints import check_members
 from mistral_bedrock.protocol.errors import ERROR_CODES
-from mistral_bedrock.protocol.eventstream import encode_event, encode_exception
+from mistral_bedrock.protocol.eventstream import encode_exception
 from mistral_bedrock.protocol.operations import Operation, OperationName
+from mistral_bedrock.protocol.stream_envelope import StreamEnvelope
 
 from .faults import Faults
 from .limits import WindowPolicy, fit_window
@@ -36,7 +37,6 @@ from .responses import DropConnection, EventStreamResponse, JSONBytesResponse, j
 
 __all__ = ["HANDLERS", "Call", "Handler"]
 
-_PADDING = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 #: A request whose body is larger than this is parsed and counted in a worker thread, so that other connections
 #: are not kept waiting (the tokenizers release the GIL while they encode). Below it the work takes well under a
 #: millisecond, less than the thread hop costs a small request; see docs/BENCHMARKS.md, "Fairness".
@@ -165,27 +165,6 @@ async def converse(call: Call) -> Response:
     return json_response(fmt.build_response(request, completion, metrics), call.request_id)
 
 
-class _Encoder:
-    """Frames one stream's events; native dialects wrap each model chunk as base64 ``bytes``."""
-
-    def __init__(self, native: bool, padding: bool) -> None:
-        self.native = native
-        self.padding = padding
-        self.sent = 0
-
-    def frame(self, event_type: str, payload: dict[str, Any]) -> bytes:
-        # Real Bedrock pads events with a prefix of this alphabet, of varying length; clients ignore it.
-        pad = _PADDING[: 1 + (self.sent * 7) % len(_PADDING)] if self.padding else None
-        self.sent += 1
-        if self.native:
-            # base64 and the padding alphabet need no JSON escaping: the wrapper is written directly.
-            chunk = base64.b64encode(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
-            tail = b'","p":"' + pad.encode() + b'"}' if pad else b'"}'
-            return encode_event(event_type, b'{"bytes":"' + chunk + tail)
-        wire = {**payload, "p": pad} if pad else payload
-        return encode_event(event_type, json.dumps(wire, separators=(",", ":"), ensure_ascii=False).encode())
-
-
 def _exception_frame(operation: Operation, error: BedrockError) -> bytes:
     """An in-stream exception; codes that are not members of this stream's union travel as model errors."""
     row = ERROR_CODES.get(error.error_code)
@@ -205,7 +184,7 @@ async def _stream(call: Call, fmt: Format, request: ParsedRequest) -> Response:
     await pace.first_byte()
     first_byte = _elapsed_ms(call.started)
     writer = fmt.stream_writer(request)
-    encoder = _Encoder(native=fmt.dialect is not Dialect.CONVERSE, padding=call.padding)
+    encoder = StreamEnvelope(call.operation, padding=call.padding)
     faults = call.faults
 
     async def frames() -> AsyncIterator[bytes]:
