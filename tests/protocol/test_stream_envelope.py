@@ -6,10 +6,9 @@ import json
 
 import pytest
 
-from mistral_bedrock.errors import MalformedResponseError
 from mistral_bedrock.protocol.eventstream import EventStreamDecoder
 from mistral_bedrock.protocol.operations import OPERATIONS, OperationName
-from mistral_bedrock.protocol.stream_envelope import PADDING, StreamEnvelope
+from mistral_bedrock.protocol.stream_envelope import PADDING, EnvelopeError, StreamEnvelope
 
 INVOKE_STREAM = OPERATIONS[OperationName.INVOKE_MODEL_WITH_RESPONSE_STREAM]
 CONVERSE_STREAM = OPERATIONS[OperationName.CONVERSE_STREAM]
@@ -46,6 +45,6 @@ def test_converse_streams_send_each_event_itself_and_end_with_metadata() -> None
     [({"p": "abc"}, "chunk.bytes is missing"), ({"bytes": 7}, "chunk.bytes is not a string"),
      ({"bytes": "%%%"}, "chunk.bytes is not base64")],
 )  # fmt: skip
-def test_a_chunk_that_is_not_the_envelope_is_a_malformed_response(payload: dict[str, object], problem: str) -> None:
-    with pytest.raises(MalformedResponseError, match=problem):
+def test_a_chunk_that_is_not_the_envelope_names_the_member(payload: dict[str, object], problem: str) -> None:
+    with pytest.raises(EnvelopeError, match=problem):
         StreamEnvelope(INVOKE_STREAM).unwrap("chunk", payload)

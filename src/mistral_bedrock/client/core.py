@@ -34,7 +34,7 @@ from ..formats.text import TextFormat
 from ..protocol.errors import parse_error
 from ..protocol.eventstream import EventStreamDecoder, InvalidFrameError
 from ..protocol.operations import OPERATIONS, Operation, OperationName, model_path
-from ..protocol.stream_envelope import StreamEnvelope
+from ..protocol.stream_envelope import EnvelopeError, StreamEnvelope
 from .inputs import MessagesInput, ToolsInput, to_messages, to_tools
 from .result import Result
 from .retry import RETRYABLE_STATUSES
@@ -137,7 +137,10 @@ class StreamState:
                 )
             try:
                 payload = _json(message.payload)
-                chunk = self.envelope.unwrap(message.event_type or "", payload)
+                try:
+                    chunk = self.envelope.unwrap(message.event_type or "", payload)
+                except EnvelopeError as exc:
+                    raise MalformedResponseError(f"Malformed response: {exc}.") from exc
                 if chunk is not None:
                     payload = _json(chunk)
                 deltas = _guarded(self.reader.feed, message.event_type or "", payload)

@@ -20,14 +20,17 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import MalformedResponseError
 from .eventstream import encode_event
 from .operations import BodyKind, Operation
 
-__all__ = ["PADDING", "StreamEnvelope"]
+__all__ = ["PADDING", "EnvelopeError", "StreamEnvelope"]
 
 #: The alphabet of the runtime's padding.
 PADDING = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+class EnvelopeError(ValueError):
+    """An event that does not have the envelope its operation uses; the message names the member at fault."""
 
 
 class StreamEnvelope:
@@ -64,15 +67,15 @@ class StreamEnvelope:
         """The model's own JSON in an event's payload (the client's side), or None where the payload is the event.
 
         Raises:
-            MalformedResponseError: A ``chunk`` event whose ``bytes`` is missing or not base64.
+            EnvelopeError: A ``chunk`` event whose ``bytes`` is missing or not base64.
         """
         if not (self.wraps_chunks and event_type == "chunk"):
             return None
         encoded = payload.get("bytes")
         if not isinstance(encoded, str):
             shown = "missing" if encoded is None else "not a string"
-            raise MalformedResponseError(f"Malformed response: chunk.bytes is {shown}.")
+            raise EnvelopeError(f"chunk.bytes is {shown}")
         try:
             return base64.b64decode(encoded, validate=True)
         except binascii.Error as exc:
-            raise MalformedResponseError("Malformed response: chunk.bytes is not base64.") from exc
+            raise EnvelopeError("chunk.bytes is not base64") from exc
