@@ -17,17 +17,12 @@ import click
 
 from ..catalog import Dialect, ModelSpec, lookup
 from ..errors import ValidationException
+from ..formats import format_for
 from .errors import UsageFailure
 
-__all__ = ["UNCARRIED", "InferenceParams", "catalog_entry", "inference_options", "model_option"]
+__all__ = ["InferenceParams", "catalog_entry", "inference_options", "model_option"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-# The options a native body cannot carry, by dialect. Mistral's chat-completion schema has neither stop nor top_k
-# (Bedrock refuses a body with them); the OpenAI-style chat body has stop but no top_k. The formats refuse them
-# too as they build a body (formats.chat, formats.chat_openai), so sending them would only fail every call; the
-# text dialect and Converse carry both.
-UNCARRIED: dict[Dialect, tuple[str, ...]] = {Dialect.CHAT: ("--top-k", "--stop"), Dialect.CHAT_OPENAI: ("--top-k",)}
 
 
 def model_option(default: str) -> Callable[[F], F]:
@@ -102,8 +97,11 @@ class InferenceParams:
         Raises:
             UsageFailure: Naming the model and the options, when a set option cannot be carried.
         """
+        # What each body carries is the format's to say (Mistral's chat body has neither stop nor top_k, the
+        # OpenAI-style one no top_k); sending the option anyway would only fail every call.
         given = {"--top-k": self.top_k is not None, "--stop": bool(self.stop)}
-        refused = [flag for flag in UNCARRIED.get(dialect, ()) if given[flag]]
+        carried = format_for(dialect).carries(spec)
+        refused = [flag for flag, set_ in given.items() if set_ and flag[2:].replace("-", "_") not in carried]
         if refused:
             fields = " or ".join(flag[2:].replace("-", "_") for flag in refused)
             raise UsageFailure(

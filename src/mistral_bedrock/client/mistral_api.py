@@ -24,7 +24,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import Field, asdict, dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypedDict, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypedDict
 
 from typing_extensions import Unpack
 
@@ -342,19 +342,9 @@ _TOOL_CHOICES = ("auto", "none", "any", "required")
 _CHAT_ORDER = (Dialect.CHAT, Dialect.CHAT_OPENAI, Dialect.TEXT)
 
 
-class _Schematic(Protocol):
-    def schema(self, spec: ModelSpec) -> Mapping[str, Any]: ...
-
-
 def chat_dialect(spec: ModelSpec) -> Dialect:
     """The body a Mistral-style chat call sends to this model (the one :meth:`ClientCore.chat_call` builds)."""
     return next(dialect for dialect in _CHAT_ORDER if dialect in spec.dialects)
-
-
-def _body_keys(spec: ModelSpec, dialect: Dialect) -> Mapping[str, Any]:
-    # Every native format describes its body by a schema (the keys Bedrock accepts, for this model).
-    keys: Mapping[str, Any] = cast(_Schematic, format_for(dialect)).schema(spec)["properties"]
-    return keys
 
 
 @dataclass(frozen=True)
@@ -391,7 +381,7 @@ def neutral_request(spec: ModelSpec, messages: Iterable[object], **options: Unpa
     tools = tuple(_tool(item, f"tools[{i}]", spec) for i, item in enumerate(_listed(listed or [], "tools")))
     tool_choice, tools = _tool_choice(options.get("tool_choice"), tools, spec)
     dialect = chat_dialect(spec)
-    carried = _body_keys(spec, dialect)
+    carried = format_for(dialect).carries(spec)
     asked = {"stop": stops, "top_k": options.get("top_k"), "tools": tools, "tool_choice": tool_choice}
     for key, value in asked.items():
         if value not in (None, ()) and key not in carried:

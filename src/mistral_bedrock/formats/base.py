@@ -120,10 +120,19 @@ class StreamReader(abc.ABC):
         """Parse one event. Unknown event types are ignored, as botocore does."""
 
 
+#: The request fields a body may or may not carry, by their neutral names (:class:`Params` and the tool fields).
+REQUEST_FIELDS = frozenset({"max_tokens", "temperature", "top_p", "top_k", "stop", "tools", "tool_choice"})
+
+
 class Format(abc.ABC):
     """One dialect's translator. Instances are stateless and shared through the registry."""
 
     dialect: ClassVar[Dialect]
+
+    def carries(self, spec: ModelSpec) -> frozenset[str]:
+        """Which of :data:`REQUEST_FIELDS` this dialect's body carries for ``spec``; :meth:`build_body` refuses a
+        request that sets any other (the CLI and the Mistral-shaped API ask here before building anything)."""
+        return REQUEST_FIELDS
 
     # -- client side ------------------------------------------------------------------------------
     @abc.abstractmethod

@@ -16,7 +16,7 @@ from ..catalog import Dialect, ModelSpec
 from ..conversation import Completion, Delta, Message, Params, StopReason, Tool, ToolCall, Usage
 from ..errors import ValidationException
 from . import schema as s
-from .base import Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter, request_seed
+from .base import REQUEST_FIELDS, Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter, request_seed
 from .common import decode_arguments, param_schema, params_from_body, require_object, validate
 from .fields import each_object, first_object, obj, optional_text, text
 from .messages import CONTAINER_VALIDATION_ERROR
@@ -276,6 +276,9 @@ class ChatFormat(Format):
 
     def stream_reader(self) -> StreamReader:
         return _Reader()
+
+    def carries(self, spec: ModelSpec) -> frozenset[str]:
+        return REQUEST_FIELDS & frozenset(self.schema(spec)["properties"])
 
     def schema(self, spec: ModelSpec) -> s.Schema:
         props: dict[str, s.Schema] = {

@@ -16,7 +16,7 @@ from ..catalog import Dialect, ModelSpec
 from ..conversation import Completion, Delta, Message, Params, StopReason, Tool, ToolCall, Usage
 from ..errors import ValidationException
 from . import schema as s
-from .base import Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter, request_seed
+from .base import REQUEST_FIELDS, Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter, request_seed
 from .chat import (
     add_sampling,
     answer_from_wire,
@@ -262,6 +262,9 @@ class ChatOpenAIFormat(Format):
 
     def stream_reader(self) -> StreamReader:
         return _Reader()
+
+    def carries(self, spec: ModelSpec) -> frozenset[str]:
+        return REQUEST_FIELDS & frozenset(self.schema(spec)["properties"])
 
     def schema(self, spec: ModelSpec) -> s.Schema:
         props: dict[str, s.Schema] = {

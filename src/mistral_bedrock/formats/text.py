@@ -14,7 +14,7 @@ from typing import Any
 from ..catalog import Dialect, ModelSpec
 from ..conversation import Completion, Delta, Message, Params, StopReason, Tool, Usage
 from . import schema as s
-from .base import Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter
+from .base import REQUEST_FIELDS, Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter
 from .common import param_schema, params_from_body, require_object, validate
 from .fields import count, first_object, obj, optional_text, text
 from .stops import MISTRAL_STOPS, StopTable
@@ -178,6 +178,9 @@ class TextFormat(Format):
 
     def stream_reader(self) -> StreamReader:
         return _Reader()
+
+    def carries(self, spec: ModelSpec) -> frozenset[str]:
+        return REQUEST_FIELDS & frozenset(self.schema(spec)["properties"])
 
     def schema(self, spec: ModelSpec) -> s.Schema:
         props: dict[str, s.Schema] = {
