@@ -28,7 +28,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from mistral_bedrock.catalog import INVALID_MODEL_MESSAGE, resolve
+from mistral_bedrock.catalog import INVALID_MODEL_MESSAGE, ResolvedModel, resolve
 from mistral_bedrock.engines import Engine, create_engine
 from mistral_bedrock.engines.memo import configure as configure_memo
 from mistral_bedrock.errors import BedrockError, UnknownOperationException, ValidationException
@@ -36,12 +36,12 @@ from mistral_bedrock.formats.messages import MALFORMED
 from mistral_bedrock.formats.service_constraints import check_envelope
 from mistral_bedrock.prompt.tokenizers import get_tokenizer
 from mistral_bedrock.protocol.errors import ERROR_CODES
-from mistral_bedrock.protocol.operations import operation_for_suffix, split_model_path
+from mistral_bedrock.protocol.operations import Operation, operation_for_suffix, split_model_path
 
-from .auth import AuthPolicy, AuthRequest, parse_auth_spec
+from .auth import AuthPolicy, AuthRequest, Principal, parse_auth_spec
 from .config import RuntimeConfig
-from .faults import NO_FAULTS, FaultController, FaultRule, parse_fault_spec
-from .handlers import HANDLERS, Call
+from .faults import NO_FAULTS, FaultController, FaultRule, Faults, parse_fault_spec
+from .handlers import HANDLERS, Call, Response
 from .journal import Journal, JournalEntry
 from .limits import WindowPolicy
 from .pacing import Pacing
@@ -107,94 +107,134 @@ class _ModelEndpoint:
             self._frozen_tokenizers = loaded
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = time.perf_counter()
-        request_id = new_request_id()
-        body = await _read_body(receive)
-        raw_path = _raw_path(scope)
-        split = split_model_path(raw_path)
-        operation = operation_for_suffix(split[1]) if split else None
-        label = split[0] if split else raw_path
-        model_id: str | None = None
-        faults = NO_FAULTS
+        """One Bedrock request, as a pipeline: route → authenticate → resolve → faults → handle, then journal."""
+        exchange = _Exchange(time.perf_counter(), new_request_id(), await _read_body(receive), _raw_path(scope))
         try:
-            if operation is None or scope["method"] != operation.method:
-                raise UnknownOperationException(ERROR_CODES["UnknownOperationException"].message)
-            header_pairs = _headers(scope)
-            principal = self.state.auth.check(
-                AuthRequest(
-                    method=scope["method"],
-                    raw_path=raw_path,
-                    query_string=bytes(scope.get("query_string", b"")).decode("latin-1"),
-                    headers=tuple(header_pairs),
-                    body=body,
-                ),
-                self.state.clock(),
-            )
-            # The front end's constraints on the label, the headers and the body's size, before anything else.
-            check_envelope(operation.name.value, label, header_pairs, body)
-            resolved = resolve(label)
-            # Bedrock serves each model (and each inference profile) from its own Regions; a SigV4 request names
-            # its Region in the credential scope. Bearer tokens carry none, so they are not checked.
-            # An ARN names its Region too, and must name the caller's [I].
-            region = principal.region
-            if (
-                self.state.config.check_region
-                and region
-                and (not resolved.spec.served_in(region, resolved.profile) or resolved.region not in (None, region))
-            ):
-                raise ValidationException(INVALID_MODEL_MESSAGE)
-            model_id = resolved.model_id
-            faults = self.state.faults.decide(resolved.model_id, operation.name.value)
-            if faults.error is not None:
-                rule = faults.error
-                assert rule.code is not None
-                raise BedrockError(rule.message or ERROR_CODES[rule.code].message, error_code=rule.code)
-            call = Call(
-                request_id=request_id,
-                operation=operation,
-                model=resolved,
-                body=body,
-                headers={k.lower(): v for k, v in header_pairs},
-                faults=faults,
-                engine=self.state.engine,
-                padding=self.state.config.padding,
-                count_tokens=self.state.config.count_tokens,
-                window=WindowPolicy(self.state.config.window_policy),
-                started=started,
-                pacing=self.pacing,
-            )
-            response = await HANDLERS[operation.name](call)
+            operation = self._route(scope, exchange)
+            headers = _headers(scope)
+            principal = self._authenticate(scope, exchange, headers)
+            resolved = self._resolve(operation, exchange, headers, principal)
+            faults = self._faults(operation, exchange, resolved)
+            response = await self._handle(operation, exchange, headers, resolved, faults)
             status, code = 200, None
         except BedrockError as error:
             status, code = error.status or 500, error.error_code
-            response = error_response(status, error.error_code, error.message, request_id)
+            response = error_response(status, error.error_code, error.message, exchange.request_id)
         except RecursionError:
             # JSON that parsed but nests deeper than the checks can walk: Bedrock's parsers cap nesting depth and
             # refuse such a body as malformed [I].
             status, code = 400, "ValidationException"
-            response = error_response(status, code, MALFORMED, request_id)
+            response = error_response(status, code, MALFORMED, exchange.request_id)
         except Exception:  # a bug must not take the server down or leak a traceback to the client
-            logger.exception("internal error in request %s", request_id)
+            logger.exception("internal error in request %s", exchange.request_id)
             status, code = 500, "InternalServerException"
-            response = error_response(status, code, "The server encountered an internal error.", request_id)
-        self.state.journal.record(
-            JournalEntry(
-                request_id=request_id,
-                operation=operation.name.value if operation else "",
-                model=label,
-                model_id=model_id,
-                status=status,
-                error_code=code,
-                raw_body=body,
-            ),
-            faults,
-            response,
-        )
+            response = error_response(status, code, "The server encountered an internal error.", exchange.request_id)
+        self.state.journal.record(exchange.entry(status, code), exchange.faults, response)
         if self.state.config.freeze_gc:
             # Before the response goes out, so that once a client has its answer the heap is frozen (a
             # tokenizer that loads while a stream runs is frozen by the next request).
             self._freeze_new_tokenizers()
         await response(scope, receive, send)
+
+    @staticmethod
+    def _route(scope: Scope, exchange: _Exchange) -> Operation:
+        """The operation the path and method name (``/model/{label}/{suffix}``)."""
+        if exchange.operation is None or scope["method"] != exchange.operation.method:
+            raise UnknownOperationException(ERROR_CODES["UnknownOperationException"].message)
+        return exchange.operation
+
+    def _authenticate(self, scope: Scope, exchange: _Exchange, headers: list[tuple[str, str]]) -> Principal:
+        """Who sent the request, by the configured policy (SigV4 or bearer)."""
+        request = AuthRequest(
+            method=scope["method"],
+            raw_path=exchange.raw_path,
+            query_string=bytes(scope.get("query_string", b"")).decode("latin-1"),
+            headers=tuple(headers),
+            body=exchange.body,
+        )
+        return self.state.auth.check(request, self.state.clock())
+
+    def _resolve(
+        self, operation: Operation, exchange: _Exchange, headers: list[tuple[str, str]], principal: Principal
+    ) -> ResolvedModel:
+        """The model, after the front end's constraints on the label, the headers and the body's size."""
+        check_envelope(operation.name.value, exchange.label, headers, exchange.body)
+        resolved = resolve(exchange.label)
+        # Bedrock serves each model (and each inference profile) from its own Regions; a SigV4 request names its
+        # Region in the credential scope. Bearer tokens carry none, so they are not checked. An ARN names its Region
+        # too, and must name the caller's [I].
+        region = principal.region
+        if (
+            self.state.config.check_region
+            and region
+            and (not resolved.spec.served_in(region, resolved.profile) or resolved.region not in (None, region))
+        ):
+            raise ValidationException(INVALID_MODEL_MESSAGE)
+        exchange.model_id = resolved.model_id
+        return resolved
+
+    def _faults(self, operation: Operation, exchange: _Exchange, resolved: ResolvedModel) -> Faults:
+        """The fault rules that hold for this request; an error fault answers it here, the others travel with it."""
+        faults = exchange.faults = self.state.faults.decide(resolved.model_id, operation.name.value)
+        if faults.error is not None:
+            rule = faults.error
+            assert rule.code is not None
+            raise BedrockError(rule.message or ERROR_CODES[rule.code].message, error_code=rule.code)
+        return faults
+
+    async def _handle(
+        self,
+        operation: Operation,
+        exchange: _Exchange,
+        headers: list[tuple[str, str]],
+        resolved: ResolvedModel,
+        faults: Faults,
+    ) -> Response:
+        """The operation's handler, with everything it needs about the request."""
+        config = self.state.config
+        call = Call(
+            request_id=exchange.request_id,
+            operation=operation,
+            model=resolved,
+            body=exchange.body,
+            headers={k.lower(): v for k, v in headers},
+            faults=faults,
+            engine=self.state.engine,
+            padding=config.padding,
+            count_tokens=config.count_tokens,
+            window=WindowPolicy(config.window_policy),
+            started=exchange.started,
+            pacing=self.pacing,
+        )
+        return await HANDLERS[operation.name](call)
+
+
+@dataclass
+class _Exchange:
+    """One request on its way through the pipeline, and what the journal needs of it however it ends."""
+
+    started: float
+    request_id: str
+    body: bytes
+    raw_path: str
+    model_id: str | None = None
+    faults: Faults = NO_FAULTS
+
+    def __post_init__(self) -> None:
+        split = split_model_path(self.raw_path)
+        self.operation: Operation | None = operation_for_suffix(split[1]) if split else None
+        self.label = split[0] if split else self.raw_path
+
+    def entry(self, status: int, code: str | None) -> JournalEntry:
+        return JournalEntry(
+            request_id=self.request_id,
+            operation=self.operation.name.value if self.operation else "",
+            model=self.label,
+            model_id=self.model_id,
+            status=status,
+            error_code=code,
+            raw_body=self.body,
+        )
 
 
 def _control_json(payload: Any, request_id: str) -> JSONBytesResponse:
