@@ -19,9 +19,9 @@ from . import schema as s
 from .base import REQUEST_FIELDS, Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter, request_seed
 from .common import decode_arguments, param_schema, params_from_body, require_object, validate
 from .fields import each_object, first_object, obj, optional_text, text
+from .invocation_metrics import METRICS_KEY, metrics_payload, usage_from_metrics
 from .messages import CONTAINER_VALIDATION_ERROR
 from .stops import MISTRAL_STOPS, StopTable
-from .text import METRICS_KEY, metrics_payload, usage_from_metrics
 from .tool_ids import IdStyle, assign_ids
 from .wire import ChatMessage, ChatRequest, ChatResponse, ChatTool, ChatToolCall
 

@@ -28,9 +28,9 @@ from .chat import (
 )
 from .common import decode_arguments, param_schema, params_from_body, require_object, validate
 from .fields import count, each_object, first_object, malformed, obj, optional_text
+from .invocation_metrics import METRICS_KEY, metrics_payload, usage_from_metrics
 from .messages import CONTAINER_VALIDATION_ERROR, SchemaViolation, schema_error
 from .stops import MISTRAL_STOPS, StopTable
-from .text import METRICS_KEY, metrics_payload, usage_from_metrics
 from .tool_ids import IdStyle, assign_ids, check_tool_call_ids, wire_tool_call_ids
 from .wire import ChatMessage, ChatRequest, ChatToolCall
 

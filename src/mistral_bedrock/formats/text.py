@@ -16,43 +16,14 @@ from ..conversation import Completion, Delta, Message, Params, StopReason, Tool,
 from . import schema as s
 from .base import REQUEST_FIELDS, Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter
 from .common import param_schema, params_from_body, require_object, validate
-from .fields import count, first_object, obj, optional_text, text
+from .fields import first_object, obj, optional_text, text
+from .invocation_metrics import METRICS_KEY, metrics_payload, usage_from_metrics
 from .stops import MISTRAL_STOPS, StopTable
 from .wire import MistralStopReason, TextRequest, TextResponse
 
-__all__ = ["STOPS", "TextFormat", "messages_from_prompt", "metrics_payload", "usage_from_metrics"]
+__all__ = ["STOPS", "TextFormat", "messages_from_prompt"]
 
 STOPS = StopTable("outputs[0].stop_reason", MISTRAL_STOPS)
-METRICS_KEY = "amazon-bedrock-invocationMetrics"
-
-
-def metrics_payload(usage: Usage, metrics: Metrics) -> dict[str, int]:
-    """The ``amazon-bedrock-invocationMetrics`` object of a stream's last chunk."""
-    return {
-        "inputTokenCount": usage.input_tokens,
-        "outputTokenCount": usage.output_tokens,
-        "invocationLatency": metrics.invocation_latency,
-        "firstByteLatency": metrics.first_byte_latency,
-    }
-
-
-def usage_from_metrics(chunk: Mapping[str, Any]) -> tuple[Usage | None, Mapping[str, int] | None]:
-    """Usage and metrics from a stream chunk's ``amazon-bedrock-invocationMetrics``, when it has them.
-
-    Raises:
-        MalformedResponseError: The metrics are there but not an object of token counts.
-    """
-    raw = chunk.get(METRICS_KEY)
-    if raw is None:
-        return None, None
-    metrics = obj(raw, METRICS_KEY)
-    usage = Usage(
-        count(metrics.get("inputTokenCount"), f"{METRICS_KEY}.inputTokenCount"),
-        count(metrics.get("outputTokenCount"), f"{METRICS_KEY}.outputTokenCount"),
-    )
-    # Newer models add counts (cache reads and writes); keep every number as sent.
-    numbers = {str(k): int(v) for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    return usage, numbers
 
 
 def messages_from_prompt(prompt: str) -> tuple[Message, ...]:
