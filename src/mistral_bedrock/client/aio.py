@@ -25,13 +25,15 @@ from ..conversation import Delta, Message
 from ..errors import MistralBedrockError, StreamError, TransportError
 from ..prompt import count_tokens as _count_tokens
 from .conversation import ConversationState, PendingTurn
-from .core import ClientCore, Prepared, StreamState
+from .core import ClientCore
 from .defaults import DEFAULT_MODEL
 from .inputs import MessagesInput, ToolsInput, to_messages, to_tools
 from .mistral_api import Chat
+from .prepared import Prepared
 from .result import Result
 from .retry import RetryPolicy
 from .settings import LOCAL_CREDENTIALS, ClientSettings, Sampling, params
+from .stream_state import StreamState
 from .tools import ToolLoop, ToolRun, atool_output
 from .usage_errors import ClientClosedError
 

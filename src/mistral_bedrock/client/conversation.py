@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from ..catalog import Dialect, lookup
 from ..conversation import Message, Params
-from .core import ClientCore, Prepared
+from .core import ClientCore
+from .prepared import Prepared
 from .result import Result
 from .usage_errors import ConversationMovedError
 

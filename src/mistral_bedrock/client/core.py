@@ -11,36 +11,34 @@ import json
 import os
 import secrets
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from http import HTTPStatus
 from typing import Any, TypeVar
 
 from ..catalog import Dialect, ModelSpec, ResolvedModel, for_region
-from ..conversation import Delta, Message, Params, Tool, ToolCall, Usage
+from ..conversation import Message, Params, Tool, Usage
 from ..errors import (
     BedrockError,
     MalformedResponseError,
     NonBedrockError,
-    StreamError,
     ValidationException,
     error_from_code,
-    error_from_stream_member,
 )
 from ..formats import Format, format_for
-from ..formats.fields import json_kind, malformed
+from ..formats.fields import malformed
 from ..formats.messages import MALFORMED
 from ..formats.text import TextFormat
 from ..protocol.errors import parse_error
-from ..protocol.eventstream import EventStreamDecoder, InvalidFrameError
-from ..protocol.operations import OPERATIONS, Operation, OperationName, model_path
-from ..protocol.stream_envelope import EnvelopeError, StreamEnvelope
+from ..protocol.operations import OPERATIONS, OperationName, model_path
 from .inputs import MessagesInput, ToolsInput, to_messages, to_tools
+from .prepared import Prepared
 from .result import Result
 from .retry import RETRYABLE_STATUSES
 from .signing import Signer
+from .stream_state import UNREADABLE, StreamState, guarded
 
-__all__ = ["ENDPOINT_ENVS", "STAND_IN_CHARS", "ClientCore", "Prepared", "StreamState", "endpoint_for", "text_prompt"]
+__all__ = ["ENDPOINT_ENVS", "STAND_IN_CHARS", "ClientCore", "endpoint_for", "text_prompt"]
 
 # (Converse?, streaming?) → the operation that carries the body.
 _OPERATION_FOR = {
@@ -64,133 +62,6 @@ def endpoint_for(region: str, explicit: str | None) -> str:
             return candidate.rstrip("/")
     suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
     return f"https://bedrock-runtime.{region}.{suffix}"
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """One call, ready to send: the operation, the model, the format and the body."""
-
-    operation: Operation
-    model: ResolvedModel
-    fmt: Format
-    body: Mapping[str, Any]
-    payload: bytes
-    path: str
-
-    @property
-    def streaming(self) -> bool:
-        return self.operation.streaming
-
-
-@dataclass
-class StreamState:
-    """Feeds a response stream's bytes through the frame decoder and the dialect's reader, and keeps score.
-
-    A stream counts as complete only when a stop reason arrived (and, for Converse, the ``metadata`` event);
-    anything less — a cut connection, a torn frame, an in-stream exception — raises instead of returning a
-    partial answer.
-    """
-
-    prepared: Prepared
-    request_id: str | None
-    started: float
-    decoder: EventStreamDecoder = field(default_factory=EventStreamDecoder)
-    texts: list[str] = field(default_factory=list)
-    tool_calls: list[ToolCall] = field(default_factory=list)
-    stop: Delta | None = None
-    usage: Usage | None = None
-    metrics: Mapping[str, int] | None = None
-    first_token_ms: float | None = None
-    failed: bool = False
-
-    def __post_init__(self) -> None:
-        self.reader = self.prepared.fmt.stream_reader()
-        self.envelope = StreamEnvelope(self.prepared.operation)
-
-    @property
-    def text(self) -> str:
-        return "".join(self.texts)
-
-    def broken(self, reason: str) -> StreamError:
-        self.failed = True
-        return StreamError(reason, partial_text=self.text, request_id=self.request_id)
-
-    def feed(self, data: bytes) -> list[Delta]:
-        """Decode bytes; return the deltas they complete. Raises the typed error of an in-stream exception."""
-        try:
-            messages = self.decoder.feed(data)
-        except InvalidFrameError as exc:
-            raise self.broken(f"the response stream is corrupt: {exc}") from exc
-        out: list[Delta] = []
-        for message in messages:
-            kind = message.message_type or "event"
-            if kind == "exception":
-                self.failed = True
-                raise error_from_stream_member(
-                    message.exception_type or "", _exception_message(message.payload), request_id=self.request_id
-                )
-            if kind == "error":
-                self.failed = True
-                code = str(message.headers.get(":error-code") or "UnknownError")
-                raise error_from_code(
-                    code, str(message.headers.get(":error-message") or ""), request_id=self.request_id
-                )
-            try:
-                payload = _json(message.payload)
-                try:
-                    chunk = self.envelope.unwrap(message.event_type or "", payload)
-                except EnvelopeError as exc:
-                    raise MalformedResponseError(f"Malformed response: {exc}.") from exc
-                if chunk is not None:
-                    payload = _json(chunk)
-                deltas = _guarded(self.reader.feed, message.event_type or "", payload)
-            except MalformedResponseError as exc:
-                self.failed = True
-                exc.received(message.payload, self.request_id, self.text)
-                raise
-            for delta in deltas:
-                self._keep(delta)
-                out.append(delta)
-        return out
-
-    def _keep(self, delta: Delta) -> None:
-        if (delta.text or delta.tool_calls) and self.first_token_ms is None:
-            self.first_token_ms = (time.perf_counter() - self.started) * 1000
-        if delta.text:
-            self.texts.append(delta.text)
-        self.tool_calls.extend(delta.tool_calls)
-        if delta.stop_reason is not None:
-            self.stop = delta
-        self.usage = delta.usage or self.usage
-        self.metrics = delta.metrics or self.metrics
-
-    def finish(self) -> Result:
-        """The final result, once the body ended. Raises :class:`StreamError` for an incomplete stream."""
-        try:
-            self.decoder.close()
-        except InvalidFrameError as exc:
-            raise self.broken(f"the response stream ended inside a frame: {exc}") from exc
-        if self.stop is None:
-            raise self.broken("the response stream ended without a stop reason")
-        if self.envelope.ends_with_metadata and self.usage is None:
-            raise self.broken("the Converse stream ended without its metadata event")
-        spec = self.prepared.model.spec
-        usage = self.usage
-        return Result(
-            text=self.text,
-            stop_reason=self.stop.stop_reason,
-            tool_calls=tuple(self.tool_calls),
-            usage=usage,
-            cost=spec.cost(usage.input_tokens, usage.output_tokens) if usage else None,
-            model_id=self.prepared.model.identifier,
-            dialect=self.prepared.fmt.dialect,
-            request_id=self.request_id,
-            request_body=self.prepared.body,
-            latency_ms=(time.perf_counter() - self.started) * 1000,
-            time_to_first_token_ms=self.first_token_ms,
-            metrics=self.metrics,
-            raw_stop_reason=self.stop.raw_stop_reason,
-        )
 
 
 def _payload(body: Mapping[str, Any]) -> bytes:
@@ -219,44 +90,6 @@ def _payload(body: Mapping[str, Any]) -> bytes:
 
 # What json.loads raises for bytes that are not JSON; RecursionError for JSON nested deeper than it can follow
 # ('[' * 100000), which is as unreadable as any other malformed answer.
-_UNREADABLE = (ValueError, UnicodeDecodeError, RecursionError)
-
-
-def _json(raw: bytes) -> dict[str, Any]:
-    """A stream event's payload: a JSON object (an empty payload is an empty one)."""
-    try:
-        value = json.loads(raw) if raw else {}
-    except _UNREADABLE as exc:
-        raise MalformedResponseError(f"Malformed response: a stream event is not valid JSON ({exc}).") from exc
-    if not isinstance(value, dict):
-        raise malformed("a stream event", f"is {json_kind(value)}, not an object")
-    return value
-
-
-def _exception_message(payload: bytes) -> str:
-    """The message of an in-stream exception; a body that is not the usual ``{"message"}`` is kept as text."""
-    try:
-        body = json.loads(payload) if payload else {}
-    except _UNREADABLE:
-        return payload.decode("utf-8", "replace")
-    if not isinstance(body, dict):
-        return str(body)
-    return str(body.get("message") or body.get("Message") or "")
-
-
-def _guarded(parse: Callable[..., _T], *args: Any) -> _T:
-    """Run a format's parser; a shape its checks did not foresee is still a malformed response, not a crash.
-
-    The formats check every field they read (:mod:`~mistral_bedrock.formats.fields`); this is the backstop,
-    so a body of some unforeseen shape can never escape as ``KeyError`` or ``AttributeError``. The original
-    error stays chained for diagnosis.
-    """
-    try:
-        return parse(*args)
-    except (LookupError, TypeError, AttributeError, ValueError, RecursionError) as exc:
-        raise MalformedResponseError(f"Malformed response: {type(exc).__name__}: {exc}") from exc
-
-
 def text_prompt(messages: Sequence[Message], spec: ModelSpec, tools: Sequence[Tool] = ()) -> str:
     """The text-completion prompt of a conversation, ``render(messages, spec, tools).text``, with each long message
     content tokenized not even once.
@@ -474,7 +307,7 @@ class ClientCore:
         request_id = headers.get("x-amzn-requestid")
         try:
             data = json.loads(body)
-        except _UNREADABLE as exc:
+        except UNREADABLE as exc:
             raise MalformedResponseError(
                 f"Malformed response: the body is not valid JSON ({exc}).", body=body, request_id=request_id
             ) from exc
@@ -485,7 +318,7 @@ class ClientCore:
                     _header_count(headers, "x-amzn-bedrock-input-token-count"),
                     _header_count(headers, "x-amzn-bedrock-output-token-count"),
                 )
-            completion = _guarded(prepared.fmt.parse_response, data, usage)
+            completion = guarded(prepared.fmt.parse_response, data, usage)
         except MalformedResponseError as exc:
             exc.received(body, request_id)
             raise

@@ -16,7 +16,8 @@ from ..conversation import ToolCall as NeutralToolCall
 from ..errors import ModelErrorException, ValidationException
 from ..formats import format_for
 from ..formats.common import decode_arguments
-from .core import ClientCore, Prepared
+from .core import ClientCore
+from .prepared import Prepared
 
 __all__ = [
     "ChatOptions",

@@ -23,7 +23,8 @@ from pydantic import TypeAdapter
 
 from ..conversation import Message, Params, Tool, ToolCall
 from ..errors import MistralBedrockError
-from .core import ClientCore, Prepared
+from .core import ClientCore
+from .prepared import Prepared
 from .result import Result
 
 __all__ = ["ToolLoop", "ToolLoopLimitError", "ToolRun", "atool_output", "tool_from_function", "tool_output"]
