@@ -30,7 +30,7 @@ from ..formats.fields import malformed
 from ..formats.messages import MALFORMED
 from ..formats.text import TextFormat
 from ..protocol.errors import parse_error
-from ..protocol.operations import OPERATIONS, OperationName, model_path
+from ..protocol.operations import OPERATIONS, model_path
 from .inputs import MessagesInput, ToolsInput, to_messages, to_tools
 from .prepared import Prepared
 from .result import Result
@@ -38,15 +38,12 @@ from .retry import RETRYABLE_STATUSES
 from .signing import Signer
 from .stream_state import UNREADABLE, StreamState, guarded
 
-__all__ = ["ENDPOINT_ENVS", "STAND_IN_CHARS", "ClientCore", "endpoint_for", "text_prompt"]
+__all__ = ["CHAT_ORDER", "ENDPOINT_ENVS", "STAND_IN_CHARS", "ClientCore", "endpoint_for", "text_prompt"]
 
-# (Converse?, streaming?) → the operation that carries the body.
-_OPERATION_FOR = {
-    (False, False): OperationName.INVOKE_MODEL,
-    (False, True): OperationName.INVOKE_MODEL_WITH_RESPONSE_STREAM,
-    (True, False): OperationName.CONVERSE,
-    (True, True): OperationName.CONVERSE_STREAM,
-}
+#: The body a chat call sends, first that the model takes: Mistral's chat body, the OpenAI-style one of newer
+#: models, else the text body with the conversation rendered tokenizer-exactly.
+CHAT_ORDER = (Dialect.CHAT, Dialect.CHAT_OPENAI, Dialect.TEXT)
+
 _T = TypeVar("_T")
 #: Message contents at least this long are rendered through a stand-in (see :func:`text_prompt`).
 STAND_IN_CHARS = 1024
@@ -194,7 +191,7 @@ class ClientCore:
         return for_region(model, self.region)
 
     def _prepare(self, model: ResolvedModel, fmt: Format, body: Mapping[str, Any], *, stream: bool) -> Prepared:
-        name = _OPERATION_FOR[fmt.dialect is Dialect.CONVERSE, stream]
+        name = fmt.operations[stream]
         operation = OPERATIONS[name]
         try:
             # Validate with the runtime's own code: bad input fails here, before I/O, with Bedrock's message.
@@ -245,7 +242,7 @@ class ClientCore:
     ) -> Prepared:
         """Mistral's chat dialect (or the OpenAI-style one of newer models; text-only models get a rendered prompt)."""
         resolved = self.resolve(model)
-        fmt = self._native(resolved, [Dialect.CHAT, Dialect.CHAT_OPENAI, Dialect.TEXT])
+        fmt = self._native(resolved, CHAT_ORDER)
         history, definitions = to_messages(messages), to_tools(tools)
         body: Mapping[str, Any]
         if fmt.dialect is Dialect.TEXT:

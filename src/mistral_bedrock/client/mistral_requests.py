@@ -16,7 +16,7 @@ from ..conversation import ToolCall as NeutralToolCall
 from ..errors import ModelErrorException, ValidationException
 from ..formats import format_for
 from ..formats.common import decode_arguments
-from .core import ClientCore
+from .core import CHAT_ORDER, ClientCore
 from .prepared import Prepared
 
 __all__ = [
@@ -115,13 +115,12 @@ _NOT_CARRIED: dict[str, tuple[object, str]] = {
     "http_headers": (None, _ON_THE_CLIENT),
 }
 _TOOL_CHOICES = ("auto", "none", "any", "required")
+
+
 # The order ClientCore.chat_call picks a body in: the model's chat dialect when it has one, else its text one.
-_CHAT_ORDER = (Dialect.CHAT, Dialect.CHAT_OPENAI, Dialect.TEXT)
-
-
 def chat_dialect(spec: ModelSpec) -> Dialect:
     """The body a Mistral-style chat call sends to this model (the one :meth:`ClientCore.chat_call` builds)."""
-    return next(dialect for dialect in _CHAT_ORDER if dialect in spec.dialects)
+    return next(dialect for dialect in CHAT_ORDER if dialect in spec.dialects)
 
 
 @dataclass(frozen=True)

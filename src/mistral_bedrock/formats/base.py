@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 from ..catalog import Dialect, ModelSpec
 from ..conversation import Completion, Delta, Message, Params, StopReason, Tool, Usage
+from ..protocol.operations import OperationName
 
 __all__ = [
     "Event",
@@ -128,6 +129,12 @@ class Format(abc.ABC):
     """One dialect's translator. Instances are stateless and shared through the registry."""
 
     dialect: ClassVar[Dialect]
+    #: The operations that carry this format's body: (whole answer, stream). A model-native body goes through
+    #: InvokeModel and InvokeModelWithResponseStream; Converse has operations of its own.
+    operations: ClassVar[tuple[OperationName, OperationName]] = (
+        OperationName.INVOKE_MODEL,
+        OperationName.INVOKE_MODEL_WITH_RESPONSE_STREAM,
+    )
 
     def carries(self, spec: ModelSpec) -> frozenset[str]:
         """Which of :data:`REQUEST_FIELDS` this dialect's body carries for ``spec``; :meth:`build_body` refuses a

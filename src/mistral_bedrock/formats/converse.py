@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from ..catalog import Dialect, ModelSpec
 from ..conversation import Completion, Delta, Message, Params, StopReason, Tool, ToolCall, Usage
 from ..errors import SerializationException, ValidationException
+from ..protocol.operations import OperationName
 from .base import Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter, request_seed
 from .common import decode_arguments
 from .converse_rules import check_model_support, check_request, check_turns
@@ -295,6 +296,7 @@ class ConverseFormat(Format):
     """Bedrock's Converse request and response."""
 
     dialect = Dialect.CONVERSE
+    operations = (OperationName.CONVERSE, OperationName.CONVERSE_STREAM)
 
     def build_body(
         self,
