@@ -31,10 +31,9 @@ import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
-from ..catalog import Dialect
 from ..conversation import Message, Tool, ToolCall
 from ..errors import ValidationException
-from ..formats import ParsedRequest
+from ..formats import ParsedRequest, format_for
 from .arguments import arguments_for
 from .base import EngineEvent
 from .output import Answer, Output, shape, stream_events
@@ -149,9 +148,7 @@ def _reply_text(request: ParsedRequest) -> str:
     turns = user_turns(request)
     if turns > 1:
         text += f" (turn {turns})"
-    if request.dialect is Dialect.TEXT:
-        text = " " + text  # a completion's first token is "▁Word": Bedrock returns it as " Word"
-    return text
+    return format_for(request.dialect).answer_lead + text
 
 
 def builtin_answer(request: ParsedRequest) -> Answer:

@@ -136,6 +136,10 @@ class Format(abc.ABC):
         OperationName.INVOKE_MODEL_WITH_RESPONSE_STREAM,
     )
 
+    #: What a model's answer in this dialect starts with before its first word: the text dialect returns the
+    #: completion's first token ``▁Word`` as `` Word``; the others return the answer as it reads.
+    answer_lead: ClassVar[str] = ""
+
     def carries(self, spec: ModelSpec) -> frozenset[str]:
         """Which of :data:`REQUEST_FIELDS` this dialect's body carries for ``spec``; :meth:`build_body` refuses a
         request that sets any other (the CLI and the Mistral-shaped API ask here before building anything)."""

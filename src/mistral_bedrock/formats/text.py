@@ -107,6 +107,7 @@ class TextFormat(Format):
     """Mistral's text-completion body."""
 
     dialect = Dialect.TEXT
+    answer_lead = " "
 
     def build_body(
         self,
