@@ -38,6 +38,9 @@ def test_operation_matches_service_model(service_model, name: OperationName) -> 
         stream_shape = theirs.output_shape.members[theirs.output_shape.serialization["payload"]]
         members = {k for k, v in stream_shape.members.items() if v.metadata.get("exception")}
         assert members == ours.stream_errors
+    accept = theirs.input_shape.members.get("accept")
+    if accept is not None:  # the header the operation's accept member travels in
+        assert accept.serialization["name"] == ours.accept_header
 
 
 def test_error_rows_match_service_model(service_model) -> None:  # type: ignore[no-untyped-def]

@@ -277,9 +277,7 @@ class ClientCore:
 
     def headers(self, prepared: Prepared) -> dict[str, str]:
         """Signed headers for one attempt."""
-        base = {"Content-Type": "application/json", "Accept": "application/json"}
-        if prepared.streaming and prepared.fmt.dialect is not Dialect.CONVERSE:
-            base = {"Content-Type": "application/json", "X-Amzn-Bedrock-Accept": "application/json"}
+        base = {"Content-Type": "application/json", prepared.operation.accept_header: "application/json"}
         return self.signer.sign("POST", self.url(prepared), base, prepared.payload)
 
     @staticmethod

@@ -51,6 +51,8 @@ class Operation:
         streaming: Whether the response is an ``application/vnd.amazon.eventstream``.
         errors: AWS error codes the service model lists for this operation.
         stream_errors: In-stream exception member names (camelCase), empty for non-streaming operations.
+        accept_header: The header the request's ``accept`` member is bound to: ``X-Amzn-Bedrock-Accept`` for
+            InvokeModelWithResponseStream, whose own ``Accept`` is the event stream's [BC].
     """
 
     name: OperationName
@@ -60,6 +62,7 @@ class Operation:
     streaming: bool
     errors: frozenset[str]
     stream_errors: frozenset[str] = frozenset()
+    accept_header: str = "Accept"
 
     @property
     def uri_template(self) -> str:
@@ -107,6 +110,7 @@ OPERATIONS: dict[OperationName, Operation] = {
             streaming=True,
             errors=_MODEL | {"ServiceQuotaExceededException", "ModelStreamErrorException"},
             stream_errors=_STREAM_COMMON | {"modelTimeoutException"},
+            accept_header="X-Amzn-Bedrock-Accept",
         ),
         Operation(OperationName.CONVERSE, "POST", "converse", BodyKind.JSON, False, _MODEL),
         Operation(
