@@ -158,3 +158,10 @@ def test_no_region_names_the_options_of_the_command_line() -> None:
         "Error: no AWS region configured: pass --region REGION, set AWS_REGION, or give the profile a region"
     )
     assert completed.stdout == ""
+
+
+def test_local_signs_for_the_region_asked() -> None:
+    # The embedded runtime serves each model in its Bedrock Regions: Large 24.07 only in us-west-2.
+    result = invoke("basic", "--local", "--region", "us-west-2", "-m", "mistral-large-2407", "hi", stdin="")
+    assert result.exit_code == 0, result.stderr
+    assert "mistral.mistral-large-2407-v1:0" in result.stdout

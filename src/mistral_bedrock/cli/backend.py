@@ -210,7 +210,9 @@ def _connect(options: BackendOptions) -> Backend:
         note(FALLBACK_NOTE)
     if options.local or fallback:
         try:
-            client = MistralBedrock.local(retry=retry)
+            # The embedded runtime serves each model in Bedrock's Regions too: sign for the configured Region.
+            local_region = options.region or default_region(options.profile) or "us-east-1"
+            client = MistralBedrock.local(retry=retry, region=local_region)
         except ImportError as exc:
             raise CommandFailure(
                 f"the embedded local runtime needs the runtime extra (pip install 'mistral-bedrock[runtime]'): {exc}"
