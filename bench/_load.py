@@ -23,11 +23,11 @@ sys.path.insert(0, str(_BENCH))
 
 from _servers import ServerProcess, free_port  # noqa: E402
 
-__all__ = ["Connection", "build_request", "connect", "prompt_body", "start_serve", "worker_rss_mib"]
+__all__ = ["WORDS", "Connection", "build_request", "connect", "prompt_body", "start_serve", "worker_rss_mib"]
 
 READY_LINE = "mistral-bedrock runtime listening on"
 _AUTH = "Bearer bench"  # lenient auth takes any bearer token
-_WORDS = (  # noqa: SIM905 (a sentence of words reads better than a list of strings)
+WORDS = (  # noqa: SIM905 (a sentence of words reads better than a list of strings)
     "the a of and to in is you that it he was for on are as with his they I at be this have from or one had by word "
     "but not what all were we when your can said there use an each which she do how their if will up other about "
     "out many then them these so some her would make like him into time has look two more write go see number no "
@@ -56,7 +56,7 @@ def worker_rss_mib(server: ServerProcess) -> float:
 
 def prompt_body(rng: random.Random, words: int, number: int, **extra: object) -> bytes:
     """A text-completion body: ``words`` words drawn from a small vocabulary, numbered so no two are the same."""
-    text = " ".join(rng.choices(_WORDS, k=words))
+    text = " ".join(rng.choices(WORDS, k=words))
     return json.dumps({"prompt": f"<s>[INST] Document {number}: {text} [/INST]", **extra}).encode()
 
 

@@ -43,7 +43,7 @@ from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _load import start_serve
+from _load import WORDS, start_serve
 from _results import write_results
 
 try:
@@ -65,17 +65,11 @@ except ImportError:  # running from a checkout without the package installed
 KEY_ID = SECRET = "dummy"  # any well-formed signature is accepted by the runtime
 MAX_TOKENS = 16
 CASES = (("mistral-7b", "us-east-1"), ("mistral-large-2407", "us-west-2"))
-_WORDS = (  # noqa: SIM905 (a sentence of words reads better than a list of strings)
-    "the a of and to in is you that it he was for on are as with his they I at be this have from or one had by word "
-    "but not what all were we when your can said there use an each which she do how their if will up other about "
-    "out many then them these so some her would make like him into time has look two more write go see number no "
-    "weather river mountain story music song radio station city country history science market price train garden"
-).split()
 
 
 def _texts(rng: random.Random, words: int) -> Callable[[], str]:
     def fresh() -> str:
-        return " ".join(rng.choices(_WORDS, k=words))
+        return " ".join(rng.choices(WORDS, k=words))
 
     return fresh
 
