@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import mistral_bedrock.errors as errors
-from mistral_bedrock.protocol.errors import ERROR_CODES
+from mistral_bedrock.protocol.error_codes import ERROR_CODES
 
 
 def test_every_table_code_has_its_class() -> None:

@@ -7,7 +7,7 @@
     │   ├── ValidationException
     │   ├── ThrottlingException      (retryable)
     │   ├── ModelNotReadyException   (retryable)
-    │   ├── …one class per row of :data:`mistral_bedrock.protocol.errors.ERROR_CODES`
+    │   ├── …one class per row of :data:`mistral_bedrock.protocol.error_codes.ERROR_CODES`
     │   ├── BedrockError itself for codes the table does not know (the code is kept)
     │   └── NonBedrockError       an error status with no AWS code: a proxy, a gateway or another server answered
     ├── StreamError                  a stream that broke: truncated, bad frames, no stop reason
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from .protocol.errors import ERROR_CODES, error_code_for_stream_member
+from .protocol.error_codes import ERROR_CODES, error_code_for_stream_member
 
 __all__ = [
     "AccessDeniedException",

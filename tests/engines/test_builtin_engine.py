@@ -11,7 +11,7 @@ from engines_support import GET_WEATHER, TOP_SONG, calls_of, chat, collect, spec
 from mistral_bedrock.catalog import Dialect
 from mistral_bedrock.conversation import Message, Params, Tool, ToolCall
 from mistral_bedrock.engines import LEAD_IN, BuiltinEngine, Engine, TextDelta, input_tokens
-from mistral_bedrock.engines.tokens import tool_call_tokens
+from mistral_bedrock.engines.counting import tool_call_tokens
 from mistral_bedrock.errors import ValidationException
 from mistral_bedrock.formats import format_for
 from mistral_bedrock.prompt import decode, encode_text

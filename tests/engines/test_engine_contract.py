@@ -23,7 +23,7 @@ from engines_support import (
 
 from mistral_bedrock.catalog import Dialect
 from mistral_bedrock.engines import ENGINES, Engine, Stop, TextDelta, ToolCallEvent, create_engine, input_tokens
-from mistral_bedrock.engines.tokens import text_tokens, tool_call_tokens
+from mistral_bedrock.engines.counting import text_tokens, tool_call_tokens
 from mistral_bedrock.formats import ParsedRequest
 from mistral_bedrock.prompt import encode_text
 

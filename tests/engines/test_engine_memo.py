@@ -16,7 +16,7 @@ from mistral_bedrock.catalog import lookup
 from mistral_bedrock.conversation import Params
 from mistral_bedrock.engines import Answer, BuiltinEngine, TextDelta, memo, shape
 from mistral_bedrock.engines.memo import LRU, footprint
-from mistral_bedrock.engines.output import detokenize, whole_text
+from mistral_bedrock.engines.shaping import detokenize, whole_text
 from mistral_bedrock.prompt import encode_text
 from mistral_bedrock.runtime import RuntimeConfig, create_app
 

@@ -7,7 +7,7 @@ from engines_support import TOP_SONG, chat, text_prompt
 from mistral_bedrock.catalog import Dialect
 from mistral_bedrock.conversation import Message, ToolCall
 from mistral_bedrock.engines import input_tokens
-from mistral_bedrock.engines.tokens import approximate_input_tokens
+from mistral_bedrock.engines.counting import approximate_input_tokens
 from mistral_bedrock.prompt import encode_prompt, render
 
 

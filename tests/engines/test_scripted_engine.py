@@ -24,7 +24,7 @@ from engines_support import (
 from mistral_bedrock.catalog import Dialect
 from mistral_bedrock.conversation import Params, ToolCall
 from mistral_bedrock.engines import LEAD_IN, Engine, ScriptedEngine, TextDelta, load_rules
-from mistral_bedrock.engines.tokens import text_tokens, tool_call_tokens
+from mistral_bedrock.engines.counting import text_tokens, tool_call_tokens
 from mistral_bedrock.errors import ModelStreamErrorException, ThrottlingException
 
 

@@ -31,8 +31,8 @@ from mistral_bedrock.formats import (
     converse,
     text,
 )
+from mistral_bedrock.formats.body_types import MistralStopReason
 from mistral_bedrock.formats.stops import MISTRAL_STOPS, STOP_REASONS, StopTable
-from mistral_bedrock.formats.wire import MistralStopReason
 
 TEXT, CHAT, OPENAI, CONVERSE = TextFormat(), ChatFormat(), ChatOpenAIFormat(), ConverseFormat()
 SPECS = {

@@ -11,7 +11,7 @@ from mistral_bedrock.catalog import Dialect, ModelSpec, all_models
 from mistral_bedrock.conversation import Message, Params, Tool, ToolCall
 from mistral_bedrock.errors import ValidationException
 from mistral_bedrock.formats import ChatFormat, ChatOpenAIFormat, ConverseFormat
-from mistral_bedrock.formats.tool_ids import (
+from mistral_bedrock.formats.tool_id_rules import (
     TOOL_CALL_ID_REFUSED,
     check_tool_call_ids,
     requires_alnum9_tool_ids,

@@ -26,7 +26,7 @@ from botocore.exceptions import EventStreamError
 from interop_support import STOP_TIMEOUT_S, ServeProcess, nothing_listens
 
 from mistral_bedrock.cli import serve as serve_command
-from mistral_bedrock.protocol.errors import ERROR_CODES
+from mistral_bedrock.protocol.error_codes import ERROR_CODES
 from mistral_bedrock.protocol.operations import OPERATIONS
 from mistral_bedrock.runtime import RuntimeConfig, ServerThread, create_app
 from mistral_bedrock.runtime.server import DEFAULT_GRACE_S

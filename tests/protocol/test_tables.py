@@ -5,7 +5,7 @@ from __future__ import annotations
 import botocore.session
 import pytest
 
-from mistral_bedrock.protocol.errors import (
+from mistral_bedrock.protocol.error_codes import (
     ERROR_CODES,
     error_body,
     error_code_for_stream_member,

@@ -35,7 +35,7 @@ from mistral_bedrock.errors import (
     InvalidSignatureException,
     UnrecognizedClientException,
 )
-from mistral_bedrock.protocol.errors import ERROR_CODES
+from mistral_bedrock.protocol.error_codes import ERROR_CODES
 from mistral_bedrock.runtime.auth import (
     DEFAULT_MAX_SKEW,
     ENV_KEYS,

@@ -10,7 +10,7 @@ import botocore.exceptions
 import httpx
 import pytest
 
-from mistral_bedrock.protocol.errors import ERROR_CODES
+from mistral_bedrock.protocol.error_codes import ERROR_CODES
 
 SEVEN_B = "mistral.mistral-7b-instruct-v0:2"
 LARGE_2402 = "mistral.mistral-large-2402-v1:0"

@@ -21,7 +21,7 @@ import pytest
 from mistral_bedrock.catalog import resolve
 from mistral_bedrock.catalog.pace import pace_for
 from mistral_bedrock.engines import Engine, EngineEvent, create_engine
-from mistral_bedrock.engines.tokens import text_tokens
+from mistral_bedrock.engines.counting import text_tokens
 from mistral_bedrock.formats import ParsedRequest
 from mistral_bedrock.protocol.eventstream import decode_message
 from mistral_bedrock.protocol.operations import OPERATIONS, OperationName

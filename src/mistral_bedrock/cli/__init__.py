@@ -13,16 +13,16 @@ from collections.abc import Sequence
 import click
 
 from .._version import __version__
-from .errors import text_arguments
+from .failures import text_arguments
 
 __all__ = ["COMMANDS", "main"]
 
 # name → (module, one-line help). The table is the whole command list; modules load on use.
 COMMANDS: dict[str, tuple[str, str]] = {
     "basic": ("basic", "Send one message to Mistral 7B; print the request and response payloads and the answer."),
-    "chat": ("chat", "Interactive multi-turn chat (Mixtral 8x7B by default); --stream, --verbose, /save, /load."),
+    "chat": ("chat_repl", "Interactive multi-turn chat (Mixtral 8x7B by default); --stream, --verbose, /save, /load."),
     "chat-streaming": ("chat_streaming", "The streaming chat of the classic walkthrough (Mistral Large)."),
-    "converse": ("converse", "One Converse call (ConverseStream with --stream)."),
+    "converse": ("converse_call", "One Converse call (ConverseStream with --stream)."),
     "demo": ("demo", "Run basic, chat, chat-streaming and tools end to end; say which backend answered."),
     "models": ("models", "The model catalog: ids, aliases, dialects, tokenizer, context, prices."),
     "serve": ("serve", "Run the local Bedrock runtime (Bedrock's wire protocol, offline)."),

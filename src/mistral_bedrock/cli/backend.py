@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from .errors import CommandFailure, UsageFailure
+from .failures import CommandFailure, UsageFailure
 
 if TYPE_CHECKING:
     from ..client import MistralBedrock

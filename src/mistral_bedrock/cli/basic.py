@@ -21,7 +21,7 @@ import click
 
 from ..catalog import Dialect, ModelSpec, lookup
 from .backend import BackendOptions, backend_options, open_backend
-from .errors import guard
+from .failures import guard
 from .input_text import question
 from .options import InferenceParams, catalog_entry, inference_options, model_option
 from .output import Output, json_option, result_json

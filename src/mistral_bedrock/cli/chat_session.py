@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from .backend import backend_options, note
-from .errors import describe, reportable
+from .failures import describe, reportable
 from .history import HistoryFileError, load_history, messages_json, refuse_unsendable, save_history
 from .input_text import NotText
 from .lines import LineReader

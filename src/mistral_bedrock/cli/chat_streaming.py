@@ -12,7 +12,7 @@ import click
 
 from .backend import BackendOptions, open_backend
 from .chat_session import ChatSettings, chat_options, refuse_uncarried, run_chat
-from .errors import guard
+from .failures import guard
 from .options import InferenceParams
 from .output import Output
 

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from .backend import Backend, BackendOptions, backend_options, describe_endpoint, open_backend
-from .errors import CommandFailure, guard
+from .failures import CommandFailure, guard
 from .options import InferenceParams
 from .output import Output, json_option, result_json, totals
 
@@ -39,7 +39,7 @@ def _chat(backend: Backend, out: Output, model: str, turns: tuple[str, ...], str
 
 
 def _sections(backend: Backend, out: Output) -> dict[str, Any]:
-    from . import basic, chat, chat_streaming, tool_calling
+    from . import basic, chat_repl, chat_streaming, tool_calling
 
     document: dict[str, Any] = {}
     out.heading(f"basic · {basic.DEFAULT_MODEL}")
@@ -48,8 +48,8 @@ def _sections(backend: Backend, out: Output) -> dict[str, Any]:
     out.footer([result])
     document["basic"] = result_json(result)
 
-    out.heading(f"chat · {chat.DEFAULT_MODEL}")
-    document["chat"] = _chat(backend, out, chat.DEFAULT_MODEL, CHAT_TURNS, stream=False)
+    out.heading(f"chat · {chat_repl.DEFAULT_MODEL}")
+    document["chat"] = _chat(backend, out, chat_repl.DEFAULT_MODEL, CHAT_TURNS, stream=False)
 
     out.heading(f"chat-streaming · {chat_streaming.DEFAULT_MODEL}")
     document["chat_streaming"] = _chat(backend, out, chat_streaming.DEFAULT_MODEL, STREAM_TURNS, stream=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import codecs
 import sys
 
-from .errors import UsageFailure
+from .failures import UsageFailure
 
 __all__ = ["NotText", "decode_input", "question", "typed_bytes"]
 

@@ -18,7 +18,7 @@ import click
 from ..catalog import Dialect, ModelSpec, lookup
 from ..errors import ValidationException
 from ..formats import format_for
-from .errors import UsageFailure
+from .failures import UsageFailure
 
 __all__ = ["InferenceParams", "catalog_entry", "inference_options", "model_option"]
 

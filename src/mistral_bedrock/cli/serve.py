@@ -14,7 +14,7 @@ import sys
 
 import click
 
-from .errors import fail
+from .failures import fail
 
 __all__ = ["command"]
 

@@ -22,7 +22,7 @@ from ..formats import dialect_for_body, format_for
 from ..formats.json_body import load_json
 from ..formats.messages import MALFORMED
 from ..prompt import encode_prompt, render
-from .errors import fail
+from .failures import fail
 
 __all__ = ["command"]
 

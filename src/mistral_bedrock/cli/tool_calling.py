@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .backend import BackendOptions, backend_options, open_backend
-from .errors import guard
+from .failures import guard
 from .input_text import question
 from .options import model_option
 from .output import Output, json_option, result_json, totals

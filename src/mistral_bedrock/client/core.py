@@ -29,7 +29,7 @@ from ..formats import Format, format_for
 from ..formats.fields import malformed
 from ..formats.messages import MALFORMED
 from ..formats.text import TextFormat
-from ..protocol.errors import parse_error
+from ..protocol.error_codes import parse_error
 from ..protocol.operations import OPERATIONS, model_path
 from .inputs import MessagesInput, ToolsInput, to_messages, to_tools
 from .prepared import Prepared

@@ -21,11 +21,11 @@ from ..catalog import lookup
 from ..conversation import Delta, Message
 from ..errors import MistralBedrockError, StreamError, TransportError
 from ..prompt import count_tokens as _count_tokens
-from .conversation import ConversationState, PendingTurn
 from .core import ClientCore
 from .defaults import DEFAULT_MODEL
 from .inputs import MessagesInput, ToolsInput, to_messages, to_tools
 from .mistral_api import Chat
+from .multi_turn import ConversationState, PendingTurn
 from .prepared import Prepared
 from .result import Result
 from .retry import RetryPolicy

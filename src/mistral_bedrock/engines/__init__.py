@@ -7,13 +7,13 @@
 :func:`create_engine` builds any of them from ``NAME`` or ``NAME:ARG``. See ``docs/ENGINES.md``.
 """
 
-from .base import Engine, EngineEvent, Stop, TextDelta, ToolCallEvent
 from .builtin import LEAD_IN, BuiltinEngine, builtin_answer
-from .output import Answer, Output, shape, stream_events
+from .counting import input_tokens
+from .engine import Engine, EngineEvent, Stop, TextDelta, ToolCallEvent
 from .registry import ENGINES, ENTRY_POINT_GROUP, EngineFactory, available_engines, create_engine
 from .rules import RuleSet, load_rules, parse_rules
 from .scripted import ScriptedEngine
-from .tokens import input_tokens
+from .shaping import Answer, ShapedAnswer, shape, stream_events
 
 __all__ = [
     "ENGINES",
@@ -24,9 +24,9 @@ __all__ = [
     "Engine",
     "EngineEvent",
     "EngineFactory",
-    "Output",
     "RuleSet",
     "ScriptedEngine",
+    "ShapedAnswer",
     "Stop",
     "TextDelta",
     "ToolCallEvent",

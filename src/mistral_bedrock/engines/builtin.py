@@ -8,7 +8,7 @@ Same request, same answer, byte for byte. The answer (see ``docs/ENGINES.md``):
 
 From the second user turn on, `` (turn N)`` is appended, N being the number of user turns, so that tests can see
 the history arrived. Text-dialect answers start with a space, as Mistral's text completions do. The answer is
-then cut and counted by :mod:`~mistral_bedrock.engines.output` with the model's tokenizer.
+then cut and counted by :mod:`~mistral_bedrock.engines.shaping` with the model's tokenizer.
 
 Tool calls: never for tool choice ``none``, and never when the conversation ends with tool results (those are
 answered in text whatever the tool choice, so tool loops end). A forced tool is called. Otherwise the last user
@@ -35,9 +35,9 @@ from ..conversation import Message, Tool, ToolCall
 from ..errors import ValidationException
 from ..formats import ParsedRequest, format_for
 from .arguments import arguments_for
-from .base import EngineEvent
-from .output import Answer, Output, shape, stream_events
-from .tokens import OFFLOAD_CHARS, request_chars
+from .counting import OFFLOAD_CHARS, request_chars
+from .engine import EngineEvent
+from .shaping import Answer, ShapedAnswer, shape, stream_events
 from .view import conversation, last_user_text, tool_name_for, trailing_tool_results, user_turns
 
 __all__ = ["LEAD_IN", "STOP_WORDS", "BuiltinEngine", "builtin_answer"]
@@ -192,5 +192,5 @@ class BuiltinEngine:
             yield event
 
 
-def _output(request: ParsedRequest) -> Output:
+def _output(request: ParsedRequest) -> ShapedAnswer:
     return shape(request, builtin_answer(request), pieces=request.stream)

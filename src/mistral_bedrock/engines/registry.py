@@ -12,8 +12,8 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
 
-from .base import Engine
 from .builtin import BuiltinEngine
+from .engine import Engine
 from .scripted import ScriptedEngine
 
 __all__ = ["ENGINES", "ENTRY_POINT_GROUP", "EngineFactory", "available_engines", "create_engine"]

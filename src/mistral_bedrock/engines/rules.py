@@ -19,7 +19,7 @@ from ..catalog import Dialect, lookup
 from ..conversation import WrittenStopReason
 from ..errors import BedrockError, error_from_code
 from ..formats import ParsedRequest
-from ..protocol.errors import ERROR_CODES
+from ..protocol.error_codes import ERROR_CODES
 from .view import last_user_text, user_turns
 
 __all__ = ["ErrorSpec", "Reply", "Rule", "RuleSet", "ToolCallSpec", "load_rules", "parse_rules"]

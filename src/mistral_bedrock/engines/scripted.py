@@ -3,7 +3,7 @@
 The first rule whose conditions all hold answers; with none, the ``default`` reply; without one, the built-in
 engine. A rule with a ``sequence`` answers its successive matches with successive replies, the last repeating;
 that state belongs to the engine instance (:meth:`ScriptedEngine.reset` clears it). Scripted text goes through
-the same cutting and counting as the built-in engine's (:mod:`~mistral_bedrock.engines.output`).
+the same cutting and counting as the built-in engine's (:mod:`~mistral_bedrock.engines.shaping`).
 """
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ from typing import Any
 
 from ..conversation import ToolCall
 from ..formats import ParsedRequest
-from .base import EngineEvent
 from .builtin import builtin_answer
-from .output import Answer, Output, shape, stream_events
+from .counting import OFFLOAD_CHARS, request_chars
+from .engine import EngineEvent
 from .rules import Reply, RuleSet, load_rules, parse_rules
-from .tokens import OFFLOAD_CHARS, request_chars
+from .shaping import Answer, ShapedAnswer, shape, stream_events
 
 __all__ = ["ScriptedEngine"]
 
 
-def _output(request: ParsedRequest, reply: Reply) -> Output:
+def _output(request: ParsedRequest, reply: Reply) -> ShapedAnswer:
     if reply.text is None and reply.tool_calls is None:
         answer = builtin_answer(request)
     else:

@@ -13,7 +13,7 @@ Usable on its own with plain boto3::
     reply = bedrock.invoke_model(modelId=model.identifier, body=json.dumps(body))
     print(fmt.parse_response(json.loads(reply["body"].read())).text)
 
-The bodies are plain dicts typed by :mod:`mistral_bedrock.formats.wire` (``TextRequest``, ``ChatRequest``,
+The bodies are plain dicts typed by :mod:`mistral_bedrock.formats.body_types` (``TextRequest``, ``ChatRequest``,
 ``ConverseRequest`` and their responses and stream chunks), so a type checker knows their keys.
 """
 
@@ -23,10 +23,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..catalog import Dialect, ModelSpec
-from .base import Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter
 from .chat import ChatFormat
 from .chat_openai import ChatOpenAIFormat
 from .converse import ConverseFormat
+from .format import Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter
 from .text import TextFormat
 
 __all__ = [

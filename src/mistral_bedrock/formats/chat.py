@@ -15,15 +15,16 @@ from typing import Any, Literal
 from ..catalog import Dialect, ModelSpec
 from ..conversation import Completion, Delta, Message, Params, StopReason, Tool, ToolCall, Usage
 from ..errors import ValidationException
+from ..prompt.tool_ids import IdStyle
 from . import schema as s
-from .base import REQUEST_FIELDS, Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter, request_seed
+from .body_types import ChatMessage, ChatRequest, ChatResponse, ChatTool, ChatToolCall
 from .common import decode_arguments, param_schema, params_from_body, require_object, validate
 from .fields import each_object, first_object, obj, optional_text, text
+from .format import REQUEST_FIELDS, Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter, request_seed
 from .invocation_metrics import METRICS_KEY, metrics_payload, usage_from_metrics
 from .messages import CONTAINER_VALIDATION_ERROR
 from .stops import MISTRAL_STOPS, StopTable
-from .tool_ids import IdStyle, assign_ids
-from .wire import ChatMessage, ChatRequest, ChatResponse, ChatTool, ChatToolCall
+from .tool_id_rules import assign_ids
 
 __all__ = [
     "STOPS",

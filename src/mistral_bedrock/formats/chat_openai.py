@@ -15,8 +15,9 @@ from typing import Any
 from ..catalog import Dialect, ModelSpec
 from ..conversation import Completion, Delta, Message, Params, StopReason, Tool, ToolCall, Usage
 from ..errors import ValidationException
+from ..prompt.tool_ids import IdStyle
 from . import schema as s
-from .base import REQUEST_FIELDS, Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter, request_seed
+from .body_types import ChatMessage, ChatRequest, ChatToolCall
 from .chat import (
     add_sampling,
     answer_from_wire,
@@ -28,11 +29,11 @@ from .chat import (
 )
 from .common import decode_arguments, param_schema, params_from_body, require_object, validate
 from .fields import count, each_object, first_object, malformed, obj, optional_text
+from .format import REQUEST_FIELDS, Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter, request_seed
 from .invocation_metrics import METRICS_KEY, metrics_payload, usage_from_metrics
 from .messages import CONTAINER_VALIDATION_ERROR, SchemaViolation, schema_error
 from .stops import MISTRAL_STOPS, StopTable
-from .tool_ids import IdStyle, assign_ids, check_tool_call_ids, wire_tool_call_ids
-from .wire import ChatMessage, ChatRequest, ChatToolCall
+from .tool_id_rules import assign_ids, check_tool_call_ids, wire_tool_call_ids
 
 __all__ = ["STOPS", "ChatOpenAIFormat"]
 

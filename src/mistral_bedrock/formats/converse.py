@@ -17,15 +17,16 @@ from typing import Any, ClassVar
 from ..catalog import Dialect, ModelSpec
 from ..conversation import Completion, Delta, Message, Params, StopReason, Tool, ToolCall, Usage
 from ..errors import SerializationException, ValidationException
+from ..prompt.tool_ids import IdStyle
 from ..protocol.operations import OperationName
-from .base import Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter, request_seed
+from .body_types import ConverseRequest, ConverseResponse
 from .common import decode_arguments
 from .converse_rules import check_model_support, check_request, check_turns
 from .fields import count, each_object, malformed, obj, text
+from .format import Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter, request_seed
 from .json_body import load_json
 from .stops import StopTable
-from .tool_ids import IdStyle, assign_ids, check_tool_call_ids, wire_tool_call_ids
-from .wire import ConverseRequest, ConverseResponse
+from .tool_id_rules import assign_ids, check_tool_call_ids, wire_tool_call_ids
 
 __all__ = ["STOPS", "ConverseFormat", "converse_stop_reason"]
 

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..conversation import Usage
-from .base import Metrics
 from .fields import count, obj
+from .format import Metrics
 
 __all__ = ["METRICS_KEY", "metrics_payload", "usage_from_metrics"]
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from ..conversation import StopReason
+from .body_types import MistralStopReason
 from .fields import json_kind, malformed
-from .wire import MistralStopReason
 
 __all__ = ["MISTRAL_STOPS", "STOP_REASONS", "StopTable"]
 

@@ -14,12 +14,12 @@ from typing import Any
 from ..catalog import Dialect, ModelSpec
 from ..conversation import Completion, Delta, Message, Params, StopReason, Tool, Usage
 from . import schema as s
-from .base import REQUEST_FIELDS, Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter
+from .body_types import MistralStopReason, TextRequest, TextResponse
 from .common import param_schema, params_from_body, require_object, validate
 from .fields import first_object, obj, optional_text, text
+from .format import REQUEST_FIELDS, Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter
 from .invocation_metrics import METRICS_KEY, metrics_payload, usage_from_metrics
 from .stops import MISTRAL_STOPS, StopTable
-from .wire import MistralStopReason, TextRequest, TextResponse
 
 __all__ = ["STOPS", "TextFormat", "messages_from_prompt"]
 

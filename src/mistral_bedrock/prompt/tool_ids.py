@@ -11,12 +11,14 @@ in the conversation, so two calls never share an id (a naive "first 9 alphanumer
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import secrets
 import string
 from collections.abc import Sequence, Set
 from dataclasses import replace
+from enum import Enum
 
 from ..catalog import ModelSpec
 from ..conversation import Message
@@ -24,7 +26,9 @@ from .tokenizers import tokenizer_info
 
 __all__ = [
     "MISTRAL_TOOL_CALL_ID",
+    "IdStyle",
     "is_mistral_tool_call_id",
+    "make_id",
     "mistral_tool_call_id",
     "new_tool_call_id",
     "normalize_tool_call_ids",
@@ -42,14 +46,26 @@ def is_mistral_tool_call_id(value: str) -> bool:
     return MISTRAL_TOOL_CALL_ID.fullmatch(value) is not None
 
 
-def _hashed(original: str, attempt: int) -> str:
-    seed = original if attempt == 0 else f"{original}\x00{attempt}"
-    number = int.from_bytes(hashlib.sha256(seed.encode("utf-8")).digest(), "big")
-    chars = []
-    for _ in range(_LENGTH):
-        number, index = divmod(number, len(_ALPHABET))
-        chars.append(_ALPHABET[index])
-    return "".join(chars)
+class IdStyle(str, Enum):
+    """How a dialect spells a tool-call id on the wire."""
+
+    BASE64URL_22 = "base64url22"  # Bedrock's chat dialect: ``3NcHNntdRyaHu8zisKJAhQ``
+    TOOLUSE = "tooluse"  # Converse: ``tooluse_`` and 22 base64url characters
+    ALNUM_9 = "alnum9"  # Mistral's own, and what v3+ tokenizers require
+
+
+def make_id(style: IdStyle, seed: str) -> str:
+    """The id in ``style`` derived from ``seed``: the one hash behind every id this package makes or rewrites."""
+    digest = hashlib.sha256(seed.encode("utf-8")).digest()
+    if style is IdStyle.ALNUM_9:
+        number = int.from_bytes(digest, "big")
+        chars = []
+        for _ in range(_LENGTH):
+            number, index = divmod(number, len(_ALPHABET))
+            chars.append(_ALPHABET[index])
+        return "".join(chars)
+    token = base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")  # 22 characters
+    return token if style is IdStyle.BASE64URL_22 else f"tooluse_{token}"
 
 
 def mistral_tool_call_id(original: str, taken: Set[str]) -> str:
@@ -61,7 +77,7 @@ def mistral_tool_call_id(original: str, taken: Set[str]) -> str:
     """
     attempt = 0
     while True:
-        candidate = _hashed(original, attempt)
+        candidate = make_id(IdStyle.ALNUM_9, original if attempt == 0 else f"{original}\x00{attempt}")
         if candidate not in taken:
             return candidate
         attempt += 1

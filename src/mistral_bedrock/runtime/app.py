@@ -35,7 +35,7 @@ from mistral_bedrock.errors import BedrockError, UnknownOperationException, Vali
 from mistral_bedrock.formats.messages import MALFORMED
 from mistral_bedrock.formats.service_constraints import check_envelope
 from mistral_bedrock.prompt.tokenizers import get_tokenizer
-from mistral_bedrock.protocol.errors import ERROR_CODES
+from mistral_bedrock.protocol.error_codes import ERROR_CODES
 from mistral_bedrock.protocol.operations import Operation, operation_for_suffix, split_model_path
 
 from .auth import AuthPolicy, AuthRequest, Principal, parse_auth_spec

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from mistral_bedrock.catalog import lookup
 from mistral_bedrock.errors import MistralBedrockError
-from mistral_bedrock.protocol.errors import ERROR_CODES
+from mistral_bedrock.protocol.error_codes import ERROR_CODES
 from mistral_bedrock.protocol.operations import OPERATIONS
 
 if TYPE_CHECKING:

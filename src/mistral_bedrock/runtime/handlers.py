@@ -19,13 +19,13 @@ from typing import Any, TypeVar
 from mistral_bedrock.catalog import Dialect, ResolvedModel
 from mistral_bedrock.conversation import Completion, ToolCall, Usage
 from mistral_bedrock.engines import Engine, Stop, TextDelta, ToolCallEvent
-from mistral_bedrock.engines.tokens import carry_input_tokens, input_tokens
+from mistral_bedrock.engines.counting import carry_input_tokens, input_tokens
 from mistral_bedrock.errors import BedrockError, SerializationException, ValidationException
 from mistral_bedrock.formats import Format, Metrics, ParsedRequest, dialect_for_body, format_for
 from mistral_bedrock.formats.json_body import load_json
 from mistral_bedrock.formats.messages import MALFORMED
 from mistral_bedrock.formats.service_constraints import check_members
-from mistral_bedrock.protocol.errors import ERROR_CODES
+from mistral_bedrock.protocol.error_codes import ERROR_CODES
 from mistral_bedrock.protocol.eventstream import encode_exception
 from mistral_bedrock.protocol.operations import Operation, OperationName
 from mistral_bedrock.protocol.stream_envelope import StreamEnvelope

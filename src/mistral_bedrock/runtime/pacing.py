@@ -36,7 +36,7 @@ from enum import Enum
 from mistral_bedrock.catalog import ModelSpec
 from mistral_bedrock.catalog.pace import pace_for
 from mistral_bedrock.engines import EngineEvent, TextDelta, ToolCallEvent
-from mistral_bedrock.engines.tokens import text_tokens, tool_call_tokens
+from mistral_bedrock.engines.counting import text_tokens, tool_call_tokens
 
 from .config import DEFAULT_MIN_FIRST_BYTE_MS, RuntimeConfig
 from .faults import Faults

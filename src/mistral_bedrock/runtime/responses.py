@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from mistral_bedrock.protocol.errors import (
+from mistral_bedrock.protocol.error_codes import (
     ERROR_TYPE_HEADER,
     error_body,
     error_code_for_stream_member,

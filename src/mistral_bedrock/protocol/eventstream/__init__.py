@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from .decoder import EventStreamDecoder, decode_message
 from .encoder import encode_error, encode_event, encode_exception, encode_headers, encode_message
-from .errors import (
+from .frame_errors import (
     DuplicateHeaderError,
     HeadersTooLargeError,
     InvalidFrameError,

@@ -10,7 +10,7 @@ from typing import Final
 from zlib import crc32
 
 from . import wire
-from .errors import (
+from .frame_errors import (
     DuplicateHeaderError,
     HeadersTooLargeError,
     InvalidFrameError,

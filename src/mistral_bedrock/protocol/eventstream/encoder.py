@@ -9,7 +9,7 @@ from typing import Final
 from zlib import crc32
 
 from . import wire
-from .errors import HeadersTooLargeError, PayloadTooLargeError
+from .frame_errors import HeadersTooLargeError, PayloadTooLargeError
 from .values import (
     _EPOCH,
     _ONE_MS,

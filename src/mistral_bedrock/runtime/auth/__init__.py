@@ -92,10 +92,10 @@ from .constants import MSG_MISSING_AUTH as MSG_MISSING_AUTH
 from .constants import MSG_SIGNATURE_MISMATCH as MSG_SIGNATURE_MISMATCH
 from .constants import MSG_UNKNOWN_ACCESS_KEY as MSG_UNKNOWN_ACCESS_KEY
 from .constants import TERMINATOR as TERMINATOR
+from .flag import parse_auth_spec
 from .policies import AuthPolicy, LenientAuth, StrictAuth
 from .request import AuthRequest, Principal
 from .sigv4 import canonical_query_string, canonical_uri
-from .spec import parse_auth_spec
 
 __all__ = [
     "ALGORITHM",

@@ -26,11 +26,11 @@ from ..conversation import StopReason, ToolCall, Usage
 from ..errors import BedrockError
 from ..formats import ParsedRequest
 from ..prompt import decode, encode_text_prefix
-from .base import EngineEvent, Stop, TextDelta, ToolCallEvent
+from .counting import input_tokens, tool_call_tokens
+from .engine import EngineEvent, Stop, TextDelta, ToolCallEvent
 from .memo import LRU, footprint
-from .tokens import input_tokens, tool_call_tokens
 
-__all__ = ["Answer", "Output", "cut_at_stop", "detokenize", "shape", "stream_events", "whole_text"]
+__all__ = ["Answer", "ShapedAnswer", "cut_at_stop", "detokenize", "shape", "stream_events", "whole_text"]
 
 _INCOMPLETE = "\ufffd"  # what decoding yields for a character whose bytes are not all there yet
 # (tokenizer, text) → its first token ids and whether they are all of them (see encode_text_prefix), and
@@ -53,7 +53,7 @@ class Answer:
 
 
 @dataclass(frozen=True)
-class Output:
+class ShapedAnswer:
     """An answer as it will be sent: text deltas, tool calls, and the closing :class:`Stop`.
 
     Attributes:
@@ -181,7 +181,7 @@ def _pieces(spec: ModelSpec, text: str, kept: tuple[int, ...]) -> tuple[str, ...
 
 def shape(
     request: ParsedRequest, answer: Answer, *, stop_reason: StopReason | None = None, pieces: bool = True
-) -> Output:
+) -> ShapedAnswer:
     """Apply the request's stop sequences and ``max_tokens`` to an answer, and count its usage.
 
     Only as many tokens of the answer are encoded as ``max_tokens`` needs, however long the text.
@@ -221,7 +221,7 @@ def shape(
         # Uncut, the text is its ids' decoding (decode and encode_text are inverses): nothing to decode.
         whole = whole_text(ids, spec, text) if cut else text
         deltas = (whole,) if whole else ()
-    return Output(
+    return ShapedAnswer(
         deltas=deltas,
         tool_calls=calls,
         stop=Stop(
@@ -233,7 +233,7 @@ def shape(
 
 
 async def stream_events(
-    output: Output,
+    output: ShapedAnswer,
     *,
     token_delay: float = 0.0,
     error: BedrockError | None = None,

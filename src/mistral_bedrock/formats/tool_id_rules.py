@@ -1,4 +1,6 @@
-"""Tool-call ids as each dialect spells them on the wire, and which models take only Mistral's own.
+"""Which tool-call ids each dialect writes and each model takes.
+
+The id scheme itself (styles, the one hash) is :mod:`mistral_bedrock.prompt.tool_ids`.
 
 Bedrock's chat dialect returns 22 characters of the base64url alphabet (``3NcHNntdRyaHu8zisKJAhQ``), Converse
 returns ``tooluse_`` plus 22 such characters for every model, and the OpenAI-style dialect of the newer models
@@ -13,24 +15,18 @@ side); :func:`wire_tool_call_ids` is the way around it (client side, as a body i
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import string
 from collections.abc import Sequence
 from dataclasses import replace
-from enum import Enum
 
 from ..catalog import Dialect, ModelSpec
 from ..conversation import Message, ToolCall
 from ..errors import ValidationException
-from ..prompt.tool_ids import is_mistral_tool_call_id, remap_tool_call_ids
+from ..prompt.tool_ids import IdStyle, is_mistral_tool_call_id, make_id, remap_tool_call_ids
 
 __all__ = [
     "TOOL_CALL_ID_REFUSED",
-    "IdStyle",
     "assign_ids",
     "check_tool_call_ids",
-    "make_id",
     "requires_alnum9_tool_ids",
     "wire_tool_call_ids",
 ]
@@ -41,27 +37,6 @@ __all__ = [
 TOOL_CALL_ID_REFUSED = (
     "The model returned the following errors: Tool call id was {id} but must be a-z, A-Z, 0-9, with a length of 9."
 )
-
-_ALNUM = string.ascii_letters + string.digits
-
-
-class IdStyle(str, Enum):
-    BASE64URL_22 = "base64url22"
-    TOOLUSE = "tooluse"
-    ALNUM_9 = "alnum9"
-
-
-def make_id(style: IdStyle, seed: str) -> str:
-    digest = hashlib.sha256(seed.encode()).digest()
-    if style is IdStyle.ALNUM_9:
-        number = int.from_bytes(digest[:12], "big")
-        chars = []
-        for _ in range(9):
-            number, index = divmod(number, len(_ALNUM))
-            chars.append(_ALNUM[index])
-        return "".join(chars)
-    token = base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")  # 22 characters
-    return token if style is IdStyle.BASE64URL_22 else f"tooluse_{token}"
 
 
 def assign_ids(calls: Sequence[ToolCall], style: IdStyle, seed: str) -> tuple[ToolCall, ...]:

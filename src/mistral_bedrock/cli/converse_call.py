@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from .backend import BackendOptions, backend_options, open_backend
-from .errors import guard
+from .failures import guard
 from .input_text import question
 from .options import InferenceParams, inference_options, model_option
 from .output import Output, json_option, result_json
