@@ -50,7 +50,7 @@ try:
     from mistral_bedrock import __version__ as mb_version
     from mistral_bedrock.catalog import for_region
     from mistral_bedrock.client import MistralBedrock, RetryPolicy
-    from mistral_bedrock.client.core import text_prompt
+    from mistral_bedrock.prompt.prompt_text import prompt_text
     from mistral_bedrock.conversation import Message
     from mistral_bedrock.errors import MistralBedrockError
 except ImportError:  # running from a checkout without the package installed
@@ -58,7 +58,7 @@ except ImportError:  # running from a checkout without the package installed
     from mistral_bedrock import __version__ as mb_version
     from mistral_bedrock.catalog import for_region
     from mistral_bedrock.client import MistralBedrock, RetryPolicy
-    from mistral_bedrock.client.core import text_prompt
+    from mistral_bedrock.prompt.prompt_text import prompt_text
     from mistral_bedrock.conversation import Message
     from mistral_bedrock.errors import MistralBedrockError
 
@@ -107,7 +107,7 @@ def measure(url: str, model: str, region: str, pairs: int, words: int, warmup: i
         return elapsed
 
     def theirs() -> float:
-        prompt = text_prompt([Message.user(fresh())], spec.spec)
+        prompt = prompt_text([Message.user(fresh())], spec.spec)
         body = json.dumps({"prompt": prompt, "max_tokens": MAX_TOKENS}, ensure_ascii=False).encode()
         start = time.perf_counter()
         try:

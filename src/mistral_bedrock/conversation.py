@@ -108,6 +108,12 @@ class Params:
     top_k: int | None = None
     stop: tuple[str, ...] | None = None
 
+    def keywords(self) -> dict[str, Any]:
+        """The parameters that are set, as the keyword arguments every client method takes."""
+        values: dict[str, Any] = {"max_tokens": self.max_tokens, "temperature": self.temperature, "top_p": self.top_p}
+        values |= {"top_k": self.top_k, "stop": list(self.stop) if self.stop else None}
+        return {key: value for key, value in values.items() if value is not None}
+
 
 @dataclass(frozen=True)
 class Usage:

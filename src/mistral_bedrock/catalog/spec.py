@@ -106,6 +106,11 @@ class ModelSpec:
         """The dialect a client should speak over InvokeModel by default."""
         return self.dialects[0]
 
+    @property
+    def has_text_body(self) -> bool:
+        """Whether the model takes the text-completion body (``prompt`` → ``outputs``) over InvokeModel."""
+        return Dialect.TEXT in self.dialects
+
     def accepts(self, dialect: Dialect) -> bool:
         return dialect is Dialect.CONVERSE or dialect in self.dialects
 

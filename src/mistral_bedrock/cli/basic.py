@@ -19,35 +19,25 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..catalog import Dialect, ModelSpec, lookup
+from ..catalog import lookup
+from ..conversation import Params
+from ..formats.selection import text_first_format
 from .backend import BackendOptions, backend_options, open_backend
 from .failures import guard
 from .input_text import question
-from .options import InferenceParams, catalog_entry, inference_options, model_option
+from .options import catalog_entry, inference_options, model_option, refuse_uncarried_params
 from .output import Output, json_option, result_json
 
 if TYPE_CHECKING:
     from ..client import MistralBedrock, Result
 
-__all__ = ["DEFAULT_MESSAGE", "DEFAULT_MODEL", "command", "dialect_for", "invoke", "show"]
+__all__ = ["DEFAULT_MESSAGE", "DEFAULT_MODEL", "command", "invoke", "show"]
 
 DEFAULT_MODEL = "mistral-7b"
 DEFAULT_MESSAGE = "Hello, what's your name?"
 
 
-def dialect_for(spec: ModelSpec) -> Dialect:
-    """The body ``basic`` sends a model: the text completion where it has one, else its chat dialect.
-
-    Args:
-        spec: The model.
-
-    Returns:
-        ``text``, ``chat`` or ``chat-openai``.
-    """
-    return Dialect.TEXT if Dialect.TEXT in spec.dialects else spec.native_dialect
-
-
-def invoke(client: MistralBedrock, model: str, message: str, params: InferenceParams) -> Result:
+def invoke(client: MistralBedrock, model: str, message: str, params: Params) -> Result:
     """One InvokeModel call: a text completion, or a chat completion for models without the text dialect.
 
     Args:
@@ -59,9 +49,8 @@ def invoke(client: MistralBedrock, model: str, message: str, params: InferencePa
     Returns:
         The result, with the request and response bodies.
     """
-    if dialect_for(lookup(model)) is Dialect.TEXT:
-        return client.complete_text(message, model=model, **params.kwargs())
-    return client.complete_chat(message, model=model, **params.kwargs())
+    send = client.complete_text if lookup(model).has_text_body else client.complete_chat
+    return send(message, model=model, **params.keywords())
 
 
 def show(out: Output, result: Result) -> None:
@@ -83,7 +72,7 @@ def show(out: Output, result: Result) -> None:
 @inference_options
 @json_option
 @backend_options
-def command(message: str | None, model: str, params: InferenceParams, as_json: bool, backend: BackendOptions) -> None:
+def command(message: str | None, model: str, params: Params, as_json: bool, backend: BackendOptions) -> None:
     """Send MESSAGE to a model (Mistral 7B by default); print the request payload, the response payload and the
     response string, as the classic example does. Without MESSAGE, the text piped on stdin is sent, else the
     example's question."""
@@ -91,7 +80,7 @@ def command(message: str | None, model: str, params: InferenceParams, as_json: b
     text = question(message, DEFAULT_MESSAGE)
     spec = catalog_entry(model)
     if spec is not None:  # a model the catalog does not know fails in the call, with Bedrock's message
-        params.refuse_uncarried(spec, dialect_for(spec))
+        refuse_uncarried_params(params, spec, text_first_format(spec))
     with guard(), open_backend(backend) as opened:
         result = invoke(opened.client, model, text, params)
         show(out, result)

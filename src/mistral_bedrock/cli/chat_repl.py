@@ -12,10 +12,10 @@ import sys
 
 import click
 
+from ..conversation import Params
 from .backend import BackendOptions, open_backend
 from .chat_session import ChatSettings, chat_options, refuse_uncarried, run_chat
 from .failures import guard
-from .options import InferenceParams
 from .output import Output
 
 __all__ = ["DEFAULT_MODEL", "command"]
@@ -30,7 +30,7 @@ def command(
     verbose: bool,
     system: str | None,
     model: str,
-    params: InferenceParams,
+    params: Params,
     as_json: bool,
     backend: BackendOptions,
 ) -> None:

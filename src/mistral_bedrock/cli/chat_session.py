@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ..conversation import Params
+from ..formats.selection import native_format
 from .backend import backend_options, note
 from .failures import describe, reportable
 from .history import HistoryFileError, load_history, messages_json, refuse_unsendable, save_history
 from .input_text import NotText
 from .lines import LineReader
-from .options import InferenceParams, catalog_entry, inference_options, model_option
+from .options import catalog_entry, inference_options, model_option, refuse_uncarried_params
 from .output import Output, json_option, result_json
 
 if TYPE_CHECKING:
@@ -56,7 +58,7 @@ class ChatSettings:
 
     model: str
     system: str | None = None
-    params: InferenceParams = field(default_factory=InferenceParams)
+    params: Params = field(default_factory=Params)
     stream: bool = False
     verbose: bool = False
 
@@ -74,7 +76,7 @@ class ChatSession:
         self.settings = settings
         self.out = out
         self.conversation: Conversation = client.conversation(
-            model=settings.model, system=settings.system, **settings.params.kwargs()
+            model=settings.model, system=settings.system, **settings.params.keywords()
         )
         self.turns: list[dict[str, Any]] = []
         self.failed = False
@@ -312,7 +314,7 @@ def refuse_uncarried(settings: ChatSettings) -> None:
     """
     spec = catalog_entry(settings.model)
     if spec is not None:  # a model the catalog does not know fails on the first turn, with Bedrock's message
-        settings.params.refuse_uncarried(spec, spec.native_dialect)
+        refuse_uncarried_params(settings.params, spec, native_format(spec))
 
 
 def run_chat(backend: Backend, settings: ChatSettings, out: Output, interactive: bool) -> None:

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..conversation import Params
 from .backend import BackendOptions, backend_options, open_backend
 from .failures import guard
 from .input_text import question
-from .options import InferenceParams, inference_options, model_option
+from .options import inference_options, model_option
 from .output import Output, json_option, result_json
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ def converse(
     model: str,
     message: str,
     system: str | None,
-    params: InferenceParams,
+    params: Params,
     stream: bool,
 ) -> Result:
     """Send one message through Converse and print the answer (live when streaming).
@@ -50,10 +51,10 @@ def converse(
         The result.
     """
     if not stream:
-        result = client.converse(message, model=model, system=system, **params.kwargs())
+        result = client.converse(message, model=model, system=system, **params.keywords())
         out.line(result.text.strip())
         return result
-    with client.converse_stream(message, model=model, system=system, **params.kwargs()) as answer:
+    with client.converse_stream(message, model=model, system=system, **params.keywords()) as answer:
         started = False
         for delta in answer:
             piece = delta.text if started else delta.text.lstrip()
@@ -78,7 +79,7 @@ def command(
     model: str,
     system: str | None,
     stream: bool,
-    params: InferenceParams,
+    params: Params,
     as_json: bool,
     backend: BackendOptions,
 ) -> None:

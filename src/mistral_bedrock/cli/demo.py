@@ -12,9 +12,9 @@ from typing import Any
 
 import click
 
+from ..conversation import Params
 from .backend import Backend, BackendOptions, backend_options, describe_endpoint, open_backend
 from .failures import CommandFailure, guard
-from .options import InferenceParams
 from .output import Output, json_option, result_json, totals
 
 __all__ = ["CHAT_TURNS", "STREAM_TURNS", "command"]
@@ -43,7 +43,7 @@ def _sections(backend: Backend, out: Output) -> dict[str, Any]:
 
     document: dict[str, Any] = {}
     out.heading(f"basic · {basic.DEFAULT_MODEL}")
-    result = basic.invoke(backend.client, basic.DEFAULT_MODEL, basic.DEFAULT_MESSAGE, InferenceParams())
+    result = basic.invoke(backend.client, basic.DEFAULT_MODEL, basic.DEFAULT_MESSAGE, Params())
     basic.show(out, result)
     out.footer([result])
     document["basic"] = result_json(result)

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 import click
 
-from ..catalog import Dialect, ModelSpec, lookup
+from ..catalog import ModelSpec, lookup
+from ..conversation import Params
 from ..errors import ValidationException
-from ..formats import format_for
+from ..formats import Format
 from .failures import UsageFailure
 
-__all__ = ["InferenceParams", "catalog_entry", "inference_options", "model_option"]
+__all__ = ["catalog_entry", "inference_options", "model_option", "refuse_uncarried_params"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,60 +54,28 @@ def catalog_entry(model: str) -> ModelSpec | None:
         return None
 
 
-@dataclass(frozen=True)
-class InferenceParams:
-    """Inference parameters; None means "not sent", so the model's default applies.
+def refuse_uncarried_params(params: Params, spec: ModelSpec, fmt: Format) -> None:
+    """Refuse, before anything is sent, the options a body of ``fmt`` for ``spec`` has no field for.
 
-    Attributes:
-        max_tokens: ``--max-tokens``.
-        temperature: ``--temperature``.
-        top_p: ``--top-p``.
-        top_k: ``--top-k``.
-        stop: ``--stop`` (repeatable).
+    Args:
+        params: The inference options given.
+        spec: The model the command calls.
+        fmt: The format of the body the command sends it.
+
+    Raises:
+        UsageFailure: Naming the model and the options, when a set option cannot be carried.
     """
-
-    max_tokens: int | None = None
-    temperature: float | None = None
-    top_p: float | None = None
-    top_k: int | None = None
-    stop: tuple[str, ...] = ()
-
-    def kwargs(self) -> dict[str, Any]:
-        """The parameters that were given, as keyword arguments for a client method.
-
-        Returns:
-            Only the parameters that were set.
-        """
-        values: dict[str, Any] = {
-            "max_tokens": self.max_tokens,
-            "temperature": self.temperature,
-            "top_p": self.top_p,
-            "top_k": self.top_k,
-            "stop": list(self.stop) if self.stop else None,
-        }
-        return {key: value for key, value in values.items() if value is not None}
-
-    def refuse_uncarried(self, spec: ModelSpec, dialect: Dialect) -> None:
-        """Refuse, before anything is sent, the options a ``dialect`` body for ``spec`` has no field for.
-
-        Args:
-            spec: The model the command calls.
-            dialect: The native dialect the command sends it.
-
-        Raises:
-            UsageFailure: Naming the model and the options, when a set option cannot be carried.
-        """
-        # What each body carries is the format's to say (Mistral's chat body has neither stop nor top_k, the
-        # OpenAI-style one no top_k); sending the option anyway would only fail every call.
-        given = {"--top-k": self.top_k is not None, "--stop": bool(self.stop)}
-        carried = format_for(dialect).carries(spec)
-        refused = [flag for flag, set_ in given.items() if set_ and flag[2:].replace("-", "_") not in carried]
-        if refused:
-            fields = " or ".join(flag[2:].replace("-", "_") for flag in refused)
-            raise UsageFailure(
-                f"{spec.model_id} ({spec.name}) cannot take {' and '.join(refused)}: its {dialect.value} request "
-                f"body has no {fields} parameter"
-            )
+    # What each body carries is the format's to say (Mistral's chat body has neither stop nor top_k, the
+    # OpenAI-style one no top_k); sending the option anyway would only fail every call.
+    given = {"--top-k": params.top_k is not None, "--stop": bool(params.stop)}
+    carried = fmt.carries(spec)
+    refused = [flag for flag, set_ in given.items() if set_ and flag[2:].replace("-", "_") not in carried]
+    if refused:
+        fields = " or ".join(flag[2:].replace("-", "_") for flag in refused)
+        raise UsageFailure(
+            f"{spec.model_id} ({spec.name}) cannot take {' and '.join(refused)}: its {fmt.dialect.value} request "
+            f"body has no {fields} parameter"
+        )
 
 
 _OPTIONS = (
@@ -120,7 +88,7 @@ _OPTIONS = (
 
 
 def inference_options(func: F) -> F:
-    """Add the inference options; the command receives them as one ``params: InferenceParams`` argument.
+    """Add the inference options; the command receives them as one ``params: Params`` argument.
 
     Args:
         func: The command function.
@@ -139,7 +107,7 @@ def inference_options(func: F) -> F:
         stop: tuple[str, ...],
         **kwargs: Any,
     ) -> Any:
-        params = InferenceParams(max_tokens, temperature, top_p, top_k, tuple(stop))
+        params = Params(max_tokens, temperature, top_p, top_k, tuple(stop) or None)
         return func(*args, params=params, **kwargs)
 
     decorated: Callable[..., Any] = wrapper

@@ -1,8 +1,13 @@
 """``mistral-bedrock tokens``: what a Bedrock request body turns into, token by token.
 
 Reads a text-completion body (``prompt``) or a chat body (``messages``, optional ``tools``) and prints
-``{"model", "tokenizer", "prompt", "token_ids", "count"}`` as JSON. The body is validated exactly as Bedrock
-would; anything Bedrock would reject is reported on one line with exit code 2.
+``{"model", "tokenizer", "prompt", "token_ids", "count", "exact"}`` as JSON. The body is validated exactly as
+Bedrock would; anything Bedrock would reject is reported on one line with exit code 2.
+
+The count is the one the client's ``count_tokens`` and the runtime's usage give
+(:mod:`mistral_bedrock.prompt.input_tokens`). A conversation the format accepts but mistral-common cannot render
+has no prompt to show: ``prompt`` and ``token_ids`` are null, ``count`` is the approximation the runtime reports,
+``exact`` is false, and stderr says why.
 
 The file is read as bytes and parsed as the runtime parses a body (``formats.json_body.load_json``): the same
 encodings, ``NaN`` and ``1e400`` as no numbers, a ``\\ud800`` escape as U+FFFD, and bytes that are not text or
@@ -16,12 +21,14 @@ from typing import BinaryIO
 
 import click
 
-from ..catalog import Dialect, lookup
+from ..catalog import lookup
 from ..errors import MistralBedrockError, ValidationException
 from ..formats import dialect_for_body, format_for
 from ..formats.json_body import load_json
 from ..formats.messages import MALFORMED
-from ..prompt import encode_prompt, render
+from ..prompt import encode_prompt
+from ..prompt.input_tokens import approximate_input_tokens, render_input
+from ..prompt.rendered import Rendered
 from .failures import fail
 
 __all__ = ["command"]
@@ -38,26 +45,32 @@ def command(model: str, file: BinaryIO) -> None:
         raise fail(f"the request body is not valid JSON: {exc}") from None
     try:
         spec = lookup(model)
-        dialect = dialect_for_body(spec, body)
-        request = format_for(dialect).parse_request(spec, body, stream=False)
-        if dialect is Dialect.TEXT:
-            assert request.prompt is not None
-            rendered = encode_prompt(request.prompt, spec)
-        else:
-            rendered = render(request.messages, spec, request.tools or None)
+        request = format_for(dialect_for_body(spec, body)).parse_request(spec, body, stream=False)
     except MistralBedrockError as exc:
         raise fail(exc) from None
     except RecursionError:
         # JSON that parses but nests deeper than the checks can walk: the runtime calls it malformed, so here too.
         raise fail(ValidationException(MALFORMED)) from None
+    rendered: Rendered | None
+    if request.prompt is not None:
+        rendered = encode_prompt(request.prompt, spec)
+    else:
+        try:
+            rendered = render_input(request.messages, spec, request.tools)
+        except ValidationException as exc:
+            click.echo(f"note: {exc.message} The count is the approximation the runtime reports.", err=True)
+            rendered = None
     click.echo(
         json.dumps(
             {
                 "model": spec.model_id,
                 "tokenizer": spec.tokenizer,
-                "prompt": rendered.text,
-                "token_ids": list(rendered.token_ids),
-                "count": rendered.count,
+                "prompt": rendered.text if rendered else None,
+                "token_ids": list(rendered.token_ids) if rendered else None,
+                "count": rendered.count
+                if rendered
+                else approximate_input_tokens(request.messages, spec, request.tools),
+                "exact": rendered is not None,
             },
             ensure_ascii=False,
         )

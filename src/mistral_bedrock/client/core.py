@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from http import HTTPStatus
 from typing import Any, TypeVar
 
-from ..catalog import Dialect, ModelSpec, ResolvedModel, for_region
+from ..catalog import ResolvedModel, for_region
 from ..conversation import Message, Params, Tool, Usage
 from ..errors import (
     BedrockError,
@@ -25,9 +23,10 @@ from ..errors import (
     ValidationException,
     error_from_code,
 )
-from ..formats import Format, format_for
+from ..formats import Format
 from ..formats.fields import malformed
 from ..formats.messages import MALFORMED
+from ..formats.selection import chat_format, converse_format, native_format, text_format
 from ..formats.text import TextFormat
 from ..protocol.error_codes import parse_error
 from ..protocol.operations import OPERATIONS, model_path
@@ -38,15 +37,11 @@ from .retry import RETRYABLE_STATUSES
 from .signing import Signer
 from .stream_state import UNREADABLE, StreamState, guarded
 
-__all__ = ["CHAT_ORDER", "ENDPOINT_ENVS", "STAND_IN_CHARS", "ClientCore", "endpoint_for", "text_prompt"]
+__all__ = ["ENDPOINT_ENVS", "ClientCore", "endpoint_for"]
 
 #: The body a chat call sends, first that the model takes: Mistral's chat body, the OpenAI-style one of newer
-#: models, else the text body with the conversation rendered tokenizer-exactly.
-CHAT_ORDER = (Dialect.CHAT, Dialect.CHAT_OPENAI, Dialect.TEXT)
 
 _T = TypeVar("_T")
-#: Message contents at least this long are rendered through a stand-in (see :func:`text_prompt`).
-STAND_IN_CHARS = 1024
 # How much of a non-Bedrock answer's body an error message quotes, in characters.
 _SNIPPET_CHARS = 200
 ENDPOINT_ENVS = ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL")
@@ -83,54 +78,6 @@ def _payload(body: Mapping[str, Any]) -> bytes:
         # JSON escape it is valid JSON, the bytes boto3 would send for the same string. The runtime reads it as
         # U+FFFD, as the client's own tokenizer does (docs/FIDELITY.md) [I].
         return escaped.encode()
-
-
-# What json.loads raises for bytes that are not JSON; RecursionError for JSON nested deeper than it can follow
-# ('[' * 100000), which is as unreadable as any other malformed answer.
-def text_prompt(messages: Sequence[Message], spec: ModelSpec, tools: Sequence[Tool] = ()) -> str:
-    """The text-completion prompt of a conversation, ``render(messages, spec, tools).text``, with each long message
-    content tokenized not even once.
-
-    Rendering encodes the conversation with mistral-common, which decodes the ids back to text, and the prompt text
-    is decoded from them once more: three passes over a 100k-token message (a quarter of a second), for ids that a
-    text body does not even send. Every tokenizer of the catalog decodes what it encodes to the same text, except
-    that SentencePiece reads U+2581 as a space (a test checks both on every code point). So each long content
-    without U+2581 is rendered as a short stand-in, its surrounding whitespace kept (mistral-common trims trailing
-    spaces of an answer), and put back in place in the rendered text, made tokenizable as rendering would have
-    made it. The template itself — BOS, ``[INST]``, where the system prompt goes, ``</s>`` — is mistral-common's,
-    and so are its checks. A stand-in that does not come back exactly once, in order, means the whole conversation
-    is rendered as it is.
-    """
-    from ..prompt import render  # mistral-common loads only when a prompt is rendered
-    from ..prompt.sanitize import tokenizable
-
-    marker = f"SI{secrets.token_hex(8)}"
-    cores: list[str] = []
-    stood_in: list[Message] = []
-    for message in messages:
-        content = message.content
-        core = content.strip()
-        if len(core) < STAND_IN_CHARS or "\u2581" in core:
-            stood_in.append(message)
-            continue
-        start = len(content) - len(content.lstrip())
-        stand_in = f"{marker}N{len(cores)}X"
-        stood_in.append(replace(message, content=content[:start] + stand_in + content[start + len(core) :]))
-        cores.append(core)
-    if not cores:
-        return render(messages, spec, tools or None).text
-    rendered = render(stood_in, spec, tools or None).text
-    parts: list[str] = []
-    position = 0
-    for index, core in enumerate(cores):
-        stand_in = f"{marker}N{index}X"
-        at = rendered.find(stand_in, position)
-        if at < 0 or rendered.find(stand_in, at + len(stand_in)) >= 0:
-            return render(messages, spec, tools or None).text
-        parts += (rendered[position:at], tokenizable(core))
-        position = at + len(stand_in)
-    parts.append(rendered[position:])
-    return "".join(parts)
 
 
 def _non_bedrock(status: int, body: bytes, message: str, request_id: str | None) -> NonBedrockError:
@@ -203,32 +150,31 @@ class ClientCore:
             raise ValidationException(MALFORMED) from None
         return Prepared(operation, model, fmt, body, payload, model_path(model.identifier, name))
 
-    @staticmethod
-    def _native(model: ResolvedModel, wanted: Sequence[Dialect]) -> Format:
-        for dialect in wanted:
-            if dialect in model.spec.dialects:
-                return format_for(dialect)
-        names = ", ".join(d.value for d in wanted)
-        raise ValidationException(
-            f"{model.spec.name} ({model.spec.model_id}) does not accept the {names} body; it speaks "
-            + ", ".join(d.value for d in model.spec.dialects)
-            + " (and Converse)."
-        )
+    def _build(
+        self,
+        model: ResolvedModel,
+        fmt: Format,
+        messages: Sequence[Message],
+        params: Params,
+        tools: Sequence[Tool] = (),
+        tool_choice: str | None = None,
+        *,
+        stream: bool,
+    ) -> Prepared:
+        body = fmt.build_body(model.spec, messages, params, tools, tool_choice)
+        return self._prepare(model, fmt, body, stream=stream)
 
     def complete_call(
         self, prompt: MessagesInput, model: str, params: Params, *, raw: bool, stream: bool = False
     ) -> Prepared:
         """The text-completion dialect: a string is one user turn (or, with ``raw``, the prompt verbatim)."""
         resolved = self.resolve(model)
-        fmt = self._native(resolved, [Dialect.TEXT])
-        body: Mapping[str, Any]
-        if raw:
-            if not isinstance(prompt, str):
-                raise TypeError("raw=True takes the prompt as a string")
-            body = TextFormat.body_for_prompt(prompt, params)
-        else:
-            body = TextFormat.body_for_prompt(text_prompt(to_messages(prompt), resolved.spec), params)
-        return self._prepare(resolved, fmt, body, stream=stream)
+        fmt = text_format(resolved.spec)
+        if not raw:
+            return self._build(resolved, fmt, to_messages(prompt), params, stream=stream)
+        if not isinstance(prompt, str):
+            raise TypeError("raw=True takes the prompt as a string")
+        return self._prepare(resolved, fmt, TextFormat.body_for_prompt(prompt, params), stream=stream)
 
     def chat_call(
         self,
@@ -242,14 +188,13 @@ class ClientCore:
     ) -> Prepared:
         """Mistral's chat dialect (or the OpenAI-style one of newer models; text-only models get a rendered prompt)."""
         resolved = self.resolve(model)
-        fmt = self._native(resolved, CHAT_ORDER)
-        history, definitions = to_messages(messages), to_tools(tools)
-        body: Mapping[str, Any]
-        if fmt.dialect is Dialect.TEXT:
-            body = TextFormat.body_for_prompt(text_prompt(history, resolved.spec, definitions), params)
-        else:
-            body = fmt.build_body(resolved.spec, history, params, definitions, tool_choice)
-        return self._prepare(resolved, fmt, body, stream=stream)
+        fmt = chat_format(resolved.spec)
+        return self._build(resolved, fmt, to_messages(messages), params, to_tools(tools), tool_choice, stream=stream)
+
+    def turn_call(self, messages: Sequence[Message], model: str, params: Params, *, stream: bool = False) -> Prepared:
+        """A conversation's next turn, in the model's preferred dialect (a rendered prompt for text models)."""
+        resolved = self.resolve(model)
+        return self._build(resolved, native_format(resolved.spec), messages, params, stream=stream)
 
     def converse_call(
         self,
@@ -264,12 +209,11 @@ class ClientCore:
     ) -> Prepared:
         """Converse, with Mistral's rules applied as the body is built."""
         resolved = self.resolve(model)
-        fmt = format_for(Dialect.CONVERSE)
         history = to_messages(messages)
         if system:
             history = [Message.system(system), *history]
-        body = fmt.build_body(resolved.spec, history, params, to_tools(tools), tool_choice)
-        return self._prepare(resolved, fmt, body, stream=stream)
+        fmt = converse_format()
+        return self._build(resolved, fmt, history, params, to_tools(tools), tool_choice, stream=stream)
 
     # -- the wire -----------------------------------------------------------------------------------
     def url(self, prepared: Prepared) -> str:
@@ -317,21 +261,12 @@ class ClientCore:
         except MalformedResponseError as exc:
             exc.received(body, request_id)
             raise
-        usage = completion.usage
-        spec = prepared.model.spec
-        return Result(
-            text=completion.text,
-            stop_reason=completion.stop_reason,
-            tool_calls=completion.tool_calls,
-            usage=usage,
-            cost=spec.cost(usage.input_tokens, usage.output_tokens) if usage else None,
-            model_id=prepared.model.identifier,
-            dialect=prepared.fmt.dialect,
-            request_id=headers.get("x-amzn-requestid"),
-            request_body=prepared.body,
+        return Result.of(
+            completion,
+            prepared,
+            headers.get("x-amzn-requestid"),
             response_body=data,
             latency_ms=(time.perf_counter() - started) * 1000,
-            raw_stop_reason=completion.raw_stop_reason,
         )
 
     @staticmethod

@@ -51,7 +51,6 @@ from .mistral_requests import (
     ChatOptions,
     NeutralRequest,
     UnsupportedParameterError,
-    chat_dialect,
     neutral_request,
     prepare_chat,
 )
@@ -73,7 +72,6 @@ __all__ = [
     "ToolCall",
     "UnsupportedParameterError",
     "UsageInfo",
-    "chat_dialect",
     "completion_response",
     "finish_reason",
     "neutral_request",

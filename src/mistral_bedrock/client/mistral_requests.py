@@ -10,20 +10,19 @@ from typing import Any, TypedDict
 
 from typing_extensions import Unpack
 
-from ..catalog import Dialect, ModelSpec
+from ..catalog import ModelSpec
 from ..conversation import Message, Params, Tool
-from ..conversation import ToolCall as NeutralToolCall
-from ..errors import ModelErrorException, ValidationException
-from ..formats import format_for
-from ..formats.common import decode_arguments
-from .core import CHAT_ORDER, ClientCore
+from ..errors import ValidationException
+from ..formats.selection import chat_format
+from .core import ClientCore
+from .inputs import as_mapping, read_message, read_tool
 from .prepared import Prepared
+from .settings import params
 
 __all__ = [
     "ChatOptions",
     "NeutralRequest",
     "UnsupportedParameterError",
-    "chat_dialect",
     "neutral_request",
     "prepare_chat",
 ]
@@ -117,12 +116,6 @@ _NOT_CARRIED: dict[str, tuple[object, str]] = {
 _TOOL_CHOICES = ("auto", "none", "any", "required")
 
 
-# The order ClientCore.chat_call picks a body in: the model's chat dialect when it has one, else its text one.
-def chat_dialect(spec: ModelSpec) -> Dialect:
-    """The body a Mistral-style chat call sends to this model (the one :meth:`ClientCore.chat_call` builds)."""
-    return next(dialect for dialect in CHAT_ORDER if dialect in spec.dialects)
-
-
 @dataclass(frozen=True)
 class NeutralRequest:
     """A Mistral-style chat request in this package's terms, for :meth:`ClientCore.chat_call`."""
@@ -151,26 +144,24 @@ def neutral_request(spec: ModelSpec, messages: Iterable[object], **options: Unpa
             raise UnsupportedParameterError(name, spec, reason, value=value)
     _check_response_format(options.get("response_format"), spec)
 
-    stop = options.get("stop")
-    stops = (stop,) if isinstance(stop, str) else (tuple(stop) if stop else None)
-    listed = options.get("tools")
-    tools = tuple(_tool(item, f"tools[{i}]", spec) for i, item in enumerate(_listed(listed or [], "tools")))
-    tool_choice, tools = _tool_choice(options.get("tool_choice"), tools, spec)
-    dialect = chat_dialect(spec)
-    carried = format_for(dialect).carries(spec)
-    asked = {"stop": stops, "top_k": options.get("top_k"), "tools": tools, "tool_choice": tool_choice}
-    for key, value in asked.items():
-        if value not in (None, ()) and key not in carried:
-            raise UnsupportedParameterError(key, spec, f"its {dialect.value} body has no {key}")
-    params = Params(
+    sampling = params(
         max_tokens=options.get("max_tokens"),
         temperature=options.get("temperature"),
         top_p=options.get("top_p"),
         top_k=options.get("top_k"),
-        stop=stops,
+        stop=options.get("stop"),
     )
+    listed = options.get("tools")
+    tools = tuple(_tool(item, f"tools[{i}]", spec) for i, item in enumerate(_listed(listed or [], "tools")))
+    tool_choice, tools = _tool_choice(options.get("tool_choice"), tools, spec)
+    fmt = chat_format(spec)
+    carried = fmt.carries(spec)
+    asked = {"stop": sampling.stop, "top_k": sampling.top_k, "tools": tools, "tool_choice": tool_choice}
+    for key, value in asked.items():
+        if value not in (None, ()) and key not in carried:
+            raise UnsupportedParameterError(key, spec, f"its {fmt.dialect.value} body has no {key}")
     turns = tuple(_message(item, f"messages[{i}]", spec) for i, item in enumerate(_listed(messages, "messages")))
-    return NeutralRequest(turns, params, tools, tool_choice)
+    return NeutralRequest(turns, sampling, tools, tool_choice)
 
 
 def _listed(value: object, name: str) -> Sequence[object]:
@@ -180,22 +171,10 @@ def _listed(value: object, name: str) -> Sequence[object]:
     return value
 
 
-def _plain(item: object, where: str) -> Mapping[str, Any]:
-    """A dict as given, or a ``mistralai`` (pydantic) object, or an answer of this module, as its dict."""
-    if isinstance(item, Mapping):
-        return item
-    dump = getattr(item, "model_dump", None)
-    if callable(dump):
-        value = dump()
-        if isinstance(value, Mapping):
-            return value
-    raise TypeError(f"{where} is {type(item).__name__}, neither a dict nor a mistralai object")
-
-
 def _check_response_format(value: object, spec: ModelSpec) -> None:
     if value is None:
         return
-    kind = _plain(value, "response_format").get("type") or "text"
+    kind = as_mapping(value, "response_format").get("type") or "text"
     if kind != "text":
         reason = "the bodies this client writes carry no response format"
         raise UnsupportedParameterError("response_format", spec, reason, value={"type": kind})
@@ -209,7 +188,7 @@ def _text(content: object, where: str, spec: ModelSpec) -> str:
         raise TypeError(f"{where} is {type(content).__name__}, neither a string nor a list of chunks")
     pieces: list[str] = []
     for index, chunk in enumerate(content):
-        data = _plain(chunk, f"{where}[{index}]")
+        data = as_mapping(chunk, f"{where}[{index}]")
         if data.get("type", "text") != "text":
             raise UnsupportedParameterError(
                 f"{where}[{index}]", spec, f"a {data.get('type')!r} chunk; this client sends text only"
@@ -219,55 +198,20 @@ def _text(content: object, where: str, spec: ModelSpec) -> str:
 
 
 def _message(item: object, where: str, spec: ModelSpec) -> Message:
-    data = _plain(item, where)
-    role = data.get("role")
-    content = _text(data.get("content"), f"{where}.content", spec)
-    if role == "system":
-        return Message.system(content)
-    if role == "user":
-        return Message.user(content)
-    if role == "tool":
-        return Message.tool(str(data.get("tool_call_id") or ""), content, data.get("name"))
-    if role != "assistant":
-        raise TypeError(f"{where} has role {role!r}, not system, user, assistant or tool")
-    if data.get("prefix"):
+    data = as_mapping(item, where)
+    if data.get("role") == "assistant" and data.get("prefix"):
         raise UnsupportedParameterError(f"{where}.prefix", spec, "Bedrock's bodies cannot mark an assistant prefix")
-    calls: list[NeutralToolCall] = []
-    for index, call in enumerate(data.get("tool_calls") or ()):
-        wire = _plain(call, f"{where}.tool_calls[{index}]")
-        at = f"{where}.tool_calls[{index}]"
-        function = _plain(wire.get("function"), f"{at}.function")
-        name = _name(function, f"{at}.function")
-        try:
-            calls.append(decode_arguments(str(wire.get("id") or ""), name, function.get("arguments")))
-        except ModelErrorException:  # the reader's words are for a model's answer; this is the caller's input
-            raise ValidationException(f"{at}.function.arguments is not a JSON object") from None
-    return Message.assistant(content, calls)
-
-
-def _name(function: Mapping[str, Any], where: str) -> str:
-    name = function.get("name")
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"{where}.name must be a non-empty string, not {name!r}")
-    return name
+    return read_message(data, where, lambda content, at: _text(content, at, spec))
 
 
 def _tool(item: object, where: str, spec: ModelSpec) -> Tool:
-    data = _plain(item, where)
+    data = as_mapping(item, where)
     kind = data.get("type") or "function"
     if kind != "function":
         raise UnsupportedParameterError(where, spec, f"Mistral's built-in {kind!r} tool does not run on Bedrock")
-    function = _plain(data.get("function"), f"{where}.function")
-    if function.get("strict"):
+    if as_mapping(data.get("function"), f"{where}.function").get("strict"):
         raise UnsupportedParameterError(f"{where}.function.strict", spec, "Bedrock's bodies have no strict tools")
-    parameters = function.get("parameters") or {"type": "object", "properties": {}}
-    if not isinstance(parameters, Mapping):
-        raise TypeError(f"{where}.function.parameters must be a JSON schema object, not {type(parameters).__name__}")
-    return Tool(
-        name=_name(function, f"{where}.function"),
-        description=str(function.get("description") or ""),
-        parameters=dict(parameters),
-    )
+    return read_tool(data, where)
 
 
 def _tool_choice(value: object, tools: tuple[Tool, ...], spec: ModelSpec) -> tuple[str | None, tuple[Tool, ...]]:
@@ -278,7 +222,7 @@ def _tool_choice(value: object, tools: tuple[Tool, ...], spec: ModelSpec) -> tup
         if value not in _TOOL_CHOICES:
             raise UnsupportedParameterError("tool_choice", spec, "it is not auto, none, any or required", value=value)
         return ("any" if value == "required" else value), tools
-    function = _plain(_plain(value, "tool_choice").get("function"), "tool_choice.function")
+    function = as_mapping(as_mapping(value, "tool_choice").get("function"), "tool_choice.function")
     name = function.get("name")
     chosen = tuple(tool for tool in tools if tool.name == name)
     if not chosen:

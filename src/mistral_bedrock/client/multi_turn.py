@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..catalog import Dialect, lookup
+from ..catalog import lookup
 from ..conversation import Message, Params
 from .core import ClientCore
 from .prepared import Prepared
@@ -52,18 +52,10 @@ class ConversationState:
         if self.system and not self.history:
             self.history.append(Message.system(self.system))
 
-    @property
-    def dialect(self) -> Dialect:
-        return self.spec.native_dialect
-
     def prepare(self, core: ClientCore, text: str, *, stream: bool) -> PendingTurn:
         """The request for the next user turn, with the history it would commit."""
         turns = [*self.history, Message.user(text)]
-        if self.dialect is Dialect.TEXT:
-            prepared = core.complete_call(turns, self.model, self.params, raw=False, stream=stream)
-        else:
-            prepared = core.chat_call(turns, self.model, self.params, None, None, stream=stream)
-        return PendingTurn(prepared, turns, self.version)
+        return PendingTurn(core.turn_call(turns, self.model, self.params, stream=stream), turns, self.version)
 
     def commit(self, pending: PendingTurn, result: Result) -> None:
         """Add an answered turn to the history.

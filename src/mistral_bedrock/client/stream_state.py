@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from ..conversation import Delta, ToolCall, Usage
+from ..conversation import Completion, Delta, ToolCall, Usage
 from ..errors import (
     MalformedResponseError,
     StreamError,
@@ -118,22 +118,20 @@ class StreamState:
             raise self.broken("the response stream ended without a stop reason")
         if self.envelope.ends_with_metadata and self.usage is None:
             raise self.broken("the Converse stream ended without its metadata event")
-        spec = self.prepared.model.spec
-        usage = self.usage
-        return Result(
-            text=self.text,
-            stop_reason=self.stop.stop_reason,
-            tool_calls=tuple(self.tool_calls),
-            usage=usage,
-            cost=spec.cost(usage.input_tokens, usage.output_tokens) if usage else None,
-            model_id=self.prepared.model.identifier,
-            dialect=self.prepared.fmt.dialect,
-            request_id=self.request_id,
-            request_body=self.prepared.body,
+        answer = Completion(
+            self.text,
+            self.stop.stop_reason,
+            tuple(self.tool_calls),
+            self.usage,
+            raw_stop_reason=self.stop.raw_stop_reason,
+        )
+        return Result.of(
+            answer,
+            self.prepared,
+            self.request_id,
             latency_ms=(time.perf_counter() - self.started) * 1000,
             time_to_first_token_ms=self.first_token_ms,
             metrics=self.metrics,
-            raw_stop_reason=self.stop.raw_stop_reason,
         )
 
 

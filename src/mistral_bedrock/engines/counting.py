@@ -1,29 +1,28 @@
 """Token counts with the model's real tokenizer, for the usage every engine reports.
 
 * Input: a raw ``prompt`` (text dialect) is tokenized as sent (:func:`~mistral_bedrock.prompt.encode_prompt`);
-  a conversation (chat, chat-openai, Converse) is rendered with mistral-common, tools included
-  (:func:`~mistral_bedrock.prompt.render`).
+  a conversation (chat, chat-openai, Converse) is counted as the client and the CLI count it
+  (:func:`~mistral_bedrock.prompt.input_tokens.count_input_tokens`).
 * Output: generated text is counted with :func:`~mistral_bedrock.prompt.encode_text` (no BOS/EOS); a tool call
   counts as the tokens of its JSON arguments (the ``[TOOL_CALLS]`` marker and the tool's name are not counted).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 
 from ..catalog import ModelSpec
 from ..conversation import Message, Tool, ToolCall
 from ..formats import ParsedRequest
-from ..prompt import count_prompt_tokens, encode_text, render
+from ..prompt import count_prompt_tokens, encode_text
+from ..prompt.input_tokens import count_input_tokens
 from ..prompt.pieces import WORDS_MAX_CHARS
 from .memo import LRU, too_large
 
 __all__ = [
     "OFFLOAD_CHARS",
-    "approximate_input_tokens",
     "carry_input_tokens",
     "input_tokens",
     "request_chars",
@@ -101,29 +100,12 @@ def tool_call_tokens(calls: Iterable[ToolCall], spec: ModelSpec) -> int:
     return sum(text_tokens(call.arguments_json, spec) for call in calls)
 
 
-def approximate_input_tokens(messages: Sequence[Message], spec: ModelSpec, tools: Sequence[Tool] = ()) -> int:
-    """A count for conversations mistral-common cannot render (e.g. one that ends with a non-empty prefix).
-
-    BOS, plus for every turn the tokens of its text and of its tool calls' JSON arguments and two control
-    tokens, plus the tokens of the tools' JSON definitions. Within a few tokens of a real render.
-    """
-    total = 1
-    for message in messages:
-        total += _TURN_OVERHEAD + text_tokens(message.content, spec) + tool_call_tokens(message.tool_calls, spec)
-    if tools:
-        definitions = [{"name": t.name, "description": t.description, "parameters": dict(t.parameters)} for t in tools]
-        total += _TURN_OVERHEAD + text_tokens(json.dumps(definitions, ensure_ascii=False), spec)
-    return total
-
-
 def input_tokens(request: ParsedRequest, *, limit: int | None = None) -> int:
     """The prompt's token count with the model's tokenizer.
 
     A raw prompt is tokenized as sent, control-token strings as control ids. A conversation is rendered with
-    mistral-common; one that ends with an assistant turn is rendered as a prefix for the model to continue
-    (what Bedrock does with a prefilled answer). If mistral-common still cannot render it (tools on a model
-    without tool support, a tool result that answers no call…), :func:`approximate_input_tokens` gives the
-    count instead: counting never fails a request that its format has already accepted.
+    :func:`~mistral_bedrock.prompt.input_tokens.count_input_tokens`, the one counting path of the package:
+    counting never fails a request that its format has already accepted.
 
     A count carried for this request (:func:`carry_input_tokens`) is returned as is, and counts are memoised.
 
@@ -157,15 +139,4 @@ def input_tokens(request: ParsedRequest, *, limit: int | None = None) -> int:
 
 
 def _conversation_tokens(request: ParsedRequest) -> int:
-    spec = request.spec
-    messages = request.messages
-    if not messages:
-        return 1  # just BOS: formats reject empty conversations, but a hand-built request may have none
-    tools = request.tools or None
-    continue_final = messages[-1].role == "assistant"
-    try:
-        return render(messages, spec, tools, continue_final=continue_final).count
-    # render() reports everything it rejects as ValidationException, but a usage count must not turn a valid
-    # request into an error, whatever mistral-common raises.
-    except Exception:
-        return approximate_input_tokens(messages, spec, request.tools)
+    return count_input_tokens(request.messages, request.spec, request.tools)

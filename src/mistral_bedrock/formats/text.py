@@ -15,10 +15,10 @@ from ..catalog import Dialect, ModelSpec
 from ..conversation import Completion, Delta, Message, Params, StopReason, Tool, Usage
 from . import schema as s
 from .body_types import MistralStopReason, TextRequest, TextResponse
-from .common import param_schema, params_from_body, require_object, validate
+from .common import add_sampling, param_schema, params_from_body, require_object, validate
 from .fields import first_object, obj, optional_text, text
 from .format import REQUEST_FIELDS, Event, Format, Metrics, ParsedRequest, StreamReader, StreamWriter
-from .invocation_metrics import METRICS_KEY, metrics_payload, usage_from_metrics
+from .invocation_metrics import LastChunkWriter, usage_from_metrics
 from .stops import MISTRAL_STOPS, StopTable
 
 __all__ = ["STOPS", "TextFormat", "messages_from_prompt"]
@@ -53,7 +53,7 @@ def messages_from_prompt(prompt: str) -> tuple[Message, ...]:
     return tuple(turns)
 
 
-class _Writer(StreamWriter):
+class _Writer(LastChunkWriter):
     """Holds back the latest text so the final chunk carries text, stop reason and metrics together."""
 
     def __init__(self) -> None:
@@ -67,17 +67,10 @@ class _Writer(StreamWriter):
     def tool_calls(self, calls: Sequence[Any]) -> list[Event]:
         return []  # the text dialect has no structured tool calls; tools come back as text
 
-    def finish(
-        self,
-        stop_reason: StopReason,
-        usage: Usage,
-        metrics: Metrics,
-        stop_sequence: str | None = None,
-    ) -> list[Event]:
+    def last_chunk(self, stop_reason: StopReason, usage: Usage) -> Event:
         event = self._chunk(self._held or "", stop_reason)
-        event[1][METRICS_KEY] = metrics_payload(usage, metrics)
         self._held = None
-        return [event]
+        return event
 
     @staticmethod
     def _chunk(text: str, reason: StopReason | None) -> Event:
@@ -117,20 +110,15 @@ class TextFormat(Format):
         tools: Sequence[Tool] = (),
         tool_choice: str | None = None,
     ) -> TextRequest:
-        from ..prompt import render  # mistral-common loads only when a prompt is rendered
+        from ..prompt.prompt_text import prompt_text  # mistral-common loads only when a prompt is rendered
 
-        return self.body_for_prompt(render(messages, spec, tools or None).text, params)
+        return self.body_for_prompt(prompt_text(messages, spec, tools), params)
 
     @staticmethod
     def body_for_prompt(prompt: str, params: Params) -> TextRequest:
         """A body for an already rendered (or verbatim) prompt. Unset parameters are left out."""
         body: TextRequest = {"prompt": prompt}
-        if params.max_tokens is not None:
-            body["max_tokens"] = params.max_tokens
-        if params.temperature is not None:
-            body["temperature"] = params.temperature
-        if params.top_p is not None:
-            body["top_p"] = params.top_p
+        add_sampling(body, params)
         if params.top_k is not None:
             body["top_k"] = params.top_k
         if params.stop:

@@ -13,8 +13,9 @@ on first use. See ``docs/PROMPTS.md``.
 """
 
 from .generated_text import decode, encode_text, encode_text_prefix, truncate_to_tokens
+from .input_tokens import count_tokens
 from .raw import control_tokens, count_prompt_tokens, decode_prompt, encode_prompt
-from .render import count_tokens, render, to_chat_request
+from .render import render, to_chat_request
 from .rendered import Rendered
 from .tokenizers import TOKENIZER_NAMES, TokenizerInfo, get_tokenizer, tokenizer_info
 from .tool_ids import (

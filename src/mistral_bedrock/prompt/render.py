@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..catalog import ModelSpec
-from ..conversation import Message, Tool, as_messages
+from ..conversation import Message, Tool
 from ..errors import ValidationException
 from .raw import decode_prompt
 from .rendered import Rendered
@@ -24,7 +24,7 @@ from .tool_ids import normalize_tool_call_ids
 if TYPE_CHECKING:
     from mistral_common.protocol.instruct.request import ChatCompletionRequest
 
-__all__ = ["count_tokens", "render", "to_chat_request"]
+__all__ = ["render", "to_chat_request"]
 
 
 def _where(spec: ModelSpec) -> str:
@@ -172,16 +172,3 @@ def render(
         raise ValidationException(f"Cannot render this conversation for {_where(spec)}: {detail}") from exc
     ids = tuple(int(token) for token in tokenized.tokens)
     return Rendered(decode_prompt(ids, spec), ids)
-
-
-def count_tokens(
-    conversation: str | Sequence[Message],
-    spec: ModelSpec,
-    tools: Sequence[Tool] | None = None,
-) -> int:
-    """Prompt tokens of a conversation rendered for ``spec`` (a string is one user turn).
-
-    For a raw text-completion prompt use ``encode_prompt(prompt, spec).count``; for generated text,
-    ``len(encode_text(text, spec))``.
-    """
-    return render(as_messages(conversation), spec, tools).count

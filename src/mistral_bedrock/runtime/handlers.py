@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from mistral_bedrock.catalog import Dialect, ResolvedModel
+from mistral_bedrock.catalog import ResolvedModel
 from mistral_bedrock.conversation import Completion, ToolCall, Usage
 from mistral_bedrock.engines import Engine, Stop, TextDelta, ToolCallEvent
 from mistral_bedrock.engines.counting import carry_input_tokens, input_tokens
@@ -24,6 +24,7 @@ from mistral_bedrock.errors import BedrockError, SerializationException, Validat
 from mistral_bedrock.formats import Format, Metrics, ParsedRequest, dialect_for_body, format_for
 from mistral_bedrock.formats.json_body import load_json
 from mistral_bedrock.formats.messages import MALFORMED
+from mistral_bedrock.formats.selection import converse_format
 from mistral_bedrock.formats.service_constraints import check_members
 from mistral_bedrock.protocol.error_codes import ERROR_CODES
 from mistral_bedrock.protocol.eventstream import encode_exception
@@ -87,7 +88,7 @@ def _native_request(call: Call, *, stream: bool) -> tuple[Format, ParsedRequest]
 
 
 def _converse_request(call: Call, *, stream: bool) -> tuple[Format, ParsedRequest]:
-    fmt = format_for(Dialect.CONVERSE)
+    fmt = converse_format()
     return fmt, fmt.parse_request(call.model.spec, call.body, stream=stream)
 
 
@@ -200,9 +201,9 @@ async def _stream(call: Call, fmt: Format, request: ParsedRequest) -> Response:
                     metrics = Metrics(_elapsed_ms(call.started), first_byte)
                     out = writer.finish(event.reason, event.usage, metrics, event.stop_sequence)
                 for event_type, payload in out:
-                    if faults.drop_after is not None and encoder.sent >= faults.drop_after:
+                    if faults.drop_after_frames is not None and encoder.sent >= faults.drop_after_frames:
                         raise DropConnection
-                    if faults.stream_error is not None and encoder.sent >= faults.stream_error.after:
+                    if faults.stream_error is not None and encoder.sent >= faults.stream_error.after_frames:
                         rule = faults.stream_error
                         code = rule.code or "ModelStreamErrorException"
                         message = rule.message or ERROR_CODES[code].message
@@ -275,7 +276,7 @@ def _count_tokens(call: Call) -> Response:
         inner = replace(call, body=raw)
         _, request = _native_request(inner, stream=False)
     elif isinstance(source.get("converse"), dict):
-        request = format_for(Dialect.CONVERSE).parse_request(spec, source["converse"], stream=False)
+        request = converse_format().parse_request(spec, source["converse"], stream=False)
     else:
         raise SerializationException("Start of structure or map found where not expected at 'input'")
     return json_response({"inputTokens": input_tokens(request)}, call.request_id)
