@@ -1,7 +1,7 @@
-"""Generate the synchronous client from the asynchronous one: ``client/aio.py`` is the only source.
+"""Generate the synchronous client from the asynchronous one: ``client/aio*.py`` are the only sources.
 
-    python scripts/unasync.py           # rewrite src/mistral_bedrock/client/sync.py
-    python scripts/unasync.py --check   # exit 1 if sync.py is not what aio.py generates (the test suite runs this)
+    python scripts/unasync.py           # rewrite client/sync.py and client/sync_stream.py
+    python scripts/unasync.py --check   # exit 1 if a twin is not what its source generates (the suite runs this)
 
 The rewrite is token by token (whole words; docstrings follow the code), from one table, plus line overrides
 written in the source itself: a line ending in ``# sync: TEXT`` becomes ``TEXT`` (indented as the line was), and
@@ -19,21 +19,33 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE = ROOT / "src" / "mistral_bedrock" / "client" / "aio.py"
-TARGET = ROOT / "src" / "mistral_bedrock" / "client" / "sync.py"
+CLIENT = ROOT / "src" / "mistral_bedrock" / "client"
 
-SYNC_DOCSTRING = '''"""The synchronous client, :class:`MistralBedrock`: generated from ``aio.py`` by
-``scripts/unasync.py``.
+# Each async source, its sync twin, and what the twin's module docstring says it is.
+TWINS = (
+    (CLIENT / "aio.py", CLIENT / "sync.py", "The synchronous client, :class:`MistralBedrock`"),
+    (
+        CLIENT / "aio_stream.py",
+        CLIENT / "sync_stream.py",
+        "A response stream of the synchronous client, :class:`Stream`",
+    ),
+)
 
-Do not edit: change ``aio.py`` and run ``python scripts/unasync.py``. Both clients drive the same I/O-free core
-(:class:`~.core.ClientCore`), so they differ only in how they wait for bytes.
+
+def sync_docstring(what: str, source: Path) -> str:
+    return f'''"""{what}, generated from ``{source.name}``.
+
+Do not edit: change ``{source.name}`` and run ``python scripts/unasync.py``. Both clients drive the same I/O-free
+core (:class:`~.core.ClientCore`), so they differ only in how they wait for bytes.
 """'''
+
 
 # Async spelling → sync spelling, longest first so that no entry rewrites part of a longer one.
 TOKENS = {
     "AsyncMistralBedrock": "MistralBedrock",
     "AsyncConversation": "Conversation",
     "AsyncStream": "Stream",
+    "aio_stream": "sync_stream",
     "AsyncIterator": "Iterator",
     "AsyncClient": "Client",
     "StopAsyncIteration": "StopIteration",
@@ -64,12 +76,12 @@ def _line(line: str) -> str | None:
     return _WORDS.sub(lambda match: TOKENS[match.group(1)], line)
 
 
-def generate(source: str) -> str:
+def generate(source: str, docstring: str = "", target: Path = TWINS[0][1]) -> str:
     """The sync twin of an async module's text, import-sorted and formatted by ruff."""
     body = source.split('"""', 2)[2]  # everything after the module docstring
     lines = [converted for line in body.splitlines() if (converted := _line(line)) is not None]
-    text = SYNC_DOCSTRING + "\n".join(lines) + "\n"
-    name = str(TARGET.relative_to(ROOT))
+    text = (docstring or sync_docstring(TWINS[0][2], TWINS[0][0])) + "\n".join(lines) + "\n"
+    name = str(target.relative_to(ROOT))
     text = _ruff(["check", "--select", "I", "--fix-only", "--quiet", "--stdin-filename", name, "-"], text)
     return _ruff(["format", "--quiet", "--stdin-filename", name, "-"], text)
 
@@ -87,14 +99,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare instead of writing; exit 1 on a difference")
     args = parser.parse_args(argv)
-    expected = generate(SOURCE.read_text())
-    if args.check:
-        if TARGET.read_text() != expected:
-            print(f"{TARGET.relative_to(ROOT)} is out of date: run python scripts/unasync.py", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_text(expected)
-    return 0
+    stale = []
+    for source, target, what in TWINS:
+        expected = generate(source.read_text(), sync_docstring(what, source), target)
+        if not args.check:
+            target.write_text(expected)
+        elif not target.exists() or target.read_text() != expected:
+            stale.append(target)
+    for target in stale:
+        print(f"{target.relative_to(ROOT)} is out of date: run python scripts/unasync.py", file=sys.stderr)
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":

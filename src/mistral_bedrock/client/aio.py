@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio  # sync: -
 import dataclasses
 import time
-from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -21,10 +20,10 @@ import httpx
 from typing_extensions import Unpack
 
 from ..catalog import lookup
-from ..conversation import Delta, Message
+from ..conversation import Message
 from ..errors import MistralBedrockError, StreamError, TransportError
 from ..prompt import count_tokens as _count_tokens
-from .core import ClientCore
+from .aio_stream import AsyncStream, connection_broke
 from .defaults import DEFAULT_MODEL
 from .inputs import MessagesInput, ToolsInput, to_messages, to_tools
 from .mistral_api import Chat
@@ -33,7 +32,6 @@ from .prepared import Prepared
 from .result import Result
 from .retry import RetryPolicy
 from .settings import LOCAL_CREDENTIALS, ClientSettings, Sampling, params
-from .stream_state import StreamState
 from .tools import ToolLoop, ToolRun, atool_output
 from .usage_errors import ClientClosedError
 
@@ -41,107 +39,6 @@ if TYPE_CHECKING:
     from ..runtime import RuntimeConfig, ServerThread
 
 __all__ = ["AsyncConversation", "AsyncMistralBedrock", "AsyncStream"]
-
-
-class AsyncStream:
-    """A response stream: ``async for`` it for :class:`~mistral_bedrock.conversation.Delta` values (text and tool
-    calls), then ``await stream.result()``. Use it as ``async with`` so that its connection is always released.
-
-    Iteration can stop and resume: after a ``break``, iterating again goes on where it stopped, and
-    :meth:`result` reads what is left. A stream that breaks — cut connection, corrupt frame, in-stream exception,
-    no stop reason, closed before its end — raises a typed error; it never ends quietly with part of an answer.
-    """
-
-    def __init__(
-        self, client: AsyncMistralBedrock, prepared: Prepared, on_done: Callable[[Result], None] | None = None
-    ) -> None:
-        self._client = client
-        self._prepared = prepared
-        self._on_done = on_done
-        self._response: httpx.Response | None = None
-        self._chunks: AsyncIterator[bytes] | None = None
-        self._state: StreamState | None = None
-        self._pending: deque[Delta] = deque()
-        self._result: Result | None = None
-        self._closed = False
-
-    @property
-    def request_body(self) -> Mapping[str, Any]:
-        """The body this stream sends (or sent)."""
-        return self._prepared.body
-
-    async def __aenter__(self) -> AsyncStream:
-        await self._open()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
-
-    async def _open(self) -> StreamState:
-        if self._state is None:
-            if self._closed:
-                raise StreamError("the stream was closed before it was read")
-            started = time.perf_counter()
-            self._response = await self._client._send(self._prepared)
-            self._chunks = self._response.aiter_raw()
-            self._state = ClientCore.stream_state(self._prepared, self._response.headers, started)
-        return self._state
-
-    def __aiter__(self) -> AsyncStream:
-        return self
-
-    async def __anext__(self) -> Delta:
-        state = await self._open()
-        assert self._chunks is not None
-        while not self._pending:
-            if self._result is not None:
-                raise StopAsyncIteration
-            if self._closed:
-                raise state.broken("the stream was closed before its end")
-            try:
-                data = await self._chunks.__anext__()
-            except StopAsyncIteration:
-                await self.close()
-                self._finish(state)
-                continue
-            except httpx.HTTPError as exc:
-                closed_by_us = self._closed or self._client._closed
-                await self.close()
-                reason = "the stream was closed before its end" if closed_by_us else _broke(exc)
-                raise state.broken(reason) from exc
-            self._pending.extend(delta for delta in state.feed(data) if delta.text or delta.tool_calls)
-        return self._pending.popleft()
-
-    def _finish(self, state: StreamState) -> None:
-        self._result = state.finish()
-        if self._on_done is not None:
-            on_done, self._on_done = self._on_done, None
-            on_done(self._result)
-
-    async def text_stream(self) -> AsyncIterator[str]:
-        """Only the text, piece by piece."""
-        async for delta in self:
-            if delta.text:
-                yield delta.text
-
-    async def result(self) -> Result:
-        """The whole answer; reads whatever of the stream was not read yet."""
-        async for _ in self:
-            pass
-        assert self._result is not None
-        return self._result
-
-    async def close(self) -> None:
-        """Release the connection; an unfinished stream then ends with a :class:`StreamError` if read on."""
-        self._closed = True
-        if self._response is not None:
-            await self._response.aclose()
-
-
-def _broke(exc: httpx.HTTPError) -> str:
-    return f"the connection broke mid-stream: {str(exc) or type(exc).__name__}"
 
 
 class AsyncConversation:
@@ -310,7 +207,7 @@ class AsyncMistralBedrock:
         try:
             return self._core.result(prepared, response.headers, response.content, started)
         except httpx.HTTPError as exc:
-            raise StreamError(f"the connection broke while reading the response: {_broke(exc)}") from exc
+            raise StreamError(f"the connection broke while reading the response: {connection_broke(exc)}") from exc
 
     # -- the API --------------------------------------------------------------------------------------
     async def complete_text(
