@@ -17,10 +17,10 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from interop_support import ServeProcess, free_port, nothing_listens, run_serve
 
 from mistral_bedrock.protocol.eventstream import EventStreamDecoder
-from raw_http import stream_exchange as raw_stream_exchange
+from tests.interop.interop_support import ServeProcess, free_port, nothing_listens, run_serve
+from tests.raw_http import stream_exchange as raw_stream_exchange
 
 TEXT_MODEL = "mistral.mistral-7b-instruct-v0:2"
 CONTROL = "/_mistral_bedrock"
@@ -70,31 +70,31 @@ def sigv4(method: str, url: str, body: bytes = b"") -> dict[str, str]:
     return dict(request.headers.items())
 
 
-@pytest.mark.parametrize("after", [0, 2])
+@pytest.mark.parametrize("after_frames", [0, 2])
 def test_drop_cuts_the_connection_under_granian_and_strict_auth_guards_the_rules(
-    serve_cli: Callable[..., ServeProcess], after: int
+    serve_cli: Callable[..., ServeProcess], after_frames: int
 ) -> None:
     server = serve_cli("--auth", "strict:AKIDSERVE:serve-secret;token=ABSKc2VydmUta2V5")
     faults = f"{server.url}{CONTROL}/faults"
-    rule = json.dumps({"kind": "drop", "after": after, "count": 1}).encode()
+    rule = json.dumps({"kind": "drop", "after_frames": after_frames, "count": 1}).encode()
     assert httpx.post(faults, content=rule, headers={"Authorization": "Bearer nope"}).status_code == 403
     assert httpx.post(faults, content=rule).status_code == 403
     added = httpx.post(faults, content=rule, headers=sigv4("POST", faults, rule))
     assert added.status_code == 200, added.text
     key = {"Authorization": "Bearer ABSKc2VydmUta2V5"}
-    # Never a plain-text 500: the headers, `after` events, and the connection cut.
-    assert stream_exchange(server.url, key) == (200, False, after)
+    # Never a plain-text 500: the headers, `after_frames` event frames, and the connection cut.
+    assert stream_exchange(server.url, key) == (200, False, after_frames)
     requests = f"{server.url}{CONTROL}/requests"
     (entry,) = httpx.get(requests, headers=sigv4("GET", requests)).json()["requests"]
-    assert (entry["status"], entry["faults"]) == (200, [{"kind": "drop", "after": after}])
+    assert (entry["status"], entry["faults"]) == (200, [{"kind": "drop", "after_frames": after_frames}])
     status, complete, events = stream_exchange(server.url, key)  # count=1: the next one is whole
-    assert (status, complete) == (200, True) and events > after
+    assert (status, complete) == (200, True) and events > after_frames
 
 
-# Node's own HTTP/2 client (no npm package): per `after`, a drop rule, then two streams on one h2c session.
+# Node's own HTTP/2 client (no npm package): per `after_frames`, a drop rule, then two streams on one h2c session.
 H2_CLIENT = r"""
 const http2 = require("http2");
-const [url, afters] = [process.argv[1], JSON.parse(process.argv[2])];
+const [url, afterFramesList] = [process.argv[1], JSON.parse(process.argv[2])];
 const session = http2.connect(url);
 session.on("error", () => {});
 function post(path, body) {
@@ -113,8 +113,8 @@ function post(path, body) {
 }
 (async () => {
   const out = [];
-  for (const after of afters) {
-    await post("/_mistral_bedrock/faults", JSON.stringify({kind: "drop", after, count: 1}));
+  for (const after_frames of afterFramesList) {
+    await post("/_mistral_bedrock/faults", JSON.stringify({kind: "drop", after_frames, count: 1}));
     for (let i = 0; i < 2; i++) {
       out.push(await post("/model/mistral.mistral-7b-instruct-v0:2/invoke-with-response-stream", process.argv[3]));
     }
@@ -172,7 +172,7 @@ def test_a_state_directory_keeps_the_journal_across_restarts(
     ("spec", "words"),
     [
         ("throttle:count=x", 'count must be a non-negative integer, got "x"'),
-        ("drop:after=-1", "after must be a non-negative integer, got -1"),
+        ("drop:after_frames=-1", "after_frames must be a non-negative integer, got -1"),
         ("throttle:operation=Nope", "operation must be one of InvokeModel"),
     ],
 )

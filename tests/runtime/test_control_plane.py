@@ -19,7 +19,7 @@ from botocore.credentials import Credentials
 
 from mistral_bedrock.runtime import CONTROL_PREFIX, RuntimeConfig, ServerThread, create_app
 from mistral_bedrock.runtime.auth import StrictAuth
-from raw_http import stream_exchange
+from tests.raw_http import stream_exchange
 
 SEVEN_B = "mistral.mistral-7b-instruct-v0:2"
 AKID = "AKIDCONTROL"
@@ -145,7 +145,7 @@ def test_unknown_control_operations_get_bedrocks_error(runtime: ServerThread, me
             'count must be a non-negative integer, got "2"',
         ),
         ({"kind": "error", "code": "Throttle"}, 'code must be an AWS error code of the error table, got "Throttle"'),
-        ({"kind": "drop", "after": -3}, "after must be a non-negative integer, got -3"),
+        ({"kind": "drop", "after_frames": -3}, "after_frames must be a non-negative integer, got -3"),
         ({"kind": "drop", "operation": "ConverseStreams"}, "operation must be one of InvokeModel"),
         ({"kind": "error", "code": "ThrottlingException", "when": "now"}, "unknown field when"),
         (
@@ -170,7 +170,7 @@ def test_a_body_that_is_not_json_is_400(control: httpx.Client) -> None:
 
 def test_listing_says_what_fired_and_what_is_left(bedrock: Any, control: httpx.Client) -> None:
     listed = control.post(
-        "/faults", json=[{"kind": "error", "code": "throttle", "count": 2}, {"kind": "drop", "after": 1}]
+        "/faults", json=[{"kind": "error", "code": "throttle", "count": 2}, {"kind": "drop", "after_frames": 1}]
     )
     (throttle, drop) = listed.json()["faults"]
     assert {k: throttle[k] for k in ("kind", "code", "count", "fired", "remaining", "active")} == {
@@ -215,7 +215,9 @@ def test_the_journal_records_an_injected_error(bedrock: Any, control: httpx.Clie
 
 
 def test_the_journal_records_an_in_stream_error_as_delivered(bedrock: Any, control: httpx.Client) -> None:
-    control.post("/faults", json={"kind": "stream-error", "code": "ThrottlingException", "after": 2}).raise_for_status()
+    control.post(
+        "/faults", json={"kind": "stream-error", "code": "ThrottlingException", "after_frames": 2}
+    ).raise_for_status()
     control.post("/faults", json={"kind": "latency", "first_byte_ms": 1}).raise_for_status()
     stream = bedrock.invoke_model_with_response_stream(modelId=SEVEN_B, body=json.dumps({"prompt": "Tell me"}))["body"]
     with pytest.raises(botocore.exceptions.EventStreamError):
@@ -229,12 +231,12 @@ def test_the_journal_records_an_in_stream_error_as_delivered(bedrock: Any, contr
     )
     assert entry["faults"] == [
         {"kind": "latency", "first_byte_ms": 1, "per_token_ms": 0},
-        {"kind": "stream-error", "after": 2, "code": "ThrottlingException"},
+        {"kind": "stream-error", "after_frames": 2, "code": "ThrottlingException"},
     ]
 
 
 def test_a_stream_fault_past_the_end_of_the_stream_is_not_listed(bedrock: Any, control: httpx.Client) -> None:
-    control.post("/faults", json={"kind": "drop", "after": 10_000}).raise_for_status()
+    control.post("/faults", json={"kind": "drop", "after_frames": 10_000}).raise_for_status()
     stream = bedrock.invoke_model_with_response_stream(modelId=SEVEN_B, body=json.dumps({"prompt": "Hi"}))["body"]
     assert list(stream)
     (entry,) = journal(control)
@@ -246,16 +248,26 @@ def exchange(url: str, path: str, body: bytes) -> tuple[int, bool, int]:
     return stream_exchange(url, path, body, {"Authorization": "Bearer t"})
 
 
-@pytest.mark.parametrize("after", [0, 2])
-def test_drop_cuts_the_connection_under_uvicorn(runtime: ServerThread, control: httpx.Client, after: int) -> None:
-    control.post("/faults", json={"kind": "drop", "after": after, "count": 1}).raise_for_status()
+@pytest.mark.parametrize("after_frames", [0, 2])
+def test_drop_cuts_the_connection_under_uvicorn(
+    runtime: ServerThread, control: httpx.Client, after_frames: int
+) -> None:
+    control.post("/faults", json={"kind": "drop", "after_frames": after_frames, "count": 1}).raise_for_status()
     path = f"/model/{SEVEN_B}/invoke-with-response-stream"
     body = json.dumps({"prompt": "<s>[INST] Tell me [/INST]"}).encode()
-    assert exchange(runtime.url, path, body) == (200, False, after)  # the headers, `after` events, then nothing
+    assert exchange(runtime.url, path, body) == (
+        200,
+        False,
+        after_frames,
+    )  # the headers, `after_frames` event frames, then nothing
     (entry,) = journal(control)
-    assert (entry["status"], entry["error_code"], entry["faults"]) == (200, None, [{"kind": "drop", "after": after}])
+    assert (entry["status"], entry["error_code"], entry["faults"]) == (
+        200,
+        None,
+        [{"kind": "drop", "after_frames": after_frames}],
+    )
     status, complete, events = exchange(runtime.url, path, body)  # count=1: the next stream is whole
-    assert (status, complete) == (200, True) and events > after
+    assert (status, complete) == (200, True) and events > after_frames
 
 
 def test_the_journal_keeps_the_newest_within_its_byte_budget() -> None:

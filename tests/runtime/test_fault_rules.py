@@ -36,7 +36,7 @@ SEVEN_B = "mistral.mistral-7b-instruct-v0:2"
         ),
         ({"kind": "error", "code": "ThrottlingException", "rate": float("nan")}, "rate must be a number from 0 to 1"),
         ({"kind": "latency", "first_byte_ms": -5}, "first_byte_ms must be a non-negative integer, got -5"),
-        ({"kind": "drop", "after": -1}, "after must be a non-negative integer, got -1"),
+        ({"kind": "drop", "after_frames": -1}, "after_frames must be a non-negative integer, got -1"),
         (
             {"kind": "error", "code": "NoSuchException"},
             'code must be an AWS error code of the error table, got "NoSuchException"',
@@ -47,8 +47,11 @@ SEVEN_B = "mistral.mistral-7b-instruct-v0:2"
         ({"code": "ThrottlingException"}, "kind is required"),
         ({"kind": "error", "code": "ThrottlingException", "fired": 0}, "unknown field fired"),
         ({"kind": "error", "code": "ThrottlingException", "colour": "red"}, "unknown field colour"),
-        ({"kind": "drop", "after": 1, "code": "ThrottlingException"}, "code does not apply to a drop fault"),
-        ({"kind": "error", "code": "ThrottlingException", "after": 2}, "after does not apply to a error fault"),
+        ({"kind": "drop", "after_frames": 1, "code": "ThrottlingException"}, "code does not apply to a drop fault"),
+        (
+            {"kind": "error", "code": "ThrottlingException", "after_frames": 2},
+            "after_frames does not apply to a error fault",
+        ),
         ({"kind": "latency"}, "a latency fault needs first_byte_ms or per_token_ms"),
         (
             {"kind": "error", "code": "ThrottlingException", "operation": "Invoke"},
@@ -116,9 +119,9 @@ def controller(*rules: FaultRule) -> FaultController:
 
 
 def test_stream_faults_are_not_used_up_by_operations_they_cannot_break() -> None:
-    control = controller(FaultRule("drop", after=1, count=1))
+    control = controller(FaultRule("drop", after_frames=1, count=1))
     assert control.decide(SEVEN_B, "InvokeModel") == Faults()
-    assert control.decide(SEVEN_B, "InvokeModelWithResponseStream").drop_after == 1
+    assert control.decide(SEVEN_B, "InvokeModelWithResponseStream").drop_after_frames == 1
     assert control.decide(SEVEN_B, "InvokeModelWithResponseStream") == Faults()
 
 
@@ -133,11 +136,11 @@ def test_an_error_wins_and_draws_nothing_else() -> None:
 
 
 def test_one_stream_breaking_fault_per_request() -> None:
-    control = controller(FaultRule("stream-error", after=2, count=1), FaultRule("drop", after=1, count=1))
+    control = controller(FaultRule("stream-error", after_frames=2, count=1), FaultRule("drop", after_frames=1, count=1))
     first = control.decide(SEVEN_B, "ConverseStream")
-    assert first.stream_error is not None and first.drop_after is None
+    assert first.stream_error is not None and first.drop_after_frames is None
     second = control.decide(SEVEN_B, "ConverseStream")
-    assert second.stream_error is None and second.drop_after == 1
+    assert second.stream_error is None and second.drop_after_frames == 1
 
 
 def test_rate_with_count_fires_on_at_most_count_requests() -> None:
@@ -156,15 +159,15 @@ def test_model_and_operation_narrow_a_rule() -> None:
 
 
 def test_applied_lists_what_took_effect() -> None:
-    rule = FaultRule("stream-error", after=2, code="ThrottlingException")
+    rule = FaultRule("stream-error", after_frames=2, code="ThrottlingException")
     faults = Faults(first_byte_ms=3, stream_error=rule)
     assert faults.applied(events=2, exception="ThrottlingException") == [
         {"kind": "latency", "first_byte_ms": 3, "per_token_ms": 0},
-        {"kind": "stream-error", "after": 2, "code": "ThrottlingException"},
+        {"kind": "stream-error", "after_frames": 2, "code": "ThrottlingException"},
     ]
     # The stream ended (or an engine failed) before the fault's place: it did not take effect.
     assert faults.applied(events=1, exception="InternalServerException") == [
         {"kind": "latency", "first_byte_ms": 3, "per_token_ms": 0}
     ]
-    assert Faults(drop_after=0).applied(events=0, dropped=True) == [{"kind": "drop", "after": 0}]
-    assert Faults(drop_after=5).applied(events=3) == []
+    assert Faults(drop_after_frames=0).applied(events=0, dropped=True) == [{"kind": "drop", "after_frames": 0}]
+    assert Faults(drop_after_frames=5).applied(events=3) == []

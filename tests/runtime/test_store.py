@@ -68,7 +68,7 @@ def test_count_fires_exactly_count_times(make_store: MakeStore) -> None:
 def test_rules_version_moves_on_add_and_clear_but_not_on_fire(make_store: MakeStore) -> None:
     store = make_store()
     first = store.rules_version()
-    store.add_rules([{"kind": "drop", "after": 1}])
+    store.add_rules([{"kind": "drop", "after_frames": 1}])
     second = store.rules_version()
     store.fire(store.rules()[0].id, None)
     assert store.rules_version() == second != first
@@ -100,7 +100,14 @@ def test_journal_keeps_the_newest_entries_within_the_byte_budget(make_store: Mak
 def test_journal_entries_round_trip(make_store: MakeStore) -> None:
     store = make_store()
     sent = JournalEntry(
-        "r", "ConverseStream", "m", None, 200, "ThrottlingException", b"\x00\xff", ({"kind": "drop", "after": 2},)
+        "r",
+        "ConverseStream",
+        "m",
+        None,
+        200,
+        "ThrottlingException",
+        b"\x00\xff",
+        ({"kind": "drop", "after_frames": 2},),
     )
     store.append(sent)
     assert store.entries() == [sent]
@@ -189,7 +196,7 @@ def test_shared_state_of_one_worker_is_its_memory() -> None:
 
 
 def test_shared_state_seeds_the_rules_once_and_removes_its_temporary_directory() -> None:
-    config = RuntimeConfig(faults=("throttle:count=1", "drop:after=2"))
+    config = RuntimeConfig(faults=("throttle:count=1", "drop:after_frames=2"))
     with SharedState(config, workers=2) as shared:
         assert shared.config.faults == ()
         assert shared.config.state_dir is not None

@@ -33,14 +33,14 @@ class ErrorSpec(BaseModel):
     Attributes:
         code: The AWS error code, e.g. ``ThrottlingException`` (one of the protocol table's codes).
         message: The message; Bedrock's usual message for the code when left out.
-        after_chunks: Raise after this many text deltas, as an in-stream error; left out: before any event.
+        after_deltas: Raise after this many text deltas, as an in-stream error; left out: before any event.
     """
 
     model_config = _STRICT
 
     code: str
     message: str | None = None
-    after_chunks: int | None = Field(default=None, ge=0)
+    after_deltas: int | None = Field(default=None, ge=0)
 
     @field_validator("code")
     @classmethod
@@ -73,7 +73,7 @@ class Reply(BaseModel):
         text: The answer text (still cut by ``max_tokens`` and stop sequences, and counted by the tokenizer).
         tool_calls: Tool calls, sent after the text.
         stop_reason: Replaces the stop reason the engine would give.
-        error: Raise this error (before the first event, or after ``after_chunks`` text deltas).
+        error: Raise this error (before the first event, or after ``after_deltas`` text deltas).
         latency_ms: Wait before the first event.
         token_latency_ms: Wait between two text deltas.
     """

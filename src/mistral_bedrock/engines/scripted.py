@@ -31,8 +31,8 @@ def _output(request: ParsedRequest, reply: Reply) -> ShapedAnswer:
         calls = tuple(ToolCall("", call.name, call.arguments) for call in reply.tool_calls or ())
         answer = Answer(reply.text or "", calls)
     # Per-token pieces where someone sees them: a stream, a delay between deltas, an error after some of them.
-    chunked_error = reply.error is not None and bool(reply.error.after_chunks)
-    pieces = request.stream or reply.token_latency_ms > 0 or chunked_error
+    error_after_deltas = reply.error is not None and bool(reply.error.after_deltas)
+    pieces = request.stream or reply.token_latency_ms > 0 or error_after_deltas
     return shape(request, answer, stop_reason=reply.stop_reason, pieces=pieces)
 
 
@@ -86,19 +86,19 @@ class ScriptedEngine:
         """Yield the scripted answer's events.
 
         Raises:
-            BedrockError: A scripted error — before any event, or after ``after_chunks`` text deltas.
+            BedrockError: A scripted error — before any event, or after ``after_deltas`` text deltas.
         """
         reply = self.select(request) or Reply()  # an empty reply is the built-in answer
         if reply.latency_ms:
             await asyncio.sleep(reply.latency_ms / 1000)
         error = reply.error.exception() if reply.error is not None else None
-        if error is not None and reply.error is not None and reply.error.after_chunks is None:
+        if error is not None and reply.error is not None and reply.error.after_deltas is None:
             raise error
         if request_chars(request) > OFFLOAD_CHARS:  # off the event loop, as in the built-in engine
             output = await asyncio.to_thread(_output, request, reply)
         else:
             output = _output(request, reply)
-        after = reply.error.after_chunks if reply.error is not None else None
+        after = reply.error.after_deltas if reply.error is not None else None
         async for event in stream_events(
             output, token_delay=reply.token_latency_ms / 1000, error=error, error_after=after or 0
         ):

@@ -7,9 +7,9 @@ kind               effect
 =================  ==============================================================================
 ``error``          the request fails before any byte with an AWS error (``code``), e.g. throttling
 ``latency``        ``first_byte_ms`` before the answer starts, ``per_token_ms`` between stream events
-``stream-error``   a stream breaks after ``after`` events with an in-stream exception (``code``,
-                   default ``modelStreamErrorException``'s code)
-``drop``           the connection is cut after ``after`` events, mid-body, with no clean ending
+``stream-error``   a stream breaks after ``after_frames`` event frames with an in-stream exception
+                   (``code``, default ``modelStreamErrorException``'s code)
+``drop``           the connection is cut after ``after_frames`` event frames, mid-body, with no clean ending
 =================  ==============================================================================
 
 ``rate`` (0 to 1) fires on that share of matching requests, drawn from a seeded generator so a run is
@@ -67,11 +67,11 @@ _STREAMING = frozenset(op.name.value for op in OPERATIONS.values() if op.streami
 _KIND_FIELDS: dict[str, frozenset[str]] = {
     "error": frozenset({"code", "message"}),
     "latency": frozenset({"first_byte_ms", "per_token_ms"}),
-    "stream-error": frozenset({"code", "message", "after"}),
-    "drop": frozenset({"after"}),
+    "stream-error": frozenset({"code", "message", "after_frames"}),
+    "drop": frozenset({"after_frames"}),
 }
 _COMMON_FIELDS = frozenset({"kind", "rate", "count", "model", "operation"})
-_INT_FIELDS = ("count", "first_byte_ms", "per_token_ms", "after")
+_INT_FIELDS = ("count", "first_byte_ms", "per_token_ms", "after_frames")
 _TEXT_FIELDS = ("code", "message", "model", "operation")
 
 
@@ -102,7 +102,7 @@ class FaultRule:
     operation: str | None = None
     first_byte_ms: int = 0
     per_token_ms: int = 0
-    after: int = 0
+    after_frames: int = 0
 
     def __post_init__(self) -> None:
         if not isinstance(self.kind, str) or self.kind not in _KINDS:
@@ -125,7 +125,7 @@ class FaultRule:
             raise ValueError(f"rate must be a number from 0 to 1, got {_text(self.rate)}")
         unused = [
             name
-            for name in ("code", "message", "first_byte_ms", "per_token_ms", "after")
+            for name in ("code", "message", "first_byte_ms", "per_token_ms", "after_frames")
             if name not in _KIND_FIELDS[self.kind] and getattr(self, name) not in (None, 0)
         ]
         if unused:
@@ -203,7 +203,7 @@ class Faults:
     first_byte_ms: int = 0
     per_token_ms: int = 0
     stream_error: FaultRule | None = None
-    drop_after: int | None = None
+    drop_after_frames: int | None = None
 
     def applied(
         self, *, events: int | None = None, exception: str | None = None, dropped: bool = False
@@ -222,10 +222,10 @@ class Faults:
             out.append({"kind": "latency", "first_byte_ms": self.first_byte_ms, "per_token_ms": self.per_token_ms})
         rule = self.stream_error
         # A stream-error takes effect when the stream broke exactly where it says; a shorter stream ends first.
-        if rule is not None and exception is not None and events == rule.after:
-            out.append({"kind": "stream-error", "after": rule.after, "code": exception})
-        if self.drop_after is not None and dropped:
-            out.append({"kind": "drop", "after": self.drop_after})
+        if rule is not None and exception is not None and events == rule.after_frames:
+            out.append({"kind": "stream-error", "after_frames": rule.after_frames, "code": exception})
+        if self.drop_after_frames is not None and dropped:
+            out.append({"kind": "drop", "after_frames": self.drop_after_frames})
         return out
 
 
@@ -323,7 +323,7 @@ class FaultController:
                     per_token += rule.per_token_ms
             elif rule.kind != "error" and stream_error is None and drop is None and self._fires(rule_id, rule):
                 if rule.kind == "drop":
-                    drop = rule.after
+                    drop = rule.after_frames
                 else:
                     stream_error = rule
         return Faults(None, first_byte, per_token, stream_error, drop)
@@ -358,8 +358,8 @@ def parse_fault_spec(spec: str) -> FaultRule:
         throttle:rate=0.3
         ModelNotReadyException:count=2,model=mistral-7b
         latency:first_byte=200,per_token=10
-        stream-error:after=3
-        drop:after=2,model=mistral-large-2407,operation=converse-stream
+        stream-error:after_frames=3
+        drop:after_frames=2,model=mistral-large-2407,operation=converse-stream
 
     Raises:
         ValueError: ``fault 'SPEC': …`` naming what is wrong.
