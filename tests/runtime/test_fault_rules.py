@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from mistral_bedrock.runtime.faults import FaultController, FaultRule, Faults, parse_fault_spec
+from mistral_bedrock.runtime.fault_specs import parse_fault_spec
+from mistral_bedrock.runtime.faults import FaultController, FaultRule, Faults
 from mistral_bedrock.runtime.store import MemoryStore
 
 SEVEN_B = "mistral.mistral-7b-instruct-v0:2"

@@ -100,6 +100,6 @@ class ScriptedEngine:
             output = _output(request, reply)
         after = reply.error.after_deltas if reply.error is not None else None
         async for event in stream_events(
-            output, token_delay=reply.token_latency_ms / 1000, error=error, error_after=after or 0
+            output, token_delay=reply.token_latency_ms / 1000, error=error, error_after_deltas=after or 0
         ):
             yield event

@@ -237,7 +237,7 @@ async def stream_events(
     *,
     token_delay: float = 0.0,
     error: BedrockError | None = None,
-    error_after: int = 0,
+    error_after_deltas: int = 0,
     whole: bool = False,
 ) -> AsyncIterator[EngineEvent]:
     """Yield an output's events: text deltas, then tool calls, then its :class:`Stop`.
@@ -245,9 +245,9 @@ async def stream_events(
     Args:
         output: What to send.
         token_delay: Seconds to wait between two text deltas.
-        error: Raised instead of finishing, after ``error_after`` text deltas (or after all of them, when the
+        error: Raised instead of finishing, after ``error_after_deltas`` text deltas (or after all of them, when the
             text has fewer).
-        error_after: Text deltas to send before ``error``.
+        error_after_deltas: Text deltas to send before ``error``.
         whole: Send the text as one delta (for a response that is not streamed, token events are wasted work).
 
     Raises:
@@ -255,7 +255,7 @@ async def stream_events(
     """
     pieces = ((output.text,) if output.deltas else ()) if whole else output.deltas
     for index, piece in enumerate(pieces):
-        if error is not None and index >= error_after:
+        if error is not None and index >= error_after_deltas:
             raise error
         if index and token_delay > 0:
             await asyncio.sleep(token_delay)

@@ -42,7 +42,6 @@ from .messages import coral_error, json_type_name
 from .service_model import OPERATIONS, Shape, input_shape
 
 __all__ = [
-    "JSON_OPERATIONS",
     "OPERATIONS",
     "check_envelope",
     "check_members",
@@ -51,7 +50,6 @@ __all__ = [
     "member_violations",
 ]
 
-JSON_OPERATIONS = ("Converse", "ConverseStream", "CountTokens")
 UNPARSEABLE = "Could not parse the request body as JSON."
 
 

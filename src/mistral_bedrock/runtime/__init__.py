@@ -5,7 +5,8 @@ Requires the ``runtime`` extra (starlette, granian, uvicorn).
 
 from .app import CONTROL_PREFIX, RuntimeApp, RuntimeState, app_from_env, create_app
 from .config import RuntimeConfig
-from .faults import FaultController, FaultRule, parse_fault_spec
+from .fault_specs import parse_fault_spec
+from .faults import FaultController, FaultRule
 from .server import InsecureBindError, check_bind, serve
 from .server_thread import ServerThread
 

@@ -40,7 +40,8 @@ from mistral_bedrock.protocol.operations import Operation, operation_for_suffix,
 
 from .auth import AuthPolicy, AuthRequest, Principal, parse_auth_spec
 from .config import RuntimeConfig
-from .faults import NO_FAULTS, FaultController, FaultRule, Faults, parse_fault_spec
+from .fault_specs import parse_fault_spec
+from .faults import NO_FAULTS, FaultController, FaultRule, Faults
 from .handlers import HANDLERS, Call, Response
 from .journal import Journal, JournalEntry
 from .limits import WindowPolicy
@@ -176,10 +177,7 @@ class _ModelEndpoint:
     def _faults(self, operation: Operation, exchange: _Exchange, resolved: ResolvedModel) -> Faults:
         """The fault rules that hold for this request; an error fault answers it here, the others travel with it."""
         faults = exchange.faults = self.state.faults.decide(resolved.model_id, operation.name.value)
-        if faults.error is not None:
-            rule = faults.error
-            assert rule.code is not None
-            raise BedrockError(rule.message or ERROR_CODES[rule.code].message, error_code=rule.code)
+        faults.raise_error()
         return faults
 
     async def _handle(

@@ -22,7 +22,7 @@ One request gets at most one fault of each effect: the first ``error`` rule that
 drawn (the request fails at once); otherwise every firing ``latency`` rule adds up, and the first firing
 ``stream-error`` or ``drop`` rule breaks the stream.
 
-Rules come from ``--fault`` flags (:func:`parse_fault_spec`) or from the control endpoint as JSON
+Rules come from ``--fault`` flags (:func:`~.fault_specs.parse_fault_spec`) or from the control endpoint as JSON
 (:meth:`FaultRule.from_json`); both are checked field by field, and every complaint names its field. The live
 rules and how often each fired are kept in a :class:`~mistral_bedrock.runtime.store.Store`, which ``serve``
 shares between its workers, so a count holds across all of them.
@@ -38,19 +38,21 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Literal
 
 from mistral_bedrock.catalog import lookup
-from mistral_bedrock.errors import MistralBedrockError
+from mistral_bedrock.errors import BedrockError, MistralBedrockError
 from mistral_bedrock.protocol.error_codes import ERROR_CODES
 from mistral_bedrock.protocol.operations import OPERATIONS
+
+from .responses import DropConnection
 
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["NO_FAULTS", "FaultController", "FaultKind", "FaultRule", "Faults", "parse_fault_spec"]
+__all__ = ["CODE_ALIASES", "INT_FIELDS", "KINDS", "NO_FAULTS", "FaultController", "FaultKind", "FaultRule", "Faults"]
 
 FaultKind = Literal["error", "latency", "stream-error", "drop"]
-_KINDS: tuple[FaultKind, ...] = ("error", "latency", "stream-error", "drop")
+KINDS: tuple[FaultKind, ...] = ("error", "latency", "stream-error", "drop")
 # Short names for the codes people inject most.
-_ALIASES = {
+CODE_ALIASES = {
     "throttle": "ThrottlingException",
     "throttling": "ThrottlingException",
     "not-ready": "ModelNotReadyException",
@@ -71,7 +73,7 @@ _KIND_FIELDS: dict[str, frozenset[str]] = {
     "drop": frozenset({"after_frames"}),
 }
 _COMMON_FIELDS = frozenset({"kind", "rate", "count", "model", "operation"})
-_INT_FIELDS = ("count", "first_byte_ms", "per_token_ms", "after_frames")
+INT_FIELDS = ("count", "first_byte_ms", "per_token_ms", "after_frames")
 _TEXT_FIELDS = ("code", "message", "model", "operation")
 
 
@@ -105,13 +107,13 @@ class FaultRule:
     after_frames: int = 0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.kind, str) or self.kind not in _KINDS:
-            raise ValueError(f"kind must be one of {', '.join(_KINDS)}, got {_text(self.kind)}")
+        if not isinstance(self.kind, str) or self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {_text(self.kind)}")
         for name in _TEXT_FIELDS:
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
                 raise ValueError(f"{name} must be a string, got {_text(value)}")
-        for name in _INT_FIELDS:
+        for name in INT_FIELDS:
             value = getattr(self, name)
             # bool is an int to Python, never to the person who wrote `true`.
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
@@ -131,7 +133,7 @@ class FaultRule:
         if unused:
             raise ValueError(f"{unused[0]} does not apply to a {self.kind} fault")
         if self.code is not None:
-            code = _ALIASES.get(self.code, self.code)
+            code = CODE_ALIASES.get(self.code, self.code)
             if code not in ERROR_CODES:
                 raise ValueError(f"code must be an AWS error code of the error table, got {_text(self.code)}")
             object.__setattr__(self, "code", code)
@@ -162,7 +164,7 @@ class FaultRule:
         """
         if not isinstance(data, Mapping):
             raise ValueError(f"a fault rule must be a JSON object, got {_text(data)}")
-        if "kind" not in data:
+        if data.get("kind") is None:  # a null kind is as absent as any other null field
             raise ValueError("kind is required")
         kind = data["kind"]
         allowed = _COMMON_FIELDS | _KIND_FIELDS.get(kind, frozenset()) if isinstance(kind, str) else _COMMON_FIELDS
@@ -170,7 +172,7 @@ class FaultRule:
         unknown = sorted(str(name) for name in data if name not in known)
         if unknown:
             raise ValueError(f"unknown field {', '.join(unknown)}; a fault rule has {', '.join(sorted(known))}")
-        if kind in _KINDS:
+        if kind in KINDS:
             unused = sorted(str(name) for name in data if name not in allowed)
             if unused:
                 raise ValueError(f"{unused[0]} does not apply to a {kind} fault")
@@ -204,6 +206,30 @@ class Faults:
     per_token_ms: int = 0
     stream_error: FaultRule | None = None
     drop_after_frames: int | None = None
+
+    def raise_error(self) -> None:
+        """Fail the request with the error fault, if one holds: before any work, as Bedrock's front end would."""
+        rule = self.error
+        if rule is not None:
+            assert rule.code is not None
+            raise BedrockError(rule.message or ERROR_CODES[rule.code].message, error_code=rule.code)
+
+    def before_frame(self, sent: int) -> BedrockError | None:
+        """What breaks a stream before its next frame, once ``sent`` frames went out.
+
+        Returns:
+            The in-stream exception to end the stream with, or None to send the frame.
+
+        Raises:
+            DropConnection: The connection is to be cut here.
+        """
+        if self.drop_after_frames is not None and sent >= self.drop_after_frames:
+            raise DropConnection
+        rule = self.stream_error
+        if rule is None or sent < rule.after_frames:
+            return None
+        code = rule.code or "ModelStreamErrorException"
+        return BedrockError(rule.message or ERROR_CODES[code].message, error_code=code)
 
     def applied(
         self, *, events: int | None = None, exception: str | None = None, dropped: bool = False
@@ -327,62 +353,3 @@ class FaultController:
                 else:
                     stream_error = rule
         return Faults(None, first_byte, per_token, stream_error, drop)
-
-
-_SPEC_NAMES = {"first_byte": "first_byte_ms", "per_token": "per_token_ms"}
-
-
-def _spec_value(name: str, value: str) -> object:
-    """A ``--fault`` option's text as the JSON value it stands for; a bad number is left as text to be refused."""
-    if name == "rate":
-        try:
-            return float(value)
-        except ValueError:
-            return value
-    if name in _INT_FIELDS:
-        try:
-            return int(value)
-        except ValueError:
-            return value
-    return value
-
-
-def parse_fault_spec(spec: str) -> FaultRule:
-    """Parse a ``--fault`` flag.
-
-    Forms: ``KIND_OR_CODE[:key=value,…]``, where the head is a fault kind (``latency``, ``stream-error``,
-    ``drop``) or an AWS error code or short name (``ThrottlingException``, ``throttle``, ``not-ready``,
-    ``timeout``, ``unavailable``, ``internal``), which makes an ``error`` rule. Keys are the JSON field names;
-    ``first_byte`` and ``per_token`` are short for ``first_byte_ms`` and ``per_token_ms``. Examples::
-
-        throttle:rate=0.3
-        ModelNotReadyException:count=2,model=mistral-7b
-        latency:first_byte=200,per_token=10
-        stream-error:after_frames=3
-        drop:after_frames=2,model=mistral-large-2407,operation=converse-stream
-
-    Raises:
-        ValueError: ``fault 'SPEC': …`` naming what is wrong.
-    """
-    try:
-        head, _, rest = spec.partition(":")
-        head = head.strip()
-        if not head:
-            raise ValueError("it is empty; expected KIND_OR_CODE[:key=value,…]")
-        if head not in _KINDS and head not in ERROR_CODES and head not in _ALIASES:
-            raise ValueError(
-                f"{head!r} is neither a fault kind ({', '.join(_KINDS)}) nor an AWS error code or short name"
-            )
-        data: dict[str, object] = {"kind": head} if head in _KINDS else {"kind": "error", "code": head}
-        for item in (part for part in rest.split(",") if part.strip()):
-            key, sep, value = item.partition("=")
-            key = key.strip()
-            if not sep:
-                raise ValueError(f"option {item.strip()!r} is not key=value")
-            name = _SPEC_NAMES.get(key, key)
-            if name in data:
-                raise ValueError(f"{name} is given twice")
-            data[name] = _spec_value(name, value.strip())
-        return FaultRule.from_json(data)
-    except ValueError as exc:
-        raise ValueError(f"fault {spec!r}: {exc}") from None

@@ -34,7 +34,7 @@ from mistral_bedrock.protocol.stream_envelope import StreamEnvelope
 from .faults import Faults
 from .limits import WindowPolicy, fit_window
 from .pacing import DEFAULT_PACING, Pacing
-from .responses import DropConnection, EventStreamResponse, JSONBytesResponse, json_response
+from .responses import EventStreamResponse, JSONBytesResponse, json_response
 
 __all__ = ["HANDLERS", "Call", "Handler"]
 
@@ -201,13 +201,9 @@ async def _stream(call: Call, fmt: Format, request: ParsedRequest) -> Response:
                     metrics = Metrics(_elapsed_ms(call.started), first_byte)
                     out = writer.finish(event.reason, event.usage, metrics, event.stop_sequence)
                 for event_type, payload in out:
-                    if faults.drop_after_frames is not None and encoder.sent >= faults.drop_after_frames:
-                        raise DropConnection
-                    if faults.stream_error is not None and encoder.sent >= faults.stream_error.after_frames:
-                        rule = faults.stream_error
-                        code = rule.code or "ModelStreamErrorException"
-                        message = rule.message or ERROR_CODES[code].message
-                        yield _exception_frame(call.operation, BedrockError(message, error_code=code))
+                    broken = faults.before_frame(encoder.sent)
+                    if broken is not None:
+                        yield _exception_frame(call.operation, broken)
                         return
                     yield encoder.frame(event_type, payload)
                 if isinstance(event, Stop):

@@ -59,7 +59,7 @@ class SharedState:
         self._temporary: Path | None = None
         if workers <= 1 and config.state_dir is None:
             return
-        from ..faults import parse_fault_spec
+        from ..fault_specs import parse_fault_spec
 
         rules = [parse_fault_spec(spec).to_json() for spec in config.faults]
         if config.state_dir is None:
