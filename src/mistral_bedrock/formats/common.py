@@ -1,4 +1,4 @@
-"""Pieces shared by the native formats: schema building from the catalog, parameter extraction."""
+"""Pieces shared by the native formats: schema building from the catalog, parameters into and out of a body."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from ..catalog import ModelSpec
 from ..conversation import Params, ToolCall
 from ..errors import ModelErrorException, ValidationException
 from . import schema as s
+from .body_types import ChatRequest, TextRequest
 from .json_body import has_bare_token, load_json
 from .messages import MALFORMED, SchemaViolation, json_type_name, schema_error
 
 __all__ = [
+    "add_sampling",
     "decode_arguments",
     "param_schema",
     "params_from_body",
@@ -73,6 +75,16 @@ def params_from_body(body: Mapping[str, Any], stop_key: str | None = "stop") -> 
         top_k=whole("top_k"),
         stop=tuple(stop) if stop else None,
     )
+
+
+def add_sampling(body: ChatRequest | TextRequest, params: Params) -> None:
+    """The sampling parameters every native body spells alike; unset ones are left out."""
+    if params.max_tokens is not None:
+        body["max_tokens"] = params.max_tokens
+    if params.temperature is not None:
+        body["temperature"] = params.temperature
+    if params.top_p is not None:
+        body["top_p"] = params.top_p
 
 
 def decode_arguments(call_id: str, name: str, arguments: object) -> ToolCall:

@@ -4,14 +4,15 @@ chunk of every InvokeModelWithResponseStream, whatever the dialect of the model'
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Mapping
 from typing import Any
 
-from ..conversation import Usage
+from ..conversation import StopReason, Usage
 from .fields import count, obj
-from .format import Metrics
+from .format import Event, Metrics, StreamWriter
 
-__all__ = ["METRICS_KEY", "metrics_payload", "usage_from_metrics"]
+__all__ = ["METRICS_KEY", "LastChunkWriter", "metrics_payload", "usage_from_metrics"]
 
 METRICS_KEY = "amazon-bedrock-invocationMetrics"
 
@@ -43,3 +44,22 @@ def usage_from_metrics(chunk: Mapping[str, Any]) -> tuple[Usage | None, Mapping[
     # Newer models add counts (cache reads and writes); keep every number as sent.
     numbers = {str(k): int(v) for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     return usage, numbers
+
+
+class LastChunkWriter(StreamWriter):
+    """A native stream's writer: its last chunk carries the stop reason, and Bedrock adds the metrics to it."""
+
+    def finish(
+        self,
+        stop_reason: StopReason,
+        usage: Usage,
+        metrics: Metrics,
+        stop_sequence: str | None = None,
+    ) -> list[Event]:
+        event = self.last_chunk(stop_reason, usage)
+        event[1][METRICS_KEY] = metrics_payload(usage, metrics)
+        return [event]
+
+    @abc.abstractmethod
+    def last_chunk(self, stop_reason: StopReason, usage: Usage) -> Event:
+        """The dialect's closing chunk, before the metrics are added."""
