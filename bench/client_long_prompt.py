@@ -50,17 +50,17 @@ try:
     from mistral_bedrock import __version__ as mb_version
     from mistral_bedrock.catalog import for_region
     from mistral_bedrock.client import MistralBedrock, RetryPolicy
-    from mistral_bedrock.prompt.prompt_text import prompt_text
     from mistral_bedrock.conversation import Message
     from mistral_bedrock.errors import MistralBedrockError
+    from mistral_bedrock.prompt.prompt_text import prompt_text
 except ImportError:  # running from a checkout without the package installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from mistral_bedrock import __version__ as mb_version
     from mistral_bedrock.catalog import for_region
     from mistral_bedrock.client import MistralBedrock, RetryPolicy
-    from mistral_bedrock.prompt.prompt_text import prompt_text
     from mistral_bedrock.conversation import Message
     from mistral_bedrock.errors import MistralBedrockError
+    from mistral_bedrock.prompt.prompt_text import prompt_text
 
 KEY_ID = SECRET = "dummy"  # any well-formed signature is accepted by the runtime
 MAX_TOKENS = 16

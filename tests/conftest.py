@@ -1,4 +1,14 @@
-"""Suite-wide fixtures: no AWS settings leak in from the machine running the tests."""
+"""Suite-wide settings and fixtures, for every test folder.
+
+* No AWS settings leak in from the machine running the tests (autouse): no ``AWS_*`` variables, no config files,
+  no instance metadata.
+* Hypothesis runs deterministically: the same examples every run, no example database.
+* ``--soak`` and the ``soak`` fixture: whether the reliability tests run at their heavy size (see
+  ``tests/reliability/conftest.py``).
+
+Fixtures that only one folder uses live in that folder's ``conftest.py``; a fixture name means one thing across the
+whole suite (``runtime`` is always a ``ServerThread``, ``cli_runtime`` the CLI tests' wrapper of one).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +16,10 @@ import os
 
 import pytest
 from hypothesis import settings
+
+# The fuzzing figure's hooks must run in the process that prints the summary, also under pytest-xdist, whose
+# controller loads only this conftest.
+pytest_plugins = ["tests.reliability.fuzz_tally"]
 
 # Property tests are deterministic: the same examples every run, and no example database left behind.
 settings.register_profile("deterministic", derandomize=True, database=None, deadline=None)
@@ -23,6 +37,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture(scope="session")
 def soak(request: pytest.FixtureRequest) -> bool:
+    """Whether ``--soak`` was given: the reliability tests' heavy size instead of their small default one."""
     return bool(request.config.getoption("--soak"))
 
 

@@ -17,11 +17,13 @@ __all__ = [
     "Completion",
     "Delta",
     "Message",
+    "Messages",
     "Params",
     "Role",
     "StopReason",
     "Tool",
     "ToolCall",
+    "Tools",
     "Usage",
     "WrittenStopReason",
     "as_messages",
@@ -96,6 +98,11 @@ class Tool:
     name: str
     description: str = ""
     parameters: Mapping[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
+
+
+#: A conversation, and the tools offered with it, as every format's ``build_body`` takes them.
+Messages = Sequence[Message]
+Tools = Sequence[Tool]
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,22 @@
-"""Fixtures of the CLI tests: runtimes in background threads, with their journal, for the CLI to talk to."""
+"""Fixtures of the CLI tests: runtimes in background threads, wrapped with their journal, for the CLI to talk to.
+
+Every fixture here is a :class:`~tests.cli.cli_support.Runtime` (a ``ServerThread`` plus its control endpoints),
+named ``*cli_runtime`` so that it is never mistaken for the bare ``ServerThread`` that ``runtime`` and
+``slow_runtime`` are elsewhere in the suite:
+
+* ``cli_runtime``: a healthy runtime whose journal starts empty (function scope, over one runtime per session);
+* ``slow_cli_runtime``: 50 ms between stream events, so an answer can be interrupted while it streams;
+* ``throttling_cli_runtime``: every request is throttled.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from cli_support import Runtime
 
 from mistral_bedrock.runtime import ServerThread, create_app
+from tests.cli.cli_support import Runtime
 
 
 def _runtime(*faults: str) -> Iterator[Runtime]:
@@ -20,24 +29,24 @@ def _runtime(*faults: str) -> Iterator[Runtime]:
 
 
 @pytest.fixture(scope="session")
-def _shared_runtime() -> Iterator[Runtime]:
+def _shared_cli_runtime() -> Iterator[Runtime]:
     yield from _runtime()
 
 
 @pytest.fixture
-def runtime(_shared_runtime: Runtime) -> Runtime:
+def cli_runtime(_shared_cli_runtime: Runtime) -> Runtime:
     """A healthy runtime; its journal starts empty."""
-    _shared_runtime.clear()
-    return _shared_runtime
+    _shared_cli_runtime.clear()
+    return _shared_cli_runtime
 
 
 @pytest.fixture(scope="session")
-def slow_runtime() -> Iterator[Runtime]:
+def slow_cli_runtime() -> Iterator[Runtime]:
     """A runtime that waits 50 ms between stream events, so an answer can be interrupted while it streams."""
     yield from _runtime("latency:per_token=50")
 
 
 @pytest.fixture(scope="session")
-def throttling_runtime() -> Iterator[Runtime]:
+def throttling_cli_runtime() -> Iterator[Runtime]:
     """A runtime that throttles every request."""
     yield from _runtime("ThrottlingException:count=100000")

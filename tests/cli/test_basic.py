@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from cli_support import FALLBACK, LEAD_IN, Runtime, invoke, ok, run_cli
+from tests.cli.cli_support import FALLBACK, LEAD_IN, Runtime, invoke, ok, run_cli
 
 
 def section(lines: list[str], title: str) -> str:
@@ -25,8 +25,8 @@ def test_basic_prints_payloads_and_answer_on_the_embedded_runtime() -> None:
     assert completed.stderr.splitlines() == [f"mistral-bedrock: {FALLBACK}"]
 
 
-def test_basic_json_is_one_document_without_decoration(runtime: Runtime) -> None:
-    completed = ok(run_cli("basic", "Bonjour !", "--max-tokens", "50", "--json", "--endpoint-url", runtime.url))
+def test_basic_json_is_one_document_without_decoration(cli_runtime: Runtime) -> None:
+    completed = ok(run_cli("basic", "Bonjour !", "--max-tokens", "50", "--json", "--endpoint-url", cli_runtime.url))
     document = json.loads(completed.stdout)  # the whole of stdout is one JSON document
     assert document["backend"] == "endpoint"
     assert document["model_id"] == "mistral.mistral-7b-instruct-v0:2"
@@ -34,12 +34,12 @@ def test_basic_json_is_one_document_without_decoration(runtime: Runtime) -> None
     assert document["text"] == f" {LEAD_IN} You said: Bonjour !"
     assert document["usage"]["output_tokens"] > 0 and document["cost_usd"] > 0
     assert "request payload:" not in completed.stdout and completed.stderr == ""
-    [entry] = runtime.requests()
+    [entry] = cli_runtime.requests()
     assert entry["operation"] == "InvokeModel" and entry["body"] == document["request"]
 
 
-def test_basic_sends_the_chat_body_to_models_without_the_text_dialect(runtime: Runtime) -> None:
-    completed = invoke("basic", "Hi", "-m", "mistral-large-3", "--json", "--endpoint-url", runtime.url)
+def test_basic_sends_the_chat_body_to_models_without_the_text_dialect(cli_runtime: Runtime) -> None:
+    completed = invoke("basic", "Hi", "-m", "mistral-large-3", "--json", "--endpoint-url", cli_runtime.url)
     assert completed.exit_code == 0, completed.output
     document = json.loads(completed.stdout)
     assert document["request"]["messages"] == [{"role": "user", "content": "Hi"}]

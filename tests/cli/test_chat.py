@@ -5,21 +5,21 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cli_support import LEAD_IN, Runtime, invoke, ok, run_cli
+from tests.cli.cli_support import LEAD_IN, Runtime, invoke, ok, run_cli
 
 
 def assistant_lines(stdout: str) -> list[str]:
     return [line.split("[Assistant]: ", 1)[1] for line in stdout.splitlines() if "[Assistant]: " in line]
 
 
-def prompts(runtime: Runtime) -> list[str]:
-    return [entry["body"]["prompt"] for entry in runtime.requests()]
+def prompts(cli_runtime: Runtime) -> list[str]:
+    return [entry["body"]["prompt"] for entry in cli_runtime.requests()]
 
 
-def test_chat_sends_the_whole_history_in_the_mixtral_prompt(runtime: Runtime) -> None:
+def test_chat_sends_the_whole_history_in_the_mixtral_prompt(cli_runtime: Runtime) -> None:
     stdin = "My name is Ada.\nWhat is my name?\nThanks!\n"
-    completed = ok(run_cli("chat", "--verbose", "--endpoint-url", runtime.url, stdin=stdin))
-    first, second, third = prompts(runtime)
+    completed = ok(run_cli("chat", "--verbose", "--endpoint-url", cli_runtime.url, stdin=stdin))
+    first, second, third = prompts(cli_runtime)
     answer = f"{LEAD_IN} You said: My name is Ada."
     assert first == "<s>[INST] My name is Ada. [/INST]"
     # The second turn carries the first answer, closed with </s>, after the first turn; BOS only once.
@@ -34,19 +34,19 @@ def test_chat_sends_the_whole_history_in_the_mixtral_prompt(runtime: Runtime) ->
     lines = completed.stdout.splitlines()
     assert lines.count("request payload:") == 3 and lines.count("response payload:") == 3
     assert second in lines[lines.index("prompt:", lines.index("prompt:") + 1) + 1]
-    assert all(entry["model_id"] == "mistral.mixtral-8x7b-instruct-v0:1" for entry in runtime.requests())
+    assert all(entry["model_id"] == "mistral.mixtral-8x7b-instruct-v0:1" for entry in cli_runtime.requests())
 
 
-def test_reset_save_and_load(runtime: Runtime, tmp_path: Path) -> None:
+def test_reset_save_and_load(cli_runtime: Runtime, tmp_path: Path) -> None:
     saved = tmp_path / "history.json"
     stdin = f"one\ntwo\n/save {saved}\n/reset\nthree\n/load {saved}\nfour\n/exit\nnever sent\n"
-    completed = invoke("chat", "--endpoint-url", runtime.url, stdin=stdin)
+    completed = invoke("chat", "--endpoint-url", cli_runtime.url, stdin=stdin)
     assert completed.exit_code == 0, completed.output
     assert f"(saved 4 messages to {saved})" in completed.stdout
     assert "(history cleared)" in completed.stdout
     assert f"(loaded 4 messages from {saved})" in completed.stdout
     assert completed.stderr == ""  # saved with the chat's own model: nothing to report
-    one, two, three, four = prompts(runtime)  # /exit ended the session: "never sent" was not
+    one, two, three, four = prompts(cli_runtime)  # /exit ended the session: "never sent" was not
     assert one == "<s>[INST] one [/INST]"
     assert three == "<s>[INST] three [/INST]"  # after /reset: a fresh conversation
     assert four.startswith(two) and "three" not in four and four.endswith("[INST] four [/INST]")
@@ -57,17 +57,17 @@ def test_reset_save_and_load(runtime: Runtime, tmp_path: Path) -> None:
     assert document["messages"][3]["content"] == f"{LEAD_IN} You said: two (turn 2)"
 
 
-def test_load_reports_a_bad_file_in_one_line_and_goes_on(runtime: Runtime, tmp_path: Path) -> None:
+def test_load_reports_a_bad_file_in_one_line_and_goes_on(cli_runtime: Runtime, tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    completed = invoke("chat", "--endpoint-url", runtime.url, stdin=f"/load {bad}\nhello\n")
+    completed = invoke("chat", "--endpoint-url", cli_runtime.url, stdin=f"/load {bad}\nhello\n")
     assert completed.exit_code == 1  # piped input: a failed step makes the exit status non-zero
     assert "is not valid JSON" in completed.stderr and "Traceback" not in completed.stderr
-    assert prompts(runtime) == ["<s>[INST] hello [/INST]"]
+    assert prompts(cli_runtime) == ["<s>[INST] hello [/INST]"]
 
 
-def test_chat_json_is_one_document(runtime: Runtime) -> None:
-    completed = invoke("chat", "--json", "--system", "Be brief.", "--endpoint-url", runtime.url, stdin="a\nb\n")
+def test_chat_json_is_one_document(cli_runtime: Runtime) -> None:
+    completed = invoke("chat", "--json", "--system", "Be brief.", "--endpoint-url", cli_runtime.url, stdin="a\nb\n")
     assert completed.exit_code == 0, completed.output
     document = json.loads(completed.stdout)
     assert document["model"] == "mistral.mixtral-8x7b-instruct-v0:1"
@@ -77,11 +77,11 @@ def test_chat_json_is_one_document(runtime: Runtime) -> None:
     assert "[Assistant]" not in completed.stdout
 
 
-def test_chat_stream_with_parameters(runtime: Runtime) -> None:
+def test_chat_stream_with_parameters(cli_runtime: Runtime) -> None:
     args = ("chat", "--stream", "--max-tokens", "5", "--temperature", "0.2", "--stop", "###")
-    completed = invoke(*args, "--endpoint-url", runtime.url, stdin="hello\n")
+    completed = invoke(*args, "--endpoint-url", cli_runtime.url, stdin="hello\n")
     assert completed.exit_code == 0, completed.output
-    [entry] = runtime.requests()
+    [entry] = cli_runtime.requests()
     assert entry["operation"] == "InvokeModelWithResponseStream"
     assert entry["body"] == {"prompt": "<s>[INST] hello [/INST]", "max_tokens": 5, "temperature": 0.2, "stop": ["###"]}
     [answer] = assistant_lines(completed.stdout)
@@ -89,10 +89,10 @@ def test_chat_stream_with_parameters(runtime: Runtime) -> None:
     assert "first token" in completed.stdout  # the footer of a stream
 
 
-def test_chat_streaming_is_the_classic_streaming_chat_with_mistral_large(runtime: Runtime) -> None:
-    completed = invoke("chat-streaming", "--verbose", "--endpoint-url", runtime.url, stdin="Hi\nAgain\n")
+def test_chat_streaming_is_the_classic_streaming_chat_with_mistral_large(cli_runtime: Runtime) -> None:
+    completed = invoke("chat-streaming", "--verbose", "--endpoint-url", cli_runtime.url, stdin="Hi\nAgain\n")
     assert completed.exit_code == 0, completed.output
-    first, second = runtime.requests()
+    first, second = cli_runtime.requests()
     assert {first["operation"], second["operation"]} == {"InvokeModelWithResponseStream"}
     assert first["model_id"] == "mistral.mistral-large-2402-v1:0"
     assert second["body"]["messages"] == [
@@ -104,42 +104,44 @@ def test_chat_streaming_is_the_classic_streaming_chat_with_mistral_large(runtime
     assert "invocation metrics:" in completed.stdout
 
 
-def test_load_refuses_a_history_the_model_could_not_go_on_from(runtime: Runtime, tmp_path: Path) -> None:
+def test_load_refuses_a_history_the_model_could_not_go_on_from(cli_runtime: Runtime, tmp_path: Path) -> None:
     assistant_first = tmp_path / "assistant-first.json"
     assistant_first.write_text(json.dumps([{"role": "assistant", "content": "Hi!"}, {"role": "user", "content": "a"}]))
     stdin = f"one\n/load {assistant_first}\ntwo\n"
-    completed = invoke("chat", "--endpoint-url", runtime.url, stdin=stdin)
+    completed = invoke("chat", "--endpoint-url", cli_runtime.url, stdin=stdin)
     assert completed.exit_code == 1  # piped input with a failed step
     assert completed.stderr.splitlines() == [
         f"Error: {assistant_first} holds a history mistral.mixtral-8x7b-instruct-v0:1 cannot go on from: "
         "The conversation must start with a user turn (after any system prompts)."
     ]
-    one, two = prompts(runtime)
+    one, two = prompts(cli_runtime)
     assert two.startswith(one) and two.endswith("[INST] two [/INST]")  # the history stayed as it was
 
 
-def test_load_refuses_a_lone_tool_result_in_the_chat_dialect(runtime: Runtime, tmp_path: Path) -> None:
+def test_load_refuses_a_lone_tool_result_in_the_chat_dialect(cli_runtime: Runtime, tmp_path: Path) -> None:
     lone_tool = tmp_path / "lone-tool.json"
     lone_tool.write_text(json.dumps({"messages": [{"role": "tool", "tool_call_id": "abcdefghi", "content": "{}"}]}))
     stdin = f"/load {lone_tool}\nhello\n"
-    completed = invoke("chat", "-m", "mistral-large-2402", "--endpoint-url", runtime.url, stdin=stdin)
+    completed = invoke("chat", "-m", "mistral-large-2402", "--endpoint-url", cli_runtime.url, stdin=stdin)
     assert completed.exit_code == 1
     [error] = completed.stderr.splitlines()
     assert error.startswith(f"Error: {lone_tool} holds a history mistral.mistral-large-2402-v1:0 cannot go on from: ")
-    [entry] = runtime.requests()
+    [entry] = cli_runtime.requests()
     assert entry["body"]["messages"] == [{"role": "user", "content": "hello"}]
 
 
-def test_load_reports_a_history_saved_with_another_model(runtime: Runtime, tmp_path: Path) -> None:
+def test_load_reports_a_history_saved_with_another_model(cli_runtime: Runtime, tmp_path: Path) -> None:
     saved = tmp_path / "mixtral.json"
-    ok(run_cli("chat", "--endpoint-url", runtime.url, stdin=f"one\n/save {saved}\n"))
-    runtime.clear()
-    completed = invoke("chat", "-m", "mistral-large-2402", "--endpoint-url", runtime.url, stdin=f"/load {saved}\ntwo\n")
+    ok(run_cli("chat", "--endpoint-url", cli_runtime.url, stdin=f"one\n/save {saved}\n"))
+    cli_runtime.clear()
+    completed = invoke(
+        "chat", "-m", "mistral-large-2402", "--endpoint-url", cli_runtime.url, stdin=f"/load {saved}\ntwo\n"
+    )
     assert completed.exit_code == 0, completed.output
     assert completed.stderr.splitlines() == [
         f"mistral-bedrock: {saved} was saved with mistral.mixtral-8x7b-instruct-v0:1; "
         "this chat goes on with mistral.mistral-large-2402-v1:0"
     ]
-    [entry] = runtime.requests()  # the chat's own model, with the loaded history
+    [entry] = cli_runtime.requests()  # the chat's own model, with the loaded history
     assert entry["model_id"] == "mistral.mistral-large-2402-v1:0"
     assert [m["content"] for m in entry["body"]["messages"]] == ["one", f"{LEAD_IN} You said: one", "two"]

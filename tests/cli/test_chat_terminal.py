@@ -7,15 +7,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import LEAD_IN, Runtime, Terminal, clean_env
+
+from tests.cli.cli_support import LEAD_IN, Runtime, Terminal, clean_env
 
 LONG = "please answer with a long sentence that repeats all of these many words back to me"
 
 
 @pytest.fixture
-def slow(slow_runtime: Runtime) -> Runtime:
-    slow_runtime.clear()
-    return slow_runtime
+def slow(slow_cli_runtime: Runtime) -> Runtime:
+    slow_cli_runtime.clear()
+    return slow_cli_runtime
 
 
 @pytest.fixture

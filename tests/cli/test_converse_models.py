@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 
-from cli_support import LEAD_IN, Runtime, invoke
-
 from mistral_bedrock.catalog import MODELS
+from tests.cli.cli_support import LEAD_IN, Runtime, invoke
 
 
-def test_converse_sends_message_system_and_parameters(runtime: Runtime) -> None:
+def test_converse_sends_message_system_and_parameters(cli_runtime: Runtime) -> None:
     args = ("converse", "Hi there", "--system", "Be brief.", "--max-tokens", "64", "--top-k", "20")
-    completed = invoke(*args, "--endpoint-url", runtime.url)
+    completed = invoke(*args, "--endpoint-url", cli_runtime.url)
     assert completed.exit_code == 0, completed.output
     assert completed.stdout.splitlines()[0] == f"{LEAD_IN} You said: Hi there"
-    [entry] = runtime.requests()
+    [entry] = cli_runtime.requests()
     assert entry["operation"] == "Converse" and entry["model_id"] == "mistral.mistral-large-2402-v1:0"
     assert entry["body"]["system"] == [{"text": "Be brief."}]
     assert entry["body"]["messages"] == [{"role": "user", "content": [{"text": "Hi there"}]}]
@@ -22,14 +21,14 @@ def test_converse_sends_message_system_and_parameters(runtime: Runtime) -> None:
     assert entry["body"]["additionalModelRequestFields"] == {"top_k": 20}
 
 
-def test_converse_stream_json(runtime: Runtime) -> None:
-    result = invoke("converse", "Stream me", "--stream", "--json", "--endpoint-url", runtime.url)
+def test_converse_stream_json(cli_runtime: Runtime) -> None:
+    result = invoke("converse", "Stream me", "--stream", "--json", "--endpoint-url", cli_runtime.url)
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["text"] == f"{LEAD_IN} You said: Stream me"
     assert document["dialect"] == "converse" and document["time_to_first_token_ms"] is not None
     assert document["usage"]["input_tokens"] > 0
-    assert [entry["operation"] for entry in runtime.requests()] == ["ConverseStream"]
+    assert [entry["operation"] for entry in cli_runtime.requests()] == ["ConverseStream"]
 
 
 def test_models_table_lists_every_model() -> None:

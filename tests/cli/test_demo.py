@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from cli_support import FALLBACK, LEAD_IN, Runtime, ok, run_cli
+from tests.cli.cli_support import FALLBACK, LEAD_IN, Runtime, ok, run_cli
 
 
 def test_demo_runs_everything_on_the_embedded_runtime_when_aws_is_not_set_up() -> None:
@@ -20,10 +20,10 @@ def test_demo_runs_everything_on_the_embedded_runtime_when_aws_is_not_set_up() -
     assert completed.stderr.splitlines() == [f"mistral-bedrock: {FALLBACK}"]
 
 
-def test_demo_json_names_the_endpoint_and_its_engine(runtime: Runtime) -> None:
-    document = json.loads(ok(run_cli("demo", "--json", "--endpoint-url", runtime.url)).stdout)
+def test_demo_json_names_the_endpoint_and_its_engine(cli_runtime: Runtime) -> None:
+    document = json.loads(ok(run_cli("demo", "--json", "--endpoint-url", cli_runtime.url)).stdout)
     assert document["backend"] == "endpoint"
-    assert document["answered_by"] == f"the endpoint {runtime.url} (a mistral-bedrock runtime, engine: builtin)"
+    assert document["answered_by"] == f"the endpoint {cli_runtime.url} (a mistral-bedrock runtime, engine: builtin)"
     assert document["basic"]["model_id"] == "mistral.mistral-7b-instruct-v0:2"
     assert [turn["user"] for turn in document["chat"]["turns"]] == [
         "Hi! My name is Ada. Please remember it.",
@@ -31,5 +31,5 @@ def test_demo_json_names_the_endpoint_and_its_engine(runtime: Runtime) -> None:
     ]
     assert document["chat_streaming"]["turns"][0]["time_to_first_token_ms"] is not None
     assert document["tools"]["calls"][0]["arguments"] == {"sign": "WZPZ"}
-    operations = [entry["operation"] for entry in runtime.requests()]
+    operations = [entry["operation"] for entry in cli_runtime.requests()]
     assert operations == ["InvokeModel"] * 3 + ["InvokeModelWithResponseStream"] + ["InvokeModel"] * 2

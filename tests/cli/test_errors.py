@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from cli_support import Runtime, invoke, run_cli
+
+from tests.cli.cli_support import Runtime, invoke, run_cli
 
 
 def one_error_line(stderr: str) -> str:
@@ -12,18 +13,18 @@ def one_error_line(stderr: str) -> str:
     return line
 
 
-def test_throttling_until_retries_are_exhausted(throttling_runtime: Runtime) -> None:
-    throttling_runtime.clear()
-    completed = run_cli("basic", "--endpoint-url", throttling_runtime.url, "--max-attempts", "2")
+def test_throttling_until_retries_are_exhausted(throttling_cli_runtime: Runtime) -> None:
+    throttling_cli_runtime.clear()
+    completed = run_cli("basic", "--endpoint-url", throttling_cli_runtime.url, "--max-attempts", "2")
     assert completed.returncode == 1
     assert one_error_line(completed.stderr).startswith("Error: ThrottlingException: ")
     assert completed.stderr.count("\n") == 1 and completed.stdout == ""
-    assert [entry["error_code"] for entry in throttling_runtime.requests()] == ["ThrottlingException"] * 2
+    assert [entry["error_code"] for entry in throttling_cli_runtime.requests()] == ["ThrottlingException"] * 2
 
 
-def test_throttling_in_the_repl_fails_the_turn_not_the_session(throttling_runtime: Runtime) -> None:
+def test_throttling_in_the_repl_fails_the_turn_not_the_session(throttling_cli_runtime: Runtime) -> None:
     completed = invoke(
-        "chat", "--stream", "--endpoint-url", throttling_runtime.url, "--max-attempts", "1", stdin="a\nb\n"
+        "chat", "--stream", "--endpoint-url", throttling_cli_runtime.url, "--max-attempts", "1", stdin="a\nb\n"
     )
     assert completed.exit_code == 1  # piped input with failed turns
     errors = [line for line in completed.stderr.splitlines() if line.startswith("Error: ThrottlingException: ")]
@@ -31,8 +32,8 @@ def test_throttling_in_the_repl_fails_the_turn_not_the_session(throttling_runtim
 
 
 @pytest.mark.parametrize("command", ["basic", "chat", "chat-streaming", "converse", "tools"])
-def test_unknown_model(runtime: Runtime, command: str) -> None:
-    result = invoke(command, "--model", "mistral.no-such-model-v9:9", "--endpoint-url", runtime.url, stdin="hi\n")
+def test_unknown_model(cli_runtime: Runtime, command: str) -> None:
+    result = invoke(command, "--model", "mistral.no-such-model-v9:9", "--endpoint-url", cli_runtime.url, stdin="hi\n")
     assert result.exit_code == 1
     assert one_error_line(result.stderr) == "Error: ValidationException: The provided model identifier is invalid."
 
@@ -43,11 +44,11 @@ def test_unknown_model_through_the_entry_point() -> None:
     assert "ValidationException" in one_error_line(completed.stderr)
 
 
-def test_an_invalid_parameter_gets_bedrocks_message(runtime: Runtime) -> None:
-    result = invoke("basic", "--temperature", "7", "--endpoint-url", runtime.url)
+def test_an_invalid_parameter_gets_bedrocks_message(cli_runtime: Runtime) -> None:
+    result = invoke("basic", "--temperature", "7", "--endpoint-url", cli_runtime.url)
     assert result.exit_code == 1
     assert one_error_line(result.stderr).startswith("Error: ValidationException: ")
-    assert runtime.requests() == []  # refused before any I/O
+    assert cli_runtime.requests() == []  # refused before any I/O
 
 
 def test_unreachable_endpoint() -> None:

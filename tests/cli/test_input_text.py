@@ -10,7 +10,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from cli_support import EXE, LEAD_IN, Runtime, clean_env, invoke, ok, run_cli, run_cli_bytes
+
+from tests.cli.cli_support import EXE, LEAD_IN, Runtime, clean_env, invoke, ok, run_cli, run_cli_bytes
 
 QUESTION = "What is the top song on WKRP?"
 
@@ -37,27 +38,27 @@ def one_usage_error(completed: subprocess.CompletedProcess[str]) -> str:
 
 
 @pytest.mark.parametrize("command", ["basic", "converse", "tools"])
-def test_text_piped_on_stdin_is_the_question(runtime: Runtime, command: str) -> None:
-    result = invoke(command, "--json", "--endpoint-url", runtime.url, stdin=f"  {QUESTION}\n")
+def test_text_piped_on_stdin_is_the_question(cli_runtime: Runtime, command: str) -> None:
+    result = invoke(command, "--json", "--endpoint-url", cli_runtime.url, stdin=f"  {QUESTION}\n")
     assert result.exit_code == 0, result.output
-    first = runtime.requests()[0]
+    first = cli_runtime.requests()[0]
     assert asked(first) == QUESTION  # stripped
     if command == "tools":  # the question reached the model: it asked top_song about the station it names
         assert json.loads(result.stdout)["calls"][0]["arguments"] == {"sign": "WKRP"}
 
 
-def test_basic_reads_the_whole_of_stdin_through_the_entry_point(runtime: Runtime) -> None:
-    completed = ok(run_cli("basic", "--endpoint-url", runtime.url, stdin="First line.\nSecond line.\n"))
-    [entry] = runtime.requests()
+def test_basic_reads_the_whole_of_stdin_through_the_entry_point(cli_runtime: Runtime) -> None:
+    completed = ok(run_cli("basic", "--endpoint-url", cli_runtime.url, stdin="First line.\nSecond line.\n"))
+    [entry] = cli_runtime.requests()
     assert asked(entry) == "First line.\nSecond line."
     assert f"{LEAD_IN} You said: First line." in completed.stdout
 
 
 @pytest.mark.parametrize("command", ["basic", "converse", "tools"])
-def test_message_wins_over_stdin(runtime: Runtime, command: str) -> None:
-    result = invoke(command, "Hi there", "--endpoint-url", runtime.url, stdin=f"{QUESTION}\n")
+def test_message_wins_over_stdin(cli_runtime: Runtime, command: str) -> None:
+    result = invoke(command, "Hi there", "--endpoint-url", cli_runtime.url, stdin=f"{QUESTION}\n")
     assert result.exit_code == 0, result.output
-    assert asked(runtime.requests()[0]) == "Hi there"
+    assert asked(cli_runtime.requests()[0]) == "Hi there"
 
 
 @pytest.mark.parametrize(
@@ -68,21 +69,21 @@ def test_message_wins_over_stdin(runtime: Runtime, command: str) -> None:
         ("tools", "What is the top song on WZPZ?"),
     ],
 )
-def test_blank_stdin_leaves_the_examples_question(runtime: Runtime, command: str, default: str) -> None:
-    result = invoke(command, "--endpoint-url", runtime.url, stdin=" \n\n")
+def test_blank_stdin_leaves_the_examples_question(cli_runtime: Runtime, command: str, default: str) -> None:
+    result = invoke(command, "--endpoint-url", cli_runtime.url, stdin=" \n\n")
     assert result.exit_code == 0, result.output
-    assert asked(runtime.requests()[0]) == default
+    assert asked(cli_runtime.requests()[0]) == default
 
 
 # -- bytes that are not text ----------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("command", ["basic", "converse", "tools"])
-def test_stdin_that_is_not_text_is_refused_before_anything_is_sent(runtime: Runtime, command: str) -> None:
-    completed = run_cli_bytes(command, "--endpoint-url", runtime.url, stdin=b"caf\xe9 au lait\n")
+def test_stdin_that_is_not_text_is_refused_before_anything_is_sent(cli_runtime: Runtime, command: str) -> None:
+    completed = run_cli_bytes(command, "--endpoint-url", cli_runtime.url, stdin=b"caf\xe9 au lait\n")
     assert one_usage_error(completed) == "Error: stdin is not valid utf-8 text: b'caf\\xe9 au lait\\n'"
     assert completed.stdout == ""
-    assert runtime.requests() == []
+    assert cli_runtime.requests() == []
 
 
 @pytest.mark.parametrize("command", ["basic", "chat", "tools", "tokens"])
@@ -91,16 +92,16 @@ def test_an_argument_that_is_not_text_is_refused(command: str) -> None:
     assert one_usage_error(completed) == "Error: an argument is not valid utf-8 text: b'mistral-7b\\xff'"
 
 
-def test_a_piped_chat_line_that_is_not_text_ends_the_chat(runtime: Runtime) -> None:
-    completed = run_cli_bytes("chat", "--endpoint-url", runtime.url, stdin=b"hello\nhi \xff there\nnever sent\n")
+def test_a_piped_chat_line_that_is_not_text_ends_the_chat(cli_runtime: Runtime) -> None:
+    completed = run_cli_bytes("chat", "--endpoint-url", cli_runtime.url, stdin=b"hello\nhi \xff there\nnever sent\n")
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr
     assert completed.stderr.splitlines() == ["Error: line 2 of stdin is not valid utf-8 text: b'hi \\xff there\\n'"]
-    assert [asked(entry) for entry in runtime.requests()] == ["hello"]  # the turn before it went; none after
+    assert [asked(entry) for entry in cli_runtime.requests()] == ["hello"]  # the turn before it went; none after
 
 
 @pytest.mark.parametrize("strict", [True, False], ids=["strict-stdin", "surrogateescape-stdin"])
-def test_a_typed_line_that_is_not_text_is_refused_and_the_chat_goes_on(runtime: Runtime, strict: bool) -> None:
+def test_a_typed_line_that_is_not_text_is_refused_and_the_chat_goes_on(cli_runtime: Runtime, strict: bool) -> None:
     """On a terminal the line is dropped with one error line, and the next one is read (a person can retype it).
 
     stdout goes to a file, so ``input()`` reads stdin itself rather than through readline (which would drop the
@@ -114,7 +115,7 @@ def test_a_typed_line_that_is_not_text_is_refused_and_the_chat_goes_on(runtime: 
     try:
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             chat = subprocess.Popen(
-                [str(EXE), "chat", "--endpoint-url", runtime.url], stdin=slave, stdout=out, stderr=err, env=env
+                [str(EXE), "chat", "--endpoint-url", cli_runtime.url], stdin=slave, stdout=out, stderr=err, env=env
             )
             os.close(slave)
             slave = -1
@@ -128,7 +129,7 @@ def test_a_typed_line_that_is_not_text_is_refused_and_the_chat_goes_on(runtime: 
         os.close(master)
     shown = "b'caf\\xe9\\n'" if strict else "b'caf\\xe9'"  # the escaped form has lost the newline to input()
     assert stderr.splitlines() == [f"Error: that line is not valid utf-8 text: {shown}"]
-    assert [asked(entry) for entry in runtime.requests()] == ["hello"]
+    assert [asked(entry) for entry in cli_runtime.requests()] == ["hello"]
 
 
 @pytest.mark.parametrize(

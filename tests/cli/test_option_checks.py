@@ -6,12 +6,12 @@ import json
 import subprocess
 
 import pytest
-from cli_support import LEAD_IN, Runtime, clean_env, invoke, run_cli
 
 from mistral_bedrock.catalog import Dialect, lookup
 from mistral_bedrock.conversation import Message, Params
 from mistral_bedrock.errors import ValidationException
 from mistral_bedrock.formats import format_for
+from tests.cli.cli_support import LEAD_IN, Runtime, clean_env, invoke, run_cli
 
 LARGE_2402 = "mistral.mistral-large-2402-v1:0 (Mistral Large (24.02))"
 LARGE_3 = "mistral.mistral-large-3-675b-instruct (Mistral Large 3)"
@@ -52,33 +52,35 @@ def one_line(stderr: str) -> str:
     ],
 )
 def test_an_option_the_body_cannot_carry_is_refused_up_front(
-    runtime: Runtime, args: tuple[str, ...], refused: str
+    cli_runtime: Runtime, args: tuple[str, ...], refused: str
 ) -> None:
-    result = invoke(*args, "--endpoint-url", runtime.url, stdin="hello\nagain\n")
+    result = invoke(*args, "--endpoint-url", cli_runtime.url, stdin="hello\nagain\n")
     assert result.exit_code == 2
     assert one_line(result.stderr) == f"Error: {refused}"
     assert result.stdout == ""
-    assert runtime.requests() == []  # no turn was sent to fail
+    assert cli_runtime.requests() == []  # no turn was sent to fail
 
 
-def test_chat_sends_stop_where_the_chat_dialect_carries_it(runtime: Runtime) -> None:
-    result = invoke("chat", "-m", "mistral-large-3", "--stop", "###", "--endpoint-url", runtime.url, stdin="a\nb\n")
+def test_chat_sends_stop_where_the_chat_dialect_carries_it(cli_runtime: Runtime) -> None:
+    result = invoke("chat", "-m", "mistral-large-3", "--stop", "###", "--endpoint-url", cli_runtime.url, stdin="a\nb\n")
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
-    assert [entry["body"]["stop"] for entry in runtime.requests()] == [["###"], ["###"]]
+    assert [entry["body"]["stop"] for entry in cli_runtime.requests()] == [["###"], ["###"]]
 
 
-def test_basic_sends_stop_to_a_chat_only_model(runtime: Runtime) -> None:
-    result = invoke("basic", "Hi", "-m", "mistral-large-3", "--stop", "engine", "--json", "--endpoint-url", runtime.url)
+def test_basic_sends_stop_to_a_chat_only_model(cli_runtime: Runtime) -> None:
+    result = invoke(
+        "basic", "Hi", "-m", "mistral-large-3", "--stop", "engine", "--json", "--endpoint-url", cli_runtime.url
+    )
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["request"] == {"messages": [{"role": "user", "content": "Hi"}], "stop": ["engine"]}
     assert document["text"] == "I am the built-in "  # the stop sequence took effect
 
 
-def test_basic_sends_top_k_and_stop_in_the_text_dialect_of_a_model_that_has_both(runtime: Runtime) -> None:
+def test_basic_sends_top_k_and_stop_in_the_text_dialect_of_a_model_that_has_both(cli_runtime: Runtime) -> None:
     args = ("basic", "Hi", "-m", "mistral-large-2402", "--top-k", "3", "--stop", "###", "--json")
-    result = invoke(*args, "--endpoint-url", runtime.url)
+    result = invoke(*args, "--endpoint-url", cli_runtime.url)
     assert result.exit_code == 0, result.output
     request = json.loads(result.stdout)["request"]
     assert request == {"prompt": "<s>[INST]Hi[/INST]", "top_k": 3, "stop": ["###"]}
@@ -100,8 +102,8 @@ def test_the_refusals_are_the_formats_own(dialect: Dialect, model: str, flag: st
         build(lookup(model), [Message.user("hi")], params)
 
 
-def test_an_unknown_model_still_gets_bedrocks_message(runtime: Runtime) -> None:
-    result = invoke("chat", "-m", "mistral.nope-v1:0", "--stop", "X", "--endpoint-url", runtime.url, stdin="hi\n")
+def test_an_unknown_model_still_gets_bedrocks_message(cli_runtime: Runtime) -> None:
+    result = invoke("chat", "-m", "mistral.nope-v1:0", "--stop", "X", "--endpoint-url", cli_runtime.url, stdin="hi\n")
     assert result.exit_code == 1
     assert one_line(result.stderr) == "Error: ValidationException: The provided model identifier is invalid."
 
@@ -140,8 +142,8 @@ def test_local_looks_at_no_endpoint_of_the_environment() -> None:
     assert f"{LEAD_IN} You said: Hello, what's your name?" in completed.stdout
 
 
-def test_an_endpoint_with_its_scheme_works(runtime: Runtime) -> None:
-    completed = run_cli("basic", "--endpoint-url", runtime.url.replace("http://", "HTTP://"))
+def test_an_endpoint_with_its_scheme_works(cli_runtime: Runtime) -> None:
+    completed = run_cli("basic", "--endpoint-url", cli_runtime.url.replace("http://", "HTTP://"))
     assert completed.returncode == 0, completed.stderr
     assert f"{LEAD_IN} You said: Hello, what's your name?" in completed.stdout
 

@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import invoke
 
 import mistral_bedrock.runtime
 from mistral_bedrock.cli import serve as serve_command
 from mistral_bedrock.runtime import RuntimeConfig
 from mistral_bedrock.runtime.store import DATABASE_NAME
+from tests.cli.cli_support import invoke
 
 
 @pytest.fixture

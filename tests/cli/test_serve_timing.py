@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cli_support import invoke
 
 import mistral_bedrock.runtime
 from mistral_bedrock.cli import serve as serve_command
 from mistral_bedrock.runtime import RuntimeConfig
+from tests.cli.cli_support import invoke
 
 
 @pytest.fixture

@@ -5,9 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from cli_support import EXE, clean_env, ok, run_cli
-
 from mistral_bedrock.cli import COMMANDS
+from tests.cli.cli_support import EXE, clean_env, ok, run_cli
 
 HEAVY = ("click", "rich", "starlette", "uvicorn", "httpx", "botocore", "mistral_common")
 

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from cli_support import invoke
 
 from mistral_bedrock.cli.output import EXIT_FLAGGED, STOP_MEANINGS
 from mistral_bedrock.conversation import StopReason, Usage
@@ -19,6 +18,7 @@ from mistral_bedrock.engines import EngineEvent, Stop, TextDelta
 from mistral_bedrock.formats import ParsedRequest
 from mistral_bedrock.formats.stops import STOP_REASONS
 from mistral_bedrock.runtime import ServerThread, create_app
+from tests.cli.cli_support import invoke
 
 ANSWER = "Sorry, the model cannot answer this question."
 

@@ -8,7 +8,7 @@ import signal
 import socket
 import subprocess
 
-from cli_support import EXE, LEAD_IN, clean_env, invoke, ok, run_cli
+from tests.cli.cli_support import EXE, LEAD_IN, clean_env, invoke, ok, run_cli
 
 
 def test_tokens_counts_a_text_body() -> None:

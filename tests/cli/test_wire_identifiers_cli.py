@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from cli_support import Runtime, ok, run_cli
 
 from mistral_bedrock.catalog import resolve
+from tests.cli.cli_support import Runtime, ok, run_cli
 
 COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "basic": (("basic",), ""),
@@ -21,26 +21,26 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
-def test_commands_send_bedrock_identifiers(command: str, runtime: Runtime) -> None:
+def test_commands_send_bedrock_identifiers(command: str, cli_runtime: Runtime) -> None:
     args, stdin = COMMANDS[command]
-    ok(run_cli(*args, "--endpoint-url", runtime.url, stdin=stdin))
-    entries = runtime.requests()
+    ok(run_cli(*args, "--endpoint-url", cli_runtime.url, stdin=stdin))
+    entries = cli_runtime.requests()
     assert entries, "the command sent nothing"
     for entry in entries:
         assert resolve(entry["model"]).identifier == entry["model"]  # what Bedrock accepts, as sent
         assert entry["status"] == 200, entry
 
 
-def test_the_footer_names_the_identifier_that_answered(runtime: Runtime) -> None:
-    completed = ok(run_cli("converse", "Hi", "--model", "pixtral-large", "--endpoint-url", runtime.url))
+def test_the_footer_names_the_identifier_that_answered(cli_runtime: Runtime) -> None:
+    completed = ok(run_cli("converse", "Hi", "--model", "pixtral-large", "--endpoint-url", cli_runtime.url))
     assert "us.mistral.pixtral-large-2502-v1:0" in completed.stdout + completed.stderr
 
 
-def test_a_region_that_does_not_serve_the_alias_fails_before_any_request(runtime: Runtime) -> None:
+def test_a_region_that_does_not_serve_the_alias_fails_before_any_request(cli_runtime: Runtime) -> None:
     completed = run_cli(
-        "converse", "Hi", "--model", "mistral-large-2407", "--region", "us-east-1", "--endpoint-url", runtime.url
+        "converse", "Hi", "--model", "mistral-large-2407", "--region", "us-east-1", "--endpoint-url", cli_runtime.url
     )
     assert completed.returncode != 0
     assert "not served in us-east-1" in completed.stderr
     assert "Traceback" not in completed.stderr
-    assert runtime.requests() == []
+    assert cli_runtime.requests() == []

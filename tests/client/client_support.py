@@ -1,4 +1,4 @@
-"""Shared pieces of the client tests (a uniquely named module: several test folders have a conftest)."""
+"""Shared pieces of the client tests: fast seeded retries, and a helper over the runtime's control endpoints."""
 
 from __future__ import annotations
 

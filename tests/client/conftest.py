@@ -1,4 +1,12 @@
-"""The client's test backend: the real runtime on a real loopback socket, with its fault and journal controls."""
+"""The client's test backend: the real runtime on a real loopback socket, with its fault and journal controls.
+
+* ``server``: one ``ServerThread`` for the session (the same type as ``runtime`` in ``tests/runtime``);
+* ``runtime_control``: a :class:`~tests.client.client_support.Control` (``.fault(**rule)``, ``.requests()``) over the
+  runtime's control endpoints, with fault rules and the journal cleared around each test. (``control``, in
+  ``tests/runtime``, is the bare ``httpx.Client`` of those endpoints.)
+* ``client_in(region)``: sync clients of that runtime signing for a Region, fast seeded retries, closed after;
+* ``client``: ``client_in("us-east-1")``.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +14,22 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from client_support import FAST_RETRY, Control
 
 from mistral_bedrock.client import MistralBedrock
 from mistral_bedrock.runtime import CONTROL_PREFIX, ServerThread
+from tests.client.client_support import FAST_RETRY, Control
 
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[ServerThread]:
+    """The runtime the client tests talk to, for the whole session."""
     with ServerThread() as running:
         yield running
 
 
 @pytest.fixture
-def control(server: ServerThread) -> Iterator[Control]:
+def runtime_control(server: ServerThread) -> Iterator[Control]:
+    """The runtime's fault rules and journal; both start empty, and the rules are cleared after the test."""
     with httpx.Client(base_url=server.url + CONTROL_PREFIX, headers={"Authorization": "Bearer t"}) as http:
         http.delete("/faults").raise_for_status()
         http.delete("/requests").raise_for_status()
@@ -28,7 +38,7 @@ def control(server: ServerThread) -> Iterator[Control]:
 
 
 @pytest.fixture
-def client_in(server: ServerThread, control: Control) -> Iterator[Callable[[str], MistralBedrock]]:
+def client_in(server: ServerThread, runtime_control: Control) -> Iterator[Callable[[str], MistralBedrock]]:
     """Clients of the runtime signing for a given Region (Bedrock serves each model from its own Regions)."""
     made: list[MistralBedrock] = []
 
@@ -50,4 +60,5 @@ def client_in(server: ServerThread, control: Control) -> Iterator[Callable[[str]
 
 @pytest.fixture
 def client(client_in: Callable[[str], MistralBedrock]) -> MistralBedrock:
+    """A client of the runtime signing for us-east-1."""
     return client_in("us-east-1")

@@ -9,12 +9,12 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 import pytest
-from client_support import FAST_RETRY, Control
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mistral_bedrock.client import AsyncMistralBedrock
 from mistral_bedrock.errors import ModelStreamErrorException, StreamError, ValidationException
 from mistral_bedrock.runtime import ServerThread, create_app
+from tests.client.client_support import FAST_RETRY, Control
 
 T = TypeVar("T")
 LEAD = "I am the built-in engine of mistral-bedrock. You said: "
@@ -40,7 +40,7 @@ async def top_song(sign: str) -> dict[str, str]:
     return {"song": "Elemental Hotel", "station": sign}
 
 
-def test_every_method(server: ServerThread, control: Control) -> None:
+def test_every_method(server: ServerThread, runtime_control: Control) -> None:
     async def scenario(client: AsyncMistralBedrock) -> dict[str, Any]:
         out: dict[str, Any] = {}
         out["complete"] = await client.complete_text("Hello, what's your name?", model="mistral-7b")
@@ -74,20 +74,23 @@ def test_every_method(server: ServerThread, control: Control) -> None:
     assert json.loads(out["tools"].history[2].content)["station"] == "WZPZ"
 
 
-def test_faults_are_survived_or_typed(server: ServerThread, control: Control) -> None:
-    control.fault(kind="error", code="ThrottlingException", rate=0.3)
+def test_faults_are_survived_or_typed(server: ServerThread, runtime_control: Control) -> None:
+    runtime_control.fault(kind="error", code="ThrottlingException", rate=0.3)
 
     async def many(client: AsyncMistralBedrock) -> list[Any]:
         return list(await asyncio.gather(*(client.complete_text(f"call {i}") for i in range(20))))
 
     assert all(r.stop_reason == "stop" for r in run(many, server.url))
-    assert [e["status"] for e in control.requests()].count(429) > 0
-    control.http.delete("/faults")
+    assert [e["status"] for e in runtime_control.requests()].count(429) > 0
+    runtime_control.http.delete("/faults")
 
     async def broken(client: AsyncMistralBedrock) -> list[BaseException]:
         errors: list[BaseException] = []
-        for rule in ({"kind": "stream-error", "after": 2, "count": 1}, {"kind": "drop", "after": 2, "count": 1}):
-            control.fault(**rule)
+        for rule in (
+            {"kind": "stream-error", "after_frames": 2, "count": 1},
+            {"kind": "drop", "after_frames": 2, "count": 1},
+        ):
+            runtime_control.fault(**rule)
             try:
                 async with client.stream_text("Tell me", model="mistral-7b") as stream:
                     async for _delta in stream:
@@ -100,13 +103,13 @@ def test_faults_are_survived_or_typed(server: ServerThread, control: Control) ->
     assert [type(e) for e in errors] == [ModelStreamErrorException, StreamError]
 
 
-def test_client_side_validation(server: ServerThread, control: Control) -> None:
+def test_client_side_validation(server: ServerThread, runtime_control: Control) -> None:
     async def bad(client: AsyncMistralBedrock) -> None:
         await client.complete_chat("x", temperature=2.0)
 
     with pytest.raises(ValidationException, match=r"2\.0 is not less or equal to 1\.0"):
         run(bad, server.url)
-    assert control.requests() == []
+    assert runtime_control.requests() == []
 
 
 class Barrier:

@@ -11,13 +11,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from client_support import FAST_RETRY, Control
 
 from mistral_bedrock.client import AsyncMistralBedrock, MistralBedrock
 from mistral_bedrock.client.settings import ClientSettings
 from mistral_bedrock.client.usage_errors import ClientClosedError, ConversationMovedError
 from mistral_bedrock.errors import StreamError
 from mistral_bedrock.runtime import RuntimeConfig, ServerThread
+from tests.client.client_support import FAST_RETRY, Control
 
 LONG = "Tell me about rivers, mountains and the weather in every city you know"
 
@@ -57,7 +57,7 @@ def test_a_stream_left_early_resumes_async(server: ServerThread) -> None:
     assert streamed == whole
 
 
-def test_calls_on_a_closed_client_raise_a_typed_error(server: ServerThread, control: Control) -> None:
+def test_calls_on_a_closed_client_raise_a_typed_error(server: ServerThread, runtime_control: Control) -> None:
     client = MistralBedrock(endpoint_url=server.url, region="us-east-1", aws_access_key_id="AKID",
                             aws_secret_access_key="s")  # fmt: skip
     client.close()
@@ -72,7 +72,7 @@ def test_calls_on_a_closed_client_raise_a_typed_error(server: ServerThread, cont
             await async_client.complete_chat("hi")
 
     asyncio.run(run())
-    assert control.requests() == []
+    assert runtime_control.requests() == []
 
 
 def test_a_stream_closed_while_read_says_so(client: MistralBedrock) -> None:
@@ -97,11 +97,11 @@ def test_a_streamed_turn_that_finishes_after_a_later_send_does_not_erase_it(clie
 
 @pytest.mark.parametrize("steps", [0, -1, 2.5, True])
 def test_run_tools_refuses_fewer_than_one_step_before_any_request(
-    client: MistralBedrock, control: Control, steps: Any
+    client: MistralBedrock, runtime_control: Control, steps: Any
 ) -> None:
     with pytest.raises(ValueError, match="max_steps"):
         client.run_tools("Song on WZPZ?", tools=[top_song], max_steps=steps)
-    assert control.requests() == []
+    assert runtime_control.requests() == []
 
 
 async def top_song(sign: str) -> dict[str, str]:
@@ -128,7 +128,7 @@ async def _in_loop(cell: Callable[[], Any]) -> Any:
     return call()  # a blocking call, made while this loop runs, as a notebook cell makes it
 
 
-def test_closing_an_async_client_wakes_a_reader_of_its_stream(control: Control) -> None:
+def test_closing_an_async_client_wakes_a_reader_of_its_stream(runtime_control: Control) -> None:
     # Paced as Bedrock paces Mistral 7B, the stream is still running when the client closes under it.
     async def run() -> BaseException:
         with ServerThread(config=RuntimeConfig(pace="bedrock")) as paced:
@@ -149,7 +149,7 @@ def test_closing_an_async_client_wakes_a_reader_of_its_stream(control: Control) 
     assert "closed before its end" in str(error)
 
 
-def test_a_mistyped_keyword_is_an_error_not_a_silent_drop(client: MistralBedrock, control: Control) -> None:
+def test_a_mistyped_keyword_is_an_error_not_a_silent_drop(client: MistralBedrock, runtime_control: Control) -> None:
     calls: list[Callable[[], Any]] = [
         lambda: client.complete_text("hi", temprature=0.1),  # type: ignore[call-arg]
         lambda: client.stream_chat("hi", frequency_penalty=1),  # type: ignore[call-arg]
@@ -158,7 +158,7 @@ def test_a_mistyped_keyword_is_an_error_not_a_silent_drop(client: MistralBedrock
     for call in calls:
         with pytest.raises(TypeError, match="unexpected keyword argument"):
             call()
-    assert control.requests() == []
+    assert runtime_control.requests() == []
 
 
 def test_a_closed_client_refuses_chat_calls_of_either_kind(server: ServerThread) -> None:

@@ -15,7 +15,6 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from client_support import FAST_RETRY, Control
 from starlette.types import Receive, Scope, Send
 
 from mistral_bedrock.catalog import lookup
@@ -24,6 +23,7 @@ from mistral_bedrock.conversation import Message
 from mistral_bedrock.errors import BedrockError, NonBedrockError, ServiceUnavailableException
 from mistral_bedrock.prompt import render
 from mistral_bedrock.runtime import ServerThread
+from tests.client.client_support import FAST_RETRY, Control
 
 KEYS = {"region": "us-east-1", "aws_access_key_id": "AKID", "aws_secret_access_key": "s", "retry": FAST_RETRY}
 PAGE = b"<html>\n<head><title>501 Not Implemented</title></head>\n<body><h1>Not Implemented</h1></body>\n</html>\n"
@@ -121,7 +121,9 @@ def test_an_aws_code_still_types_the_error() -> None:
     assert app.requests == FAST_RETRY.max_attempts
 
 
-def test_lone_surrogates_reach_the_model_as_replacement_characters(client: MistralBedrock, control: Control) -> None:
+def test_lone_surrogates_reach_the_model_as_replacement_characters(
+    client: MistralBedrock, runtime_control: Control
+) -> None:
     said = "say \ud800 and \udcff then \ud83d\ude00"  # two lone surrogates, and a pair given as two halves
     seen = "say \ufffd and \ufffd then 😀"
 
@@ -134,11 +136,11 @@ def test_lone_surrogates_reach_the_model_as_replacement_characters(client: Mistr
     assert streamed.text.endswith(seen)
     assert streamed.usage is not None
     assert streamed.usage.input_tokens == render([Message.user(seen * 200)], lookup("mistral-7b")).count
-    prompts = [entry["body"].get("prompt") for entry in control.requests()]
+    prompts = [entry["body"].get("prompt") for entry in runtime_control.requests()]
     assert prompts.count(f"<s>[INST] {seen} [/INST]") == 2  # rendered, and raw
 
 
-def test_the_async_client_sends_them_too(server: ServerThread, control: Control) -> None:
+def test_the_async_client_sends_them_too(server: ServerThread, runtime_control: Control) -> None:
     async def call() -> str:
         async with AsyncMistralBedrock(endpoint_url=server.url, **KEYS) as client:
             return (await client.complete_text("odd \udfff byte")).text

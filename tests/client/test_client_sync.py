@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from client_support import FAST_RETRY, Control
 
 from mistral_bedrock import Message, Usage
 from mistral_bedrock.catalog import lookup
@@ -23,6 +22,7 @@ from mistral_bedrock.errors import (
 from mistral_bedrock.prompt import render
 from mistral_bedrock.runtime import ServerThread, create_app
 from mistral_bedrock.runtime.auth import StrictAuth
+from tests.client.client_support import FAST_RETRY, Control
 
 LEAD = "I am the built-in engine of mistral-bedrock. You said: "
 
@@ -36,7 +36,7 @@ def top_song(sign: str) -> dict[str, str]:
     return {"song": "Elemental Hotel", "artist": "8 Storey Hike", "station": sign}
 
 
-def test_complete_basic(client: MistralBedrock, control: Control) -> None:
+def test_complete_basic(client: MistralBedrock, runtime_control: Control) -> None:
     result = client.complete_text("Hello, what's your name?", model="mistral-7b")
     assert result.text == " " + LEAD + "Hello, what's your name?"
     assert result.stop_reason == "stop"
@@ -45,17 +45,17 @@ def test_complete_basic(client: MistralBedrock, control: Control) -> None:
     assert result.usage is not None
     assert result.usage.input_tokens == 16
     assert result.cost == pytest.approx(lookup("mistral-7b").cost(16, result.usage.output_tokens))
-    sent = control.requests()[-1]
+    sent = runtime_control.requests()[-1]
     assert sent["request_id"] == result.request_id
     assert sent["body"] == result.request_body
 
 
-def test_complete_raw_messages_and_limits(client: MistralBedrock, control: Control) -> None:
+def test_complete_raw_messages_and_limits(client: MistralBedrock, runtime_control: Control) -> None:
     client.complete_text("<s>[INST] Hi [/INST]", model="mistral-7b", raw=True)
-    assert control.requests()[-1]["body"] == {"prompt": "<s>[INST] Hi [/INST]"}
+    assert runtime_control.requests()[-1]["body"] == {"prompt": "<s>[INST] Hi [/INST]"}
     history = [Message.system("Be brief."), Message.user("Q1"), Message.assistant("A1"), Message.user("Q2")]
     client.complete_text(history, model="mixtral-8x7b")
-    assert control.requests()[-1]["body"]["prompt"] == render(history, lookup("mixtral-8x7b")).text
+    assert runtime_control.requests()[-1]["body"]["prompt"] == render(history, lookup("mixtral-8x7b")).text
     cut = client.complete_text("Tell me everything", model="mistral-7b", max_tokens=3)
     assert cut.stop_reason == "length"
     assert cut.usage is not None
@@ -63,10 +63,10 @@ def test_complete_raw_messages_and_limits(client: MistralBedrock, control: Contr
     stopped = client.complete_text("Hello", model="mistral-7b", stop=["engine"])
     assert stopped.text == " I am the built-in "  # cut right before the stop sequence
     assert stopped.stop_reason == "stop"
-    assert control.requests()[-1]["body"]["stop"] == ["engine"]
+    assert runtime_control.requests()[-1]["body"]["stop"] == ["engine"]
 
 
-def test_client_side_validation_uses_bedrocks_words_before_io(client: MistralBedrock, control: Control) -> None:
+def test_client_side_validation_uses_bedrocks_words_before_io(client: MistralBedrock, runtime_control: Control) -> None:
     with pytest.raises(ValidationException) as info:
         client.complete_text("x", temperature=1.5)
     assert info.value.message == (
@@ -76,7 +76,7 @@ def test_client_side_validation_uses_bedrocks_words_before_io(client: MistralBed
         client.complete_chat("x", model="mistral.nope")
     with pytest.raises(ValidationException, match="does not accept the text body"):
         client.complete_text("x", model="us.mistral.pixtral-large-2502-v1:0")
-    assert control.requests() == []
+    assert runtime_control.requests() == []
 
 
 def test_chat_tools_and_tool_choice(client: MistralBedrock) -> None:
@@ -95,17 +95,17 @@ def test_chat_tools_and_tool_choice(client: MistralBedrock) -> None:
     assert answer.dialect.value == "chat"
 
 
-def test_converse_with_system_and_tools(client: MistralBedrock, control: Control) -> None:
+def test_converse_with_system_and_tools(client: MistralBedrock, runtime_control: Control) -> None:
     result = client.converse("Hello", system="Be brief.", max_tokens=40, top_k=5, model="mistral-large-2402")
     assert result.text == LEAD + "Hello"
     assert result.usage is not None
     assert result.usage.total_tokens == result.usage.input_tokens + result.usage.output_tokens
-    body = control.requests()[-1]["body"]
+    body = runtime_control.requests()[-1]["body"]
     assert body["system"] == [{"text": "Be brief."}]
     assert body["additionalModelRequestFields"] == {"top_k": 5}
     folded = client.converse("Hello", system="Be brief.", model="mistral-7b")  # no system prompts on 7B
     assert folded.stop_reason == "stop"
-    assert "system" not in control.requests()[-1]["body"]
+    assert "system" not in runtime_control.requests()[-1]["body"]
     called = client.converse("Song on WZPZ?", tools=[top_song], tool_choice="any", model="mistral-large-2402")
     assert called.tool_calls[0].id.startswith("tooluse_")
 
@@ -136,12 +136,12 @@ def test_chat_and_converse_streams(client: MistralBedrock) -> None:
     assert stream.result().raw_stop_reason == "end_turn"
 
 
-def test_conversation_keeps_history_in_the_native_dialect(client: MistralBedrock, control: Control) -> None:
+def test_conversation_keeps_history_in_the_native_dialect(client: MistralBedrock, runtime_control: Control) -> None:
     chat = client.conversation(model="mixtral-8x7b")
     chat.send("What is the capital of France?")
     second = chat.send("And of Italy?")
     assert second.text.endswith("(turn 2)")
-    prompt = control.requests()[-1]["body"]["prompt"]
+    prompt = runtime_control.requests()[-1]["body"]["prompt"]
     assert prompt == chat.last_prompt
     assert prompt.startswith("<s>[INST] What is the capital of France? [/INST]")
     assert prompt.count("<s>") == 1
@@ -152,14 +152,19 @@ def test_conversation_keeps_history_in_the_native_dialect(client: MistralBedrock
     large.send("One")
     with large.stream("Two") as stream:
         assert "(turn 2)" in "".join(stream.text_stream())
-    assert [m["role"] for m in control.requests()[-1]["body"]["messages"]] == ["system", "user", "assistant", "user"]
+    assert [m["role"] for m in runtime_control.requests()[-1]["body"]["messages"]] == [
+        "system",
+        "user",
+        "assistant",
+        "user",
+    ]
     assert len(large.history) == 5
 
 
-def test_a_failed_turn_leaves_history_unchanged(client: MistralBedrock, control: Control) -> None:
+def test_a_failed_turn_leaves_history_unchanged(client: MistralBedrock, runtime_control: Control) -> None:
     chat = client.conversation(model="mistral-large-2402")
     chat.send("One")
-    control.fault(kind="stream-error", after=1)
+    runtime_control.fault(kind="stream-error", after_frames=1)
     with pytest.raises(ModelStreamErrorException), chat.stream("Two") as stream:
         list(stream)
     assert len(chat.history) == 2
@@ -188,17 +193,19 @@ def test_run_tools_reports_tool_failures_and_limits_steps(client: MistralBedrock
     assert info.value.history[-1].tool_calls
 
 
-def test_throttling_30_percent_all_calls_succeed(client: MistralBedrock, control: Control) -> None:
-    control.fault(kind="error", code="ThrottlingException", rate=0.3)
+def test_throttling_30_percent_all_calls_succeed(client: MistralBedrock, runtime_control: Control) -> None:
+    runtime_control.fault(kind="error", code="ThrottlingException", rate=0.3)
     results = [client.complete_text(f"call {i}") for i in range(30)]
     assert all(r.stop_reason == "stop" for r in results)
-    statuses = [entry["status"] for entry in control.requests()]
+    statuses = [entry["status"] for entry in runtime_control.requests()]
     assert statuses.count(429) > 0  # the faults really fired…
     assert statuses.count(200) == 30  # …and every call got through
 
 
-def test_retries_stop_at_the_limit_and_never_retry_client_errors(server: ServerThread, control: Control) -> None:
-    control.fault(kind="error", code="ThrottlingException", count=10)
+def test_retries_stop_at_the_limit_and_never_retry_client_errors(
+    server: ServerThread, runtime_control: Control
+) -> None:
+    runtime_control.fault(kind="error", code="ThrottlingException", count=10)
     policy = RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.001)
     with MistralBedrock(
         endpoint_url=server.url, region="us-east-1", aws_access_key_id="a", aws_secret_access_key="b", retry=policy
@@ -207,23 +214,23 @@ def test_retries_stop_at_the_limit_and_never_retry_client_errors(server: ServerT
             c.complete_text("x")
         assert info.value.status == 429
         assert info.value.retryable
-        assert len(control.requests()) == 3
-        control.http.delete("/faults")
-        control.http.delete("/requests")
-        control.fault(kind="error", code="AccessDeniedException", count=1)
+        assert len(runtime_control.requests()) == 3
+        runtime_control.http.delete("/faults")
+        runtime_control.http.delete("/requests")
+        runtime_control.fault(kind="error", code="AccessDeniedException", count=1)
         with pytest.raises(AccessDeniedException):
             c.complete_text("x")
-        assert len(control.requests()) == 1
+        assert len(runtime_control.requests()) == 1
 
 
-def test_mid_stream_error_and_dropped_connection_are_typed(client: MistralBedrock, control: Control) -> None:
-    control.fault(kind="stream-error", code="ThrottlingException", after=2, count=1)
+def test_mid_stream_error_and_dropped_connection_are_typed(client: MistralBedrock, runtime_control: Control) -> None:
+    runtime_control.fault(kind="stream-error", code="ThrottlingException", after_frames=2, count=1)
     seen: list[str] = []
     with pytest.raises(ThrottlingException), client.stream_text("Tell me", model="mistral-7b") as stream:
         seen.extend(delta.text for delta in stream)
     assert len(seen) == 2  # data had been yielded, so no retry
-    assert len(control.requests()) == 1
-    control.fault(kind="drop", after=3, count=1)
+    assert len(runtime_control.requests()) == 1
+    runtime_control.fault(kind="drop", after_frames=3, count=1)
     with pytest.raises(StreamError) as info, client.stream_text("Tell me", model="mistral-7b") as stream:
         list(stream)
     assert info.value.partial_text
@@ -270,7 +277,7 @@ def test_environment_configures_the_client(server: ServerThread, monkeypatch: py
         assert c.endpoint_url == "https://bedrock-runtime.us-west-2.amazonaws.com"
 
 
-def test_local_client_and_offline_count(control: Control) -> None:
+def test_local_client_and_offline_count(runtime_control: Control) -> None:
     with MistralBedrock.local() as c:
         assert c.complete_chat("hi").text == LEAD + "hi"
     assert MistralBedrock.count_tokens("Hello, what's your name?", model="mistral-7b") == 16
@@ -279,7 +286,7 @@ def test_local_client_and_offline_count(control: Control) -> None:
     ) > MistralBedrock.count_tokens("Hi", model="mistral-large-2407")
 
 
-def test_stream_in_a_chosen_dialect(client: MistralBedrock, control: Control) -> None:
+def test_stream_in_a_chosen_dialect(client: MistralBedrock, runtime_control: Control) -> None:
     with client.stream_text("Hello", model="mistral-large-2402") as stream:
         assert stream.request_body == {"prompt": "<s>[INST]Hello[/INST]"}
         assert stream.result().text.strip() == LEAD + "Hello"
@@ -293,4 +300,4 @@ def test_stream_in_a_chosen_dialect(client: MistralBedrock, control: Control) ->
         client.stream_text("Hello", model="pixtral-large")
     with pytest.raises(ValidationException, match="model identifier is invalid"):
         client.stream_chat("Hello", model="mistral.nope")
-    assert len(control.requests()) == 3  # the refused streams sent nothing
+    assert len(runtime_control.requests()) == 3  # the refused streams sent nothing

@@ -8,11 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from client_support import Control
 
 from mistral_bedrock import Message, ToolCall
 from mistral_bedrock.client import MistralBedrock
 from mistral_bedrock.prompt import is_mistral_tool_call_id
+from tests.client.client_support import Control
 
 MINISTRAL = "mistral.ministral-3-8b-instruct"
 TOOLUSE = "tooluse_Ha-S_2c3TTeRv5Hb2xWwtg"  # an earlier Converse answer's id
@@ -68,7 +68,7 @@ def oregon(client_in: Callable[[str], MistralBedrock]) -> MistralBedrock:
 
 
 @pytest.mark.parametrize("api", ["chat", "converse"])
-def test_run_tools_on_ministral_3(client: MistralBedrock, control: Control, api: str) -> None:
+def test_run_tools_on_ministral_3(client: MistralBedrock, runtime_control: Control, api: str) -> None:
     run = client.run_tools(
         "What is the most popular song on WZPZ?", tools=[top_song], tool_choice="any", api=api, model=MINISTRAL
     )
@@ -77,13 +77,13 @@ def test_run_tools_on_ministral_3(client: MistralBedrock, control: Control, api:
     issued = run.history[1].tool_calls[0].id
     assert run.history[2].tool_call_id == issued  # the history keeps the id the model issued
     assert issued.startswith("tooluse_") if api == "converse" else is_mistral_tool_call_id(issued)
-    sent = wire_ids(control.requests()[-1]["body"])
+    sent = wire_ids(runtime_control.requests()[-1]["body"])
     assert paired(sent)
 
 
 @pytest.mark.parametrize("api", ["chat", "converse"])
 def test_a_history_with_other_ids_goes_through_and_stays_as_given(
-    client: MistralBedrock, control: Control, api: str
+    client: MistralBedrock, runtime_control: Control, api: str
 ) -> None:
     history = earlier_history()
     kept = copy.deepcopy(history)
@@ -91,7 +91,7 @@ def test_a_history_with_other_ids_goes_through_and_stays_as_given(
     called = ask(history, model=MINISTRAL, tools=[top_song], tool_choice="any")
     assert history == kept
     assert called.stop_reason == "tool_calls"
-    sent = wire_ids(control.requests()[-1]["body"])
+    sent = wire_ids(runtime_control.requests()[-1]["body"])
     assert len(sent) == 6
     assert paired(sent)
     # The answer's calls carry the model's own ids; the loop goes on with them and the earlier ones.
@@ -101,28 +101,28 @@ def test_a_history_with_other_ids_goes_through_and_stays_as_given(
     answer = ask(history, model=MINISTRAL, tools=[top_song])
     assert answer.stop_reason == "stop"
     assert "Elemental Hotel" in answer.text
-    assert paired(wire_ids(control.requests()[-1]["body"]))
+    assert paired(wire_ids(runtime_control.requests()[-1]["body"]))
     assert history[1].tool_calls[0].id == TOOLUSE
     assert history[-1].tool_call_id == call.id
 
 
-def test_a_conversation_loaded_with_other_ids_goes_on(client: MistralBedrock, control: Control) -> None:
+def test_a_conversation_loaded_with_other_ids_goes_on(client: MistralBedrock, runtime_control: Control) -> None:
     chat = client.conversation(model=MINISTRAL)
     chat.load(earlier_history()[:-1])
     reply = chat.send("Thanks!")
     assert reply.stop_reason == "stop"
-    assert paired(wire_ids(control.requests()[-1]["body"]))
+    assert paired(wire_ids(runtime_control.requests()[-1]["body"]))
     assert chat.history[1].tool_calls[0].id == TOOLUSE
 
 
-def test_large_2407_chat_sends_its_22_character_ids_unchanged(oregon: MistralBedrock, control: Control) -> None:
+def test_large_2407_chat_sends_its_22_character_ids_unchanged(oregon: MistralBedrock, runtime_control: Control) -> None:
     large = "mistral.mistral-large-2407-v1:0"
     run = oregon.run_tools("What is the most popular song on WZPZ?", tools=[top_song], tool_choice="any", model=large)
     issued = run.history[1].tool_calls[0].id
     assert len(issued) == 22
-    assert wire_ids(control.requests()[-1]["body"]) == [issued, issued]
+    assert wire_ids(runtime_control.requests()[-1]["body"]) == [issued, issued]
     again = oregon.complete_chat(
         [*run.history[:3], Message.user("And on WKRP?")], model=large, tools=[top_song], tool_choice="any"
     )
     assert len(again.tool_calls[0].id) == 22
-    assert wire_ids(control.requests()[-1]["body"]) == [issued, issued]
+    assert wire_ids(runtime_control.requests()[-1]["body"]) == [issued, issued]

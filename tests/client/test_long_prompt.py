@@ -1,7 +1,7 @@
 """Long text-dialect prompts: rendered once, their long contents never tokenized by the client, and the prompt
 exactly what mistral-common renders.
 
-``ClientCore``'s text bodies go through :func:`~mistral_bedrock.client.core.text_prompt`, which renders a long
+``ClientCore``'s text bodies go through :func:`~mistral_bedrock.prompt.prompt_text.prompt_text`, which renders a long
 content as a short stand-in and puts the content back into the rendered text. That rests on two facts checked here:
 every tokenizer of the catalog decodes what it encodes to the same text (but for U+2581, which SentencePiece
 reads as a space), and the result is ``render(...).text`` to the character, for conversations of every shape.
@@ -15,16 +15,16 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from client_support import FAST_RETRY
 from mistral_common.tokens.tokenizers.sentencepiece import SentencePieceTokenizer
 from mistral_common.tokens.tokenizers.tekken import Tekkenizer
 
 from mistral_bedrock.catalog import lookup
 from mistral_bedrock.client import MistralBedrock
-from mistral_bedrock.client.core import STAND_IN_CHARS, text_prompt
 from mistral_bedrock.conversation import Message, Tool
 from mistral_bedrock.prompt import TOKENIZER_NAMES, render, tokenizer_info
+from mistral_bedrock.prompt.prompt_text import STAND_IN_CHARS, prompt_text
 from mistral_bedrock.runtime import ServerThread
+from tests.client.client_support import FAST_RETRY
 
 # One model per tokenizer of the catalog: v1, v2, v3 (the text dialect's), v7-mm and tekken.
 MODELS = ("mistral-7b", "mistral-large-2402", "mistral-large-2407", "pixtral-large", "mistral-large")
@@ -80,12 +80,12 @@ def test_text_prompt_is_the_rendered_text(model: str) -> None:
     tools = [Tool("lookup", "Look a word up.", {"type": "object", "properties": {"word": {"type": "string"}}})]
     for _ in range(12):
         messages = conversation(rng)
-        assert text_prompt(messages, spec) == render(messages, spec).text
+        assert prompt_text(messages, spec) == render(messages, spec).text
     with_tools = [Message.user(text_of(rng, 2 * STAND_IN_CHARS))]
     if spec.tokenizer != "v1":  # v1 cannot render tools
-        assert text_prompt(with_tools, spec, tools) == render(with_tools, spec, tools).text
+        assert prompt_text(with_tools, spec, tools) == render(with_tools, spec, tools).text
     spaced = [Message.user("a\u2581b " * STAND_IN_CHARS)]  # rendered whole: SentencePiece reads U+2581 as a space
-    assert text_prompt(spaced, spec) == render(spaced, spec).text
+    assert prompt_text(spaced, spec) == render(spaced, spec).text
 
 
 class TokenizerCalls:

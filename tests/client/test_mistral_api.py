@@ -14,14 +14,13 @@ import httpx
 import pytest
 from mistralai.client import models as mm
 
-from mistral_bedrock.catalog import all_models, lookup
+from mistral_bedrock.catalog import Dialect, all_models, lookup
 from mistral_bedrock.client import AsyncMistralBedrock, MistralBedrock
 from mistral_bedrock.client.mistral_api import (
     Chat,
     ChatCompletionResponse,
     CompletionEvent,
     UnsupportedParameterError,
-    chat_dialect,
     finish_reason,
 )
 from mistral_bedrock.client.settings import LOCAL_CREDENTIALS, ClientSettings
@@ -433,13 +432,14 @@ def test_unknown_keyword_is_a_type_error(chat: Chat, journal: Journal) -> None:
 
 
 # -- pieces -------------------------------------------------------------------------------------------------
-def test_chat_dialect_is_the_one_the_client_core_sends() -> None:
+def test_a_chat_call_sends_the_chat_body_where_there_is_one_else_a_text_prompt() -> None:
     for spec in all_models():
+        expected = next(d for d in (Dialect.CHAT, Dialect.CHAT_OPENAI, Dialect.TEXT) if d in spec.dialects)
         # A Region that serves it (by profile where it has no plain-id Region); building a call needs no I/O.
         region = min(spec.regions or next(iter(spec.profiles.values())))
         core = ClientSettings(region=region, endpoint_url="http://127.0.0.1:9", **LOCAL_CREDENTIALS).core()
         prepared = core.chat_call([Message.user("Hi")], spec.aliases[0], Params(), None, None)
-        assert prepared.fmt.dialect is chat_dialect(spec), spec.name
+        assert prepared.fmt.dialect is expected, spec.name
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,6 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from client_support import FAST_RETRY
 from starlette.types import Receive, Scope, Send
 
 from mistral_bedrock.client import AsyncMistralBedrock, MistralBedrock, Result
@@ -30,6 +29,7 @@ from mistral_bedrock.formats import ParsedRequest, chat, chat_openai, converse, 
 from mistral_bedrock.formats.stops import STOP_REASONS, StopTable
 from mistral_bedrock.protocol.eventstream import encode_event
 from mistral_bedrock.runtime import ServerThread, create_app
+from tests.client.client_support import FAST_RETRY
 
 KEYS = {"region": "us-east-1", "aws_access_key_id": "AKID", "aws_secret_access_key": "s", "retry": FAST_RETRY}
 WRITTEN: list[StopReason] = [reason for reason in STOP_REASONS if reason != "unknown"]

@@ -15,12 +15,12 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 import pytest
-from client_support import FAST_RETRY
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mistral_bedrock.client import AsyncMistralBedrock, MistralBedrock, RetryPolicy
 from mistral_bedrock.errors import TransportError
 from mistral_bedrock.runtime import ServerThread, create_app
+from tests.client.client_support import FAST_RETRY
 
 T = TypeVar("T")
 KEYS = {"region": "us-east-1", "aws_access_key_id": "AKID", "aws_secret_access_key": "s"}

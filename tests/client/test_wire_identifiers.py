@@ -11,12 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from client_support import Control
 
 from mistral_bedrock.catalog import MODELS, lookup, resolve
 from mistral_bedrock.client import AsyncMistralBedrock, MistralBedrock, Stream
 from mistral_bedrock.errors import ModelNotServedError
 from mistral_bedrock.runtime import ServerThread
+from tests.client.client_support import Control
 
 
 def top_song(sign: str) -> dict[str, str]:
@@ -56,8 +56,8 @@ SYNC_CALLS: dict[str, Callable[..., object]] = {
 }
 
 
-def _paths(control: Control) -> list[str]:
-    labels = [entry["model"] for entry in control.requests()]
+def _paths(runtime_control: Control) -> list[str]:
+    labels = [entry["model"] for entry in runtime_control.requests()]
     assert labels, "the call sent nothing"
     return labels
 
@@ -71,17 +71,17 @@ def _assert_bedrock_ids(labels: list[str]) -> None:
 
 @pytest.mark.parametrize("method", sorted(SYNC_CALLS))
 def test_default_models_go_out_as_bedrock_ids(
-    method: str, client_in: Callable[[str], MistralBedrock], control: Control
+    method: str, client_in: Callable[[str], MistralBedrock], runtime_control: Control
 ) -> None:
     SYNC_CALLS[method](client_in("us-east-1"))
-    labels = _paths(control)
+    labels = _paths(runtime_control)
     _assert_bedrock_ids(labels)
-    assert all(entry["status"] == 200 for entry in control.requests())
+    assert all(entry["status"] == 200 for entry in runtime_control.requests())
 
 
 @pytest.mark.parametrize("spec", MODELS, ids=lambda m: m.model_id)
 def test_every_alias_goes_out_as_what_the_region_serves(
-    spec: Any, client_in: Callable[[str], MistralBedrock], control: Control
+    spec: Any, client_in: Callable[[str], MistralBedrock], runtime_control: Control
 ) -> None:
     region = sorted(spec.regions)[0] if spec.regions else sorted(next(iter(spec.profiles.values())))[0]
     client = client_in(region)
@@ -89,13 +89,13 @@ def test_every_alias_goes_out_as_what_the_region_serves(
         result = client.converse("Hi", model=alias, max_tokens=20)
         expected = spec.model_id if spec.regions else f"{spec.profile_for(region)}.{spec.model_id}"
         assert result.model_id == expected
-    labels = _paths(control)
+    labels = _paths(runtime_control)
     _assert_bedrock_ids(labels)
-    assert {entry["status"] for entry in control.requests()} == {200}
+    assert {entry["status"] for entry in runtime_control.requests()} == {200}
 
 
 def test_pixtral_takes_the_profile_of_the_region_geography(
-    client_in: Callable[[str], MistralBedrock], control: Control
+    client_in: Callable[[str], MistralBedrock], runtime_control: Control
 ) -> None:
     assert (
         client_in("us-west-2").complete_chat("Hi", model="pixtral-large").model_id
@@ -105,21 +105,21 @@ def test_pixtral_takes_the_profile_of_the_region_geography(
         client_in("eu-west-3").complete_chat("Hi", model="pixtral-large").model_id
         == "eu.mistral.pixtral-large-2502-v1:0"
     )
-    assert _paths(control) == ["us.mistral.pixtral-large-2502-v1:0", "eu.mistral.pixtral-large-2502-v1:0"]
+    assert _paths(runtime_control) == ["us.mistral.pixtral-large-2502-v1:0", "eu.mistral.pixtral-large-2502-v1:0"]
 
 
 def test_a_region_without_the_model_fails_before_any_io(
-    client_in: Callable[[str], MistralBedrock], control: Control
+    client_in: Callable[[str], MistralBedrock], runtime_control: Control
 ) -> None:
     with pytest.raises(ModelNotServedError, match="ap-northeast-1"):
         client_in("ap-northeast-1").complete_chat("Hi", model="pixtral-large")
     with pytest.raises(ModelNotServedError, match="us-west-2"):
         client_in("us-east-1").complete_chat("Hi", model="mistral-large-2407")
-    assert control.requests() == []
+    assert runtime_control.requests() == []
 
 
 def test_given_ids_go_out_unchanged_and_the_runtime_answers_as_bedrock(
-    client_in: Callable[[str], MistralBedrock], control: Control
+    client_in: Callable[[str], MistralBedrock], runtime_control: Control
 ) -> None:
     from mistral_bedrock.errors import ValidationException
 
@@ -129,13 +129,13 @@ def test_given_ids_go_out_unchanged_and_the_runtime_answers_as_bedrock(
     # A full id is the caller's word: it goes out, and the runtime refuses it as Bedrock does in us-east-1.
     with pytest.raises(ValidationException, match="provided model identifier is invalid"):
         client.complete_chat("Hi", model="mistral.mistral-large-2407-v1:0")
-    assert _paths(control) == [arn, "mistral.mistral-large-2407-v1:0"]
+    assert _paths(runtime_control) == [arn, "mistral.mistral-large-2407-v1:0"]
 
 
 @pytest.mark.parametrize(
     "method", ["complete_text", "stream_text", "complete_chat", "stream_chat", "converse", "conversation", "run_tools"]
 )
-def test_async_methods_send_bedrock_ids(method: str, server: ServerThread, control: Control) -> None:
+def test_async_methods_send_bedrock_ids(method: str, server: ServerThread, runtime_control: Control) -> None:
     async def main() -> None:
         async with AsyncMistralBedrock(
             endpoint_url=server.url, region="eu-west-1", aws_access_key_id="a", aws_secret_access_key="b"
@@ -155,13 +155,15 @@ def test_async_methods_send_bedrock_ids(method: str, server: ServerThread, contr
                 await getattr(client, method)("Hi", model=model)
 
     asyncio.run(main())
-    labels = _paths(control)
+    labels = _paths(runtime_control)
     _assert_bedrock_ids(labels)
     expected = {"eu.mistral.pixtral-large-2502-v1:0", lookup("mixtral").model_id, lookup("mistral-7b").model_id}
     assert set(labels) <= expected
 
 
-def test_a_forced_tool_is_refused_not_dropped(client_in: Callable[[str], MistralBedrock], control: Control) -> None:
+def test_a_forced_tool_is_refused_not_dropped(
+    client_in: Callable[[str], MistralBedrock], runtime_control: Control
+) -> None:
     from mistral_bedrock.errors import ValidationException
 
     client = client_in("us-east-1")
@@ -169,4 +171,4 @@ def test_a_forced_tool_is_refused_not_dropped(client_in: Callable[[str], Mistral
         client.converse("Top song on WZPZ?", tools=[top_song], tool_choice="top_song")
     with pytest.raises(ValidationException, match="the name of one of the tools"):
         client.converse("Top song on WZPZ?", tools=[top_song], tool_choice="other")
-    assert control.requests() == []
+    assert runtime_control.requests() == []

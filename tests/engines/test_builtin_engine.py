@@ -6,7 +6,6 @@ import dataclasses
 
 import jsonschema
 import pytest
-from engines_support import GET_WEATHER, TOP_SONG, calls_of, chat, collect, spec, stop_of, text_of, text_prompt
 
 from mistral_bedrock.catalog import Dialect
 from mistral_bedrock.conversation import Message, Params, Tool, ToolCall
@@ -15,6 +14,17 @@ from mistral_bedrock.engines.counting import tool_call_tokens
 from mistral_bedrock.errors import ValidationException
 from mistral_bedrock.formats import format_for
 from mistral_bedrock.prompt import decode, encode_text
+from tests.engines.engines_support import (
+    GET_WEATHER,
+    TOP_SONG,
+    calls_of,
+    chat,
+    collect,
+    spec,
+    stop_of,
+    text_of,
+    text_prompt,
+)
 
 ENGINE = BuiltinEngine()
 TOP_SONG_WIRE = {

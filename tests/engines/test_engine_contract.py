@@ -8,7 +8,13 @@ from typing import Any
 
 import jsonschema
 import pytest
-from engines_support import (
+
+from mistral_bedrock.catalog import Dialect
+from mistral_bedrock.engines import ENGINES, Engine, Stop, TextDelta, ToolCallEvent, create_engine, input_tokens
+from mistral_bedrock.engines.counting import text_tokens, tool_call_tokens
+from mistral_bedrock.formats import ParsedRequest
+from mistral_bedrock.prompt import encode_text
+from tests.engines.engines_support import (
     GET_WEATHER,
     RULES_DIR,
     TOP_SONG,
@@ -20,12 +26,6 @@ from engines_support import (
     text_of,
     text_prompt,
 )
-
-from mistral_bedrock.catalog import Dialect
-from mistral_bedrock.engines import ENGINES, Engine, Stop, TextDelta, ToolCallEvent, create_engine, input_tokens
-from mistral_bedrock.engines.counting import text_tokens, tool_call_tokens
-from mistral_bedrock.formats import ParsedRequest
-from mistral_bedrock.prompt import encode_text
 
 # How the contract builds each registered engine. A new engine must be added here (a test checks it).
 ENGINE_SPECS: dict[str, str] = {

@@ -8,7 +8,6 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from engines_support import collect, stop_of, text_of, text_prompt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +18,7 @@ from mistral_bedrock.engines.memo import LRU, footprint
 from mistral_bedrock.engines.shaping import detokenize, whole_text
 from mistral_bedrock.prompt import encode_text
 from mistral_bedrock.runtime import RuntimeConfig, create_app
+from tests.engines.engines_support import collect, stop_of, text_of, text_prompt
 
 MIB = 1024 * 1024
 ENGINE = BuiltinEngine()

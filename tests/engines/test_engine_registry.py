@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import importlib.metadata
+import pkgutil
 from typing import Any
 
 import pytest
-from engines_support import RULES_DIR
 
 import mistral_bedrock.engines as engines
 from mistral_bedrock.engines import (
@@ -15,10 +15,11 @@ from mistral_bedrock.engines import (
     BuiltinEngine,
     ScriptedEngine,
     available_engines,
-    base,
     create_engine,
+    engine,
     registry,
 )
+from tests.engines.engines_support import RULES_DIR
 
 
 def fake_entry_points(monkeypatch: pytest.MonkeyPatch, **targets: str) -> None:
@@ -76,16 +77,16 @@ def test_entry_point_gets_the_argument(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(engine, ScriptedEngine)
 
 
-def test_all_is_sorted_complete_and_reexports_base() -> None:
+def test_all_is_sorted_complete_and_reexports_the_engine_interface() -> None:
     # isort-style, as ruff's RUF022 keeps it: CONSTANTS, then Classes, then functions.
     assert engines.__all__ == sorted(
         engines.__all__, key=lambda n: (0 if n.isupper() else 1 if n[0].isupper() else 2, n)
     )
     assert all(hasattr(engines, name) for name in engines.__all__)
-    assert set(base.__all__) <= set(engines.__all__)
+    assert set(engine.__all__) <= set(engines.__all__)
     public = {
         name for name, value in vars(engines).items() if not name.startswith("_") and not hasattr(value, "__path__")
     }
     public -= {"annotations"}
-    submodules = {"arguments", "base", "builtin", "memo", "output", "registry", "rules", "scripted", "tokens", "view"}
+    submodules = {module.name for module in pkgutil.iter_modules(engines.__path__)}
     assert public - submodules == set(engines.__all__)

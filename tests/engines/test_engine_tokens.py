@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from engines_support import TOP_SONG, chat, text_prompt
-
 from mistral_bedrock.catalog import Dialect
 from mistral_bedrock.conversation import Message, ToolCall
 from mistral_bedrock.engines import input_tokens
-from mistral_bedrock.engines.counting import approximate_input_tokens
 from mistral_bedrock.prompt import encode_prompt, render
+from mistral_bedrock.prompt.input_tokens import approximate_input_tokens
+from tests.engines.engines_support import TOP_SONG, chat, text_prompt
 
 
 def test_raw_prompt_is_counted_as_sent() -> None:

@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 import yaml
-from engines_support import (
+
+from mistral_bedrock.catalog import Dialect
+from mistral_bedrock.conversation import Params, ToolCall
+from mistral_bedrock.engines import LEAD_IN, Engine, ScriptedEngine, TextDelta, load_rules
+from mistral_bedrock.engines.counting import text_tokens, tool_call_tokens
+from mistral_bedrock.errors import ModelStreamErrorException, ThrottlingException
+from tests.engines.engines_support import (
     RULES_DIR,
     TOP_SONG,
     calls_of,
@@ -20,12 +26,6 @@ from engines_support import (
     text_of,
     text_prompt,
 )
-
-from mistral_bedrock.catalog import Dialect
-from mistral_bedrock.conversation import Params, ToolCall
-from mistral_bedrock.engines import LEAD_IN, Engine, ScriptedEngine, TextDelta, load_rules
-from mistral_bedrock.engines.counting import text_tokens, tool_call_tokens
-from mistral_bedrock.errors import ModelStreamErrorException, ThrottlingException
 
 
 def reply(text: str) -> dict[str, Any]:
@@ -117,14 +117,14 @@ def test_error_before_the_first_event() -> None:
     assert error.message  # Bedrock's usual message for the code
 
 
-def test_error_after_chunks() -> None:
+def test_error_after_deltas() -> None:
     engine = ScriptedEngine(
         [
             {
                 "contains": "story",
                 "reply": {
                     "text": "Once upon a time there was a stream",
-                    "error": {"code": "ModelStreamErrorException", "message": "boom", "after_chunks": 3},
+                    "error": {"code": "ModelStreamErrorException", "message": "boom", "after_deltas": 3},
                 },
             }
         ]
@@ -136,8 +136,8 @@ def test_error_after_chunks() -> None:
     assert str(error) == "ModelStreamErrorException: boom"
 
 
-def test_error_after_chunks_on_the_builtin_answer() -> None:
-    engine = ScriptedEngine({"default": {"error": {"code": "InternalServerException", "after_chunks": 2}}})
+def test_error_after_deltas_on_the_builtin_answer() -> None:
+    engine = ScriptedEngine({"default": {"error": {"code": "InternalServerException", "after_deltas": 2}}})
     events, error = collect_until_error(engine, chat("Hello"))
     assert text_of(events) == "I am"
     assert error is not None

@@ -1,4 +1,9 @@
-"""Fixtures for the interop tests: ``mistral-bedrock serve`` subprocesses, stopped with SIGTERM after each test."""
+"""Fixtures for the interop tests: ``mistral-bedrock serve`` subprocesses, stopped with SIGTERM after each test.
+
+* ``serve_cli(*args)``: starts ``serve ARGS`` on a free port, a :class:`~tests.interop.interop_support.ServeProcess`;
+* ``runtime_url``: the URL of one default ``serve`` shared by the session;
+* ``bedrock_for(url)``: boto3 ``bedrock-runtime`` clients of a URL, closed after the test.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from interop_support import ServeProcess, make_boto3, start_serve
+
+from tests.interop.interop_support import ServeProcess, make_boto3, start_serve
 
 
 @pytest.fixture

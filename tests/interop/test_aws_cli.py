@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from interop_support import aws_client_env
+
+from tests.interop.interop_support import aws_client_env
 
 TEXT_MODEL = "mistral.mistral-7b-instruct-v0:2"
 EXTRANEOUS_KEY = "Malformed input request: #: extraneous key [stop_sequences] is not permitted, please reformat your input and try again."

@@ -26,9 +26,9 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from interop_support import DUMMY_CREDENTIALS, ServeProcess, aws_client_env
 
 from mistral_bedrock.catalog import resolve
+from tests.interop.interop_support import DUMMY_CREDENTIALS, ServeProcess, aws_client_env
 
 pytestmark = pytest.mark.timeout(600)  # a cold SDK download and compile, then about a thousand streamed turns
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from interop_support import aws_client_env, base_env
+
+from tests.interop.interop_support import aws_client_env, base_env
 
 pytestmark = pytest.mark.timeout(300)  # npm ci, then one node run per handler, 120 s each at most
 

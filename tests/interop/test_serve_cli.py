@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from interop_support import ServeProcess, free_port, make_boto3, nothing_listens, run_serve, start_serve
+
+from tests.interop.interop_support import ServeProcess, free_port, make_boto3, nothing_listens, run_serve, start_serve
 
 TEXT_MODEL = "mistral.mistral-7b-instruct-v0:2"
 CHAT_MODEL = "mistral.mistral-large-2402-v1:0"

@@ -23,13 +23,13 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import EventStreamError
-from interop_support import STOP_TIMEOUT_S, ServeProcess, nothing_listens
 
 from mistral_bedrock.cli import serve as serve_command
 from mistral_bedrock.protocol.error_codes import ERROR_CODES
 from mistral_bedrock.protocol.operations import OPERATIONS
 from mistral_bedrock.runtime import RuntimeConfig, ServerThread, create_app
 from mistral_bedrock.runtime.server import DEFAULT_GRACE_S
+from tests.interop.interop_support import STOP_TIMEOUT_S, ServeProcess, nothing_listens
 
 TEXT_MODEL = "mistral.mistral-7b-instruct-v0:2"
 HELLO = json.dumps({"prompt": "<s>[INST] Hello [/INST]"})

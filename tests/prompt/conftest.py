@@ -1,4 +1,5 @@
-"""Fixtures for the prompt tests: tokenizers load once per session (they are also LRU-cached)."""
+"""Fixtures for the prompt tests: every tokenizer is loaded once, up front, for the session (they are also
+LRU-cached), and ``spec`` parametrizes a test over every model of the catalog."""
 
 from __future__ import annotations
 

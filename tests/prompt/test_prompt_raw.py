@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from prompt_cases import MULTI, SINGLE, WEATHER, tool_conversation
 
 from mistral_bedrock.catalog import MODELS, ModelSpec, lookup
 from mistral_bedrock.conversation import Message
 from mistral_bedrock.prompt import decode_prompt, encode_prompt, render, tokenizer_info
+from tests.prompt.prompt_cases import MULTI, SINGLE, WEATHER, tool_conversation
 
 CLASSIC_SINGLE = "<s>[INST] Hello, what's your name? [/INST]"
 CLASSIC_MULTI = "<s>[INST] Q1 [/INST] A1</s> [INST] Q2 [/INST]"

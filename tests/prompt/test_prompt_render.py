@@ -7,19 +7,6 @@ from typing import Any
 
 import pytest
 from mistral_common.tokens.tokenizers.base import SpecialTokenPolicy
-from prompt_cases import (
-    CALL_ID,
-    MULTI,
-    MULTI_MC,
-    SINGLE,
-    SINGLE_MC,
-    TOOLS_MC,
-    WEATHER,
-    mistral_tokenizer,
-    mistral_tokens,
-    tool_conversation,
-    tool_conversation_mc,
-)
 
 from mistral_bedrock.catalog import ModelSpec, lookup
 from mistral_bedrock.conversation import Message, ToolCall
@@ -31,6 +18,19 @@ from mistral_bedrock.prompt import (
     normalize_tool_call_ids,
     render,
     tokenizer_info,
+)
+from tests.prompt.prompt_cases import (
+    CALL_ID,
+    MULTI,
+    MULTI_MC,
+    SINGLE,
+    SINGLE_MC,
+    TOOLS_MC,
+    WEATHER,
+    mistral_tokenizer,
+    mistral_tokens,
+    tool_conversation,
+    tool_conversation_mc,
 )
 
 

@@ -7,7 +7,6 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from prompt_cases import CALL_ID, WEATHER, tool_conversation
 
 from mistral_bedrock.catalog import ModelSpec, lookup
 from mistral_bedrock.conversation import Message, ToolCall
@@ -18,6 +17,7 @@ from mistral_bedrock.prompt import (
     normalize_tool_call_ids,
     render,
 )
+from tests.prompt.prompt_cases import CALL_ID, WEATHER, tool_conversation
 
 VALID = re.compile(r"[a-zA-Z0-9]{9}")
 _B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import struct
-import sys
 import uuid
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -50,24 +47,8 @@ from mistral_bedrock.protocol.eventstream import (
     encode_message,
     header_type,
 )
+from tests.protocol import vectors
 
-
-def _load_vectors() -> Any:
-    # Loaded by path under a private name: tests/ has no __init__.py files, and a bare
-    # ``import vectors`` could pick up another test directory's module of the same name.
-    name = "_mistral_bedrock_eventstream_vectors"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("vectors.py"))
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-vectors = _load_vectors()
 VECTORS: tuple[Any, ...] = vectors.VECTORS
 VECTOR_IDS = [v.name for v in VECTORS]
 

@@ -89,11 +89,20 @@ def test_rejections(strict: ServerThread, clock: Clock, case: str, code: str) ->
         assert reply.json()["message"].startswith("Signature expired:")
 
 
-def test_default_bind_is_loopback() -> None:
+def test_a_runtime_binds_loopback_by_default() -> None:
     with ServerThread() as server:
         assert server.host == "127.0.0.1"
-    check_bind("127.0.0.1", "lenient", allow_insecure=False)
-    check_bind("::1", "lenient", allow_insecure=False)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+def test_loopback_may_be_bound_with_lenient_auth(host: str) -> None:
+    check_bind(host, "lenient", allow_insecure=False)
+
+
+def test_any_address_may_be_bound_with_strict_auth() -> None:
     check_bind("0.0.0.0", "strict:AKID:SECRET", allow_insecure=False)
+
+
+def test_a_public_bind_with_lenient_auth_is_refused() -> None:
     with pytest.raises(InsecureBindError):
         check_bind("0.0.0.0", "lenient", allow_insecure=False)

@@ -539,12 +539,17 @@ def test_body_size_limit_at_and_over(fuzz: Fuzz) -> None:
     assert time.perf_counter() - started < 60
 
 
-def test_methods_and_paths(http: httpx.Client) -> None:
-    for method in ("GET", "PUT", "DELETE", "PATCH"):
-        reply = http.request(
-            method, "/model/mistral.mistral-7b-instruct-v0:2/invoke", headers={"Authorization": "Bearer x"}
-        )
-        assert reply.status_code == 404
-        assert reply.headers["x-amzn-errortype"].startswith("UnknownOperationException:")
-    for path in ("/", "/model", "/model//invoke", "/model/a/b/c/invoke", "/guardrail/x/version/1/apply"):
-        assert http.post(path, headers={"Authorization": "Bearer x"}).status_code in (400, 404)
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH"])
+def test_other_methods_on_a_model_path_are_unknown_operations(http: httpx.Client, method: str) -> None:
+    reply = http.request(
+        method, "/model/mistral.mistral-7b-instruct-v0:2/invoke", headers={"Authorization": "Bearer x"}
+    )
+    assert reply.status_code == 404
+    assert reply.headers["x-amzn-errortype"].startswith("UnknownOperationException:")
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/model", "/model//invoke", "/model/a/b/c/invoke", "/guardrail/x/version/1/apply"]
+)
+def test_paths_of_no_operation_are_refused(http: httpx.Client, path: str) -> None:
+    assert http.post(path, headers={"Authorization": "Bearer x"}).status_code in (400, 404)

@@ -1,4 +1,11 @@
-"""A real runtime on a real loopback socket, shared by the runtime tests, and clients to talk to it."""
+"""A real runtime on a real loopback socket, shared by the runtime tests, and clients to talk to it.
+
+* ``runtime``: one ``ServerThread`` for the session (``server`` in ``tests/client`` is the same thing);
+* ``control``: an ``httpx.Client`` on the runtime's control endpoints, fault rules and journal cleared around each
+  test (``runtime_control`` in ``tests/client`` wraps the same endpoints in a helper class);
+* ``bedrock``: unmodified boto3 ``bedrock-runtime`` against ``runtime``, one attempt per call; using it clears the
+  rules and journal as ``control`` does.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,7 @@ from mistral_bedrock.runtime import CONTROL_PREFIX, ServerThread
 
 @pytest.fixture(scope="session")
 def runtime() -> Iterator[ServerThread]:
+    """The runtime the runtime tests talk to, for the whole session."""
     with ServerThread() as server:
         yield server
 

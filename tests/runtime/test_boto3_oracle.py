@@ -246,7 +246,7 @@ def test_every_error_class_reaches_boto3_typed(bedrock: Any, control: httpx.Clie
 )
 def test_in_stream_errors(bedrock: Any, control: httpx.Client, operation: str, member: str) -> None:
     code = member[0].upper() + member[1:]
-    control.post("/faults", json={"kind": "stream-error", "code": code, "after": 2}).raise_for_status()
+    control.post("/faults", json={"kind": "stream-error", "code": code, "after_frames": 2}).raise_for_status()
     if operation == "invoke":
         stream = bedrock.invoke_model_with_response_stream(modelId=SEVEN_B, body=json.dumps({"prompt": "Tell me"}))[
             "body"

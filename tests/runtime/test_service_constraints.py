@@ -19,7 +19,11 @@ import botocore.exceptions
 import httpx
 import pytest
 from botocore.config import Config
-from service_model_cases import (
+
+from mistral_bedrock.errors import BedrockError
+from mistral_bedrock.formats.service_constraints import envelope_violations, member_violations
+from mistral_bedrock.runtime import ServerThread
+from tests.runtime.service_model_cases import (
     JSON_OPERATIONS,
     MODEL,
     OPERATIONS,
@@ -31,10 +35,6 @@ from service_model_cases import (
     headers,
     json_body,
 )
-
-from mistral_bedrock.errors import BedrockError
-from mistral_bedrock.formats.service_constraints import envelope_violations, member_violations
-from mistral_bedrock.runtime import ServerThread
 
 CASES = list(cases())
 COUNT = re.compile(r"^[1-9][0-9]* validation errors? detected: ")

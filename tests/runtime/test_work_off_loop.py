@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from mistral_bedrock.catalog import ModelSpec, resolve
+from mistral_bedrock.engines import counting as engine_tokens
 from mistral_bedrock.engines import create_engine, memo
-from mistral_bedrock.engines import tokens as engine_tokens
 from mistral_bedrock.engines.counting import carry_input_tokens, input_tokens
 from mistral_bedrock.errors import ValidationException
 from mistral_bedrock.formats import ParsedRequest

@@ -8,15 +8,11 @@ prompt clears the line; Ctrl-D or ``/exit`` leaves.
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from ..conversation import Params
-from .backend import BackendOptions, open_backend
-from .chat_session import ChatSettings, chat_options, refuse_uncarried, run_chat
-from .failures import guard
-from .output import Output
+from .backend import BackendOptions
+from .chat_session import ChatSettings, chat_options, start_chat
 
 __all__ = ["DEFAULT_MODEL", "command"]
 
@@ -26,17 +22,8 @@ DEFAULT_MODEL = "mixtral-8x7b"
 @click.command("chat")
 @chat_options(DEFAULT_MODEL, stream_flag=True)
 def command(
-    stream: bool,
-    verbose: bool,
-    system: str | None,
-    model: str,
-    params: Params,
-    as_json: bool,
-    backend: BackendOptions,
+    stream: bool, verbose: bool, system: str | None, model: str, params: Params, as_json: bool, backend: BackendOptions
 ) -> None:
     """Chat with a model, turn after turn, keeping the history (/help inside lists the commands)."""
-    out = Output(as_json)
     settings = ChatSettings(model=model, system=system, params=params, stream=stream, verbose=verbose)
-    refuse_uncarried(settings)
-    with guard(), open_backend(backend) as opened:
-        run_chat(opened, settings, out, interactive=sys.stdin.isatty())
+    start_chat(settings, as_json, backend)

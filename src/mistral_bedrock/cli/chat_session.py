@@ -10,6 +10,7 @@ Lines starting with ``/`` are commands: ``/reset``, ``/save FILE``, ``/load FILE
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -18,8 +19,8 @@ import click
 
 from ..conversation import Params
 from ..formats.selection import native_format
-from .backend import backend_options, note
-from .failures import describe, reportable
+from .backend import BackendOptions, backend_options, note, open_backend
+from .failures import describe, guard, reportable
 from .history import HistoryFileError, load_history, messages_json, refuse_unsendable, save_history
 from .input_text import NotText
 from .lines import LineReader
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from ..client import Conversation, MistralBedrock, Result
     from .backend import Backend
 
-__all__ = ["ChatSession", "ChatSettings", "chat_options", "refuse_uncarried", "run_chat"]
+__all__ = ["ChatSession", "ChatSettings", "chat_options", "refuse_uncarried", "run_chat", "start_chat"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -338,3 +339,11 @@ def run_chat(backend: Backend, settings: ChatSettings, out: Output, interactive:
     out.emit(session.document(backend.kind))
     if session.failed and not interactive:
         raise click.exceptions.Exit(1)
+
+
+def start_chat(settings: ChatSettings, as_json: bool, backend: BackendOptions) -> None:
+    """What ``chat`` and ``chat-streaming`` do: refuse what the model cannot take, open a backend, run the REPL."""
+    out = Output(as_json)
+    refuse_uncarried(settings)
+    with guard(), open_backend(backend) as opened:
+        run_chat(opened, settings, out, interactive=sys.stdin.isatty())

@@ -6,15 +6,11 @@ chat dialect (``messages``) over InvokeModelWithResponseStream. Same options and
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from ..conversation import Params
-from .backend import BackendOptions, open_backend
-from .chat_session import ChatSettings, chat_options, refuse_uncarried, run_chat
-from .failures import guard
-from .output import Output
+from .backend import BackendOptions
+from .chat_session import ChatSettings, chat_options, start_chat
 
 __all__ = ["DEFAULT_MODEL", "command"]
 
@@ -24,16 +20,7 @@ DEFAULT_MODEL = "mistral-large-2402"
 @click.command("chat-streaming")
 @chat_options(DEFAULT_MODEL, stream_flag=False)
 def command(
-    verbose: bool,
-    system: str | None,
-    model: str,
-    params: Params,
-    as_json: bool,
-    backend: BackendOptions,
+    verbose: bool, system: str | None, model: str, params: Params, as_json: bool, backend: BackendOptions
 ) -> None:
     """Chat with streamed answers (Mistral Large by default), as the classic streaming example does."""
-    out = Output(as_json)
-    settings = ChatSettings(model=model, system=system, params=params, stream=True, verbose=verbose)
-    refuse_uncarried(settings)
-    with guard(), open_backend(backend) as opened:
-        run_chat(opened, settings, out, interactive=sys.stdin.isatty())
+    start_chat(ChatSettings(model=model, system=system, params=params, stream=True, verbose=verbose), as_json, backend)

@@ -8,11 +8,11 @@ from its row. A subclass names its row (:class:`~.chat.ChatFormat`, :class:`~.ch
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, ClassVar, cast
 
 from ..catalog import ModelSpec
-from ..conversation import Completion, Message, Params, Tool, Usage
+from ..conversation import Completion, Messages, Params, Tools, Usage
 from ..errors import ValidationException
 from . import schema as s
 from .body_types import ChatChoice, ChatMessage, ChatRequest, ChatResponse
@@ -52,12 +52,7 @@ class ChatCompletionFormat(Format):
         cls.dialect = cls.variant.dialect
 
     def build_body(
-        self,
-        spec: ModelSpec,
-        messages: Sequence[Message],
-        params: Params,
-        tools: Sequence[Tool] = (),
-        tool_choice: str | None = None,
+        self, spec: ModelSpec, messages: Messages, params: Params, tools: Tools = (), tool_choice: str | None = None
     ) -> ChatRequest:
         row = self.variant
         if any(_sent(getattr(params, key)) for key in row.unsupported):

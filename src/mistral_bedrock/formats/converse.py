@@ -8,11 +8,11 @@ and :mod:`.converse_stream`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from ..catalog import Dialect, ModelSpec
-from ..conversation import Completion, Message, Params, Tool, Usage
+from ..conversation import Completion, Messages, Params, Tools, Usage
 from ..protocol.operations import OperationName
 from .body_types import ConverseRequest, ConverseResponse
 from .converse_request import body_for, request_from_body
@@ -30,12 +30,7 @@ class ConverseFormat(Format):
     operations = (OperationName.CONVERSE, OperationName.CONVERSE_STREAM)
 
     def build_body(
-        self,
-        spec: ModelSpec,
-        messages: Sequence[Message],
-        params: Params,
-        tools: Sequence[Tool] = (),
-        tool_choice: str | None = None,
+        self, spec: ModelSpec, messages: Messages, params: Params, tools: Tools = (), tool_choice: str | None = None
     ) -> ConverseRequest:
         return body_for(spec, messages, params, tools, tool_choice)
 

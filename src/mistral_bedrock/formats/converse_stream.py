@@ -69,11 +69,7 @@ class ConverseStreamWriter(StreamWriter):
         return events
 
     def finish(
-        self,
-        stop_reason: StopReason,
-        usage: Usage,
-        metrics: Metrics,
-        stop_sequence: str | None = None,
+        self, stop_reason: StopReason, usage: Usage, metrics: Metrics, stop_sequence: str | None = None
     ) -> list[Event]:
         return [
             *self._start(),

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..catalog import Dialect, ModelSpec
-from ..conversation import Completion, Delta, Message, Params, StopReason, Tool, Usage
+from ..conversation import Completion, Delta, Message, Messages, Params, StopReason, Tool, Tools, Usage
 from ..protocol.operations import OperationName
 
 __all__ = [
@@ -104,11 +104,7 @@ class StreamWriter(abc.ABC):
 
     @abc.abstractmethod
     def finish(
-        self,
-        stop_reason: StopReason,
-        usage: Usage,
-        metrics: Metrics,
-        stop_sequence: str | None = None,
+        self, stop_reason: StopReason, usage: Usage, metrics: Metrics, stop_sequence: str | None = None
     ) -> list[Event]:
         """The closing events: stop reason, usage and invocation metrics."""
 
@@ -148,14 +144,9 @@ class Format(abc.ABC):
     # -- client side ------------------------------------------------------------------------------
     @abc.abstractmethod
     def build_body(
-        self,
-        spec: ModelSpec,
-        messages: Sequence[Message],
-        params: Params,
-        tools: Sequence[Tool] = (),
-        tool_choice: str | None = None,
+        self, spec: ModelSpec, messages: Messages, params: Params, tools: Tools = (), tool_choice: str | None = None
     ) -> Mapping[str, Any]:
-        """The request body for a neutral conversation (one of the typed dicts of :mod:`.wire`)."""
+        """The request body for a neutral conversation (one of the typed dicts of :mod:`.body_types`)."""
 
     @abc.abstractmethod
     def parse_response(self, body: Mapping[str, Any], usage: Usage | None = None) -> Completion:

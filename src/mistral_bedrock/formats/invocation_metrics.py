@@ -50,11 +50,7 @@ class LastChunkWriter(StreamWriter):
     """A native stream's writer: its last chunk carries the stop reason, and Bedrock adds the metrics to it."""
 
     def finish(
-        self,
-        stop_reason: StopReason,
-        usage: Usage,
-        metrics: Metrics,
-        stop_sequence: str | None = None,
+        self, stop_reason: StopReason, usage: Usage, metrics: Metrics, stop_sequence: str | None = None
     ) -> list[Event]:
         event = self.last_chunk(stop_reason, usage)
         event[1][METRICS_KEY] = metrics_payload(usage, metrics)

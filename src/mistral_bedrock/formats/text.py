@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..catalog import Dialect, ModelSpec
-from ..conversation import Completion, Delta, Message, Params, StopReason, Tool, Usage
+from ..conversation import Completion, Delta, Message, Messages, Params, StopReason, Tools, Usage
 from . import schema as s
 from .body_types import MistralStopReason, TextRequest, TextResponse
 from .common import add_sampling, param_schema, params_from_body, require_object, validate
@@ -103,12 +103,7 @@ class TextFormat(Format):
     answer_lead = " "
 
     def build_body(
-        self,
-        spec: ModelSpec,
-        messages: Sequence[Message],
-        params: Params,
-        tools: Sequence[Tool] = (),
-        tool_choice: str | None = None,
+        self, spec: ModelSpec, messages: Messages, params: Params, tools: Tools = (), tool_choice: str | None = None
     ) -> TextRequest:
         from ..prompt.prompt_text import prompt_text  # mistral-common loads only when a prompt is rendered
 
