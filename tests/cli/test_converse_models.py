@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from mistral_bedrock.catalog import MODELS
 from tests.cli.cli_support import LEAD_IN, Runtime, invoke
 
@@ -31,7 +33,9 @@ def test_converse_stream_json(cli_runtime: Runtime) -> None:
     assert [entry["operation"] for entry in cli_runtime.requests()] == ["ConverseStream"]
 
 
-def test_models_table_lists_every_model() -> None:
+def test_models_table_lists_every_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The width a pipe gets when COLUMNS is unset (a test runner's worker may set it narrower).
+    monkeypatch.delenv("COLUMNS", raising=False)
     result = invoke("models")
     assert result.exit_code == 0
     for spec in MODELS:

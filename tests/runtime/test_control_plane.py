@@ -153,6 +153,8 @@ def test_unknown_control_operations_get_bedrocks_error(runtime: ServerThread, me
             'rule 1: per_token_ms must be a non-negative integer, got "fast"',
         ),
         ("throttle", 'a fault rule must be a JSON object, got "throttle"'),
+        ({"kind": None}, "kind is required"),
+        ({"kind": "error", "code": "ThrottlingException", "count": 10**20}, "count must be at most 2147483647"),
     ],
 )
 def test_bad_rules_are_400_naming_the_field_and_add_nothing(control: httpx.Client, body: Any, words: str) -> None:

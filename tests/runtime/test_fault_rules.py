@@ -48,10 +48,10 @@ SEVEN_B = "mistral.mistral-7b-instruct-v0:2"
         ({"code": "ThrottlingException"}, "kind is required"),
         ({"kind": "error", "code": "ThrottlingException", "fired": 0}, "unknown field fired"),
         ({"kind": "error", "code": "ThrottlingException", "colour": "red"}, "unknown field colour"),
-        ({"kind": "drop", "after_frames": 1, "code": "ThrottlingException"}, "code does not apply to a drop fault"),
+        ({"kind": "drop", "after_frames": 1, "code": "ThrottlingException"}, "code does not apply to drop faults"),
         (
             {"kind": "error", "code": "ThrottlingException", "after_frames": 2},
-            "after_frames does not apply to a error fault",
+            "after_frames does not apply to error faults",
         ),
         ({"kind": "latency"}, "a latency fault needs first_byte_ms or per_token_ms"),
         (
@@ -90,7 +90,7 @@ def test_json_form_round_trips_with_only_the_kinds_fields() -> None:
         ("throttle:rate=lots", 'rate must be a number from 0 to 1, got "lots"'),
         ("throttle:colour=red", "unknown field colour"),
         ("throttle:operation=Nope", "operation must be one of InvokeModel"),
-        ("drop:code=ThrottlingException", "code does not apply to a drop fault"),
+        ("drop:code=ThrottlingException", "code does not apply to drop faults"),
         ("bogus", "'bogus' is neither a fault kind"),
         ("throttle:count", "option 'count' is not key=value"),
         ("throttle:count=1,count=2", "count is given twice"),

@@ -16,7 +16,7 @@ import pytest
 
 from mistral_bedrock.protocol.operations import OPERATIONS
 from mistral_bedrock.runtime.fault_specs import parse_fault_spec
-from mistral_bedrock.runtime.faults import FaultRule
+from mistral_bedrock.runtime.faults import MAX_INT, FaultRule
 
 SEVEN_B = "mistral.mistral-7b-instruct-v0:2"
 # The field of stream-error and drop rules that counts the events sent before the stream breaks.
@@ -175,6 +175,12 @@ def test_integer_fields_refuse_negatives(name: str) -> None:
     refused({**owner(name), name: -1}, f"{name} must be a non-negative integer, got -1")
 
 
+@pytest.mark.parametrize("name", INT_FIELDS)
+def test_integer_fields_stop_where_the_shared_store_does(name: str) -> None:
+    assert getattr(FaultRule.from_json({**owner(name), name: MAX_INT}), name) == MAX_INT
+    refused({**owner(name), name: 10**20}, f"{name} must be at most {MAX_INT}, got {10**20}")
+
+
 def test_a_latency_fault_needs_some_latency() -> None:
     refused({"kind": "latency", "first_byte_ms": 0, "per_token_ms": 0}, "a latency fault needs first_byte_ms")
 
@@ -259,7 +265,7 @@ def test_every_unknown_field_is_named_in_order() -> None:
 )
 def test_a_field_of_another_kind_is_refused(kind: str, name: str) -> None:
     value = "ThrottlingException" if name == "code" else "x" if name == "message" else 1
-    refused({**FULL[kind], name: value}, f"{name} does not apply to a {kind} fault")
+    refused({**FULL[kind], name: value}, f"{name} does not apply to {kind} faults")
 
 
 @pytest.mark.parametrize("value", [0, None])
@@ -330,7 +336,7 @@ def test_a_field_given_twice_is_refused(spec: str, name: str) -> None:
     ("spec", "words"),
     [
         ("throttle:colour=red", "unknown field colour"),
-        (f"drop:{AFTER}=1,code=ThrottlingException", "code does not apply to a drop fault"),
+        (f"drop:{AFTER}=1,code=ThrottlingException", "code does not apply to drop faults"),
         ("stream-error:operation=converse", "operation Converse does not stream"),
         ("error", "code is required for an error fault"),
         ("latency", "a latency fault needs first_byte_ms or per_token_ms"),

@@ -47,7 +47,17 @@ from .responses import DropConnection
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["CODE_ALIASES", "INT_FIELDS", "KINDS", "NO_FAULTS", "FaultController", "FaultKind", "FaultRule", "Faults"]
+__all__ = [
+    "CODE_ALIASES",
+    "INT_FIELDS",
+    "KINDS",
+    "MAX_INT",
+    "NO_FAULTS",
+    "FaultController",
+    "FaultKind",
+    "FaultRule",
+    "Faults",
+]
 
 FaultKind = Literal["error", "latency", "stream-error", "drop"]
 KINDS: tuple[FaultKind, ...] = ("error", "latency", "stream-error", "drop")
@@ -74,6 +84,7 @@ _KIND_FIELDS: dict[str, frozenset[str]] = {
 }
 _COMMON_FIELDS = frozenset({"kind", "rate", "count", "model", "operation"})
 INT_FIELDS = ("count", "first_byte_ms", "per_token_ms", "after_frames")
+MAX_INT = 2**31 - 1
 _TEXT_FIELDS = ("code", "message", "model", "operation")
 
 
@@ -118,6 +129,8 @@ class FaultRule:
             # bool is an int to Python, never to the person who wrote `true`.
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
                 raise ValueError(f"{name} must be a non-negative integer, got {_text(value)}")
+            if value is not None and value > MAX_INT:  # what the shared SQLite store (and a sleep) can hold
+                raise ValueError(f"{name} must be at most {MAX_INT}, got {value}")
         if self.rate is not None and (
             not isinstance(self.rate, int | float)
             or isinstance(self.rate, bool)
@@ -131,7 +144,7 @@ class FaultRule:
             if name not in _KIND_FIELDS[self.kind] and getattr(self, name) not in (None, 0)
         ]
         if unused:
-            raise ValueError(f"{unused[0]} does not apply to a {self.kind} fault")
+            raise ValueError(f"{unused[0]} does not apply to {self.kind} faults")
         if self.code is not None:
             code = CODE_ALIASES.get(self.code, self.code)
             if code not in ERROR_CODES:
@@ -175,7 +188,7 @@ class FaultRule:
         if kind in KINDS:
             unused = sorted(str(name) for name in data if name not in allowed)
             if unused:
-                raise ValueError(f"{unused[0]} does not apply to a {kind} fault")
+                raise ValueError(f"{unused[0]} does not apply to {kind} faults")
         # Explicit nulls mean "not set", as if the field were absent.
         return cls(**{str(k): v for k, v in data.items() if v is not None})
 
