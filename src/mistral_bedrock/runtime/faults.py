@@ -186,7 +186,7 @@ class FaultRule:
         if unknown:
             raise ValueError(f"unknown field {', '.join(unknown)}; a fault rule has {', '.join(sorted(known))}")
         if kind in KINDS:
-            unused = sorted(str(name) for name in data if name not in allowed)
+            unused = sorted(str(name) for name, value in data.items() if name not in allowed and value is not None)
             if unused:
                 raise ValueError(f"{unused[0]} does not apply to {kind} faults")
         # Explicit nulls mean "not set", as if the field were absent.
