@@ -45,6 +45,7 @@ TOKENS = {
     "AsyncMistralBedrock": "MistralBedrock",
     "AsyncConversation": "Conversation",
     "AsyncStream": "Stream",
+    "AsyncClosing": "Closing",
     "aio_stream": "sync_stream",
     "AsyncIterator": "Iterator",
     "AsyncClient": "Client",

@@ -13,7 +13,6 @@ import asyncio  # sync: -
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -24,6 +23,7 @@ from ..conversation import Message
 from ..errors import MistralBedrockError, StreamError, TransportError
 from ..prompt import count_tokens as _count_tokens
 from .aio_stream import AsyncStream, connection_broke
+from .closing import AsyncClosing
 from .defaults import DEFAULT_MODEL
 from .inputs import MessagesInput, ToolsInput, to_messages, to_tools
 from .mistral_api import Chat
@@ -80,7 +80,7 @@ class AsyncConversation:
         self.state.reset()
 
 
-class AsyncMistralBedrock:
+class AsyncMistralBedrock(AsyncClosing):
     """Mistral models on Bedrock, asynchronously.
 
     With no arguments it uses the standard AWS chain for credentials and region, and honours
@@ -163,14 +163,6 @@ class AsyncMistralBedrock:
         if self._server is not None:
             server, self._server = self._server, None
             await asyncio.to_thread(server.stop)  # sync: server.stop()
-
-    async def __aenter__(self) -> AsyncMistralBedrock:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
 
     # -- transport --------------------------------------------------------------------------------------
     async def _send(self, prepared: Prepared) -> httpx.Response:

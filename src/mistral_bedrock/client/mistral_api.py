@@ -19,11 +19,11 @@ tokenizer-exact prompt of its text dialect.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 from typing_extensions import Unpack
 
+from .closing import AsyncClosing, Closing
 from .usage_errors import ClientClosedError
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ __all__ = [
 
 
 # -- the streams ---------------------------------------------------------------------------------------------
-class CompletionEventStream:
+class CompletionEventStream(Closing):
     """What ``chat.stream`` returns: iterate it for :class:`CompletionEvent`; ``with`` releases the connection."""
 
     def __init__(self, stream: Stream, model: str) -> None:
@@ -99,19 +99,11 @@ class CompletionEventStream:
     def __next__(self) -> CompletionEvent:
         return next(self._events)
 
-    def __enter__(self) -> CompletionEventStream:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
     def close(self) -> None:
         self._stream.close()
 
 
-class AsyncCompletionEventStream:
+class AsyncCompletionEventStream(AsyncClosing):
     """What ``await chat.stream_async(…)`` returns: ``async for`` it; ``async with`` releases the connection."""
 
     def __init__(self, stream: AsyncStream, model: str, owned: AsyncMistralBedrock | None = None) -> None:
@@ -134,14 +126,6 @@ class AsyncCompletionEventStream:
 
     async def __anext__(self) -> CompletionEvent:
         return await self._events.__anext__()
-
-    async def __aenter__(self) -> AsyncCompletionEventStream:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
 
     async def close(self) -> None:
         await self._stream.close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -19,6 +18,7 @@ from ..catalog import lookup
 from ..conversation import Message
 from ..errors import MistralBedrockError, StreamError, TransportError
 from ..prompt import count_tokens as _count_tokens
+from .closing import Closing
 from .defaults import DEFAULT_MODEL
 from .inputs import MessagesInput, ToolsInput, to_messages, to_tools
 from .mistral_api import Chat
@@ -76,7 +76,7 @@ class Conversation:
         self.state.reset()
 
 
-class MistralBedrock:
+class MistralBedrock(Closing):
     """Mistral models on Bedrock, synchronously.
 
     With no arguments it uses the standard AWS chain for credentials and region, and honours
@@ -159,14 +159,6 @@ class MistralBedrock:
         if self._server is not None:
             server, self._server = self._server, None
             server.stop()
-
-    def __enter__(self) -> MistralBedrock:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     # -- transport --------------------------------------------------------------------------------------
     def _send(self, prepared: Prepared) -> httpx.Response:
