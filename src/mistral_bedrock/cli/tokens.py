@@ -7,7 +7,8 @@ Bedrock would; anything Bedrock would reject is reported on one line with exit c
 The count is the one the client's ``count_tokens`` and the runtime's usage give
 (:mod:`mistral_bedrock.prompt.input_tokens`). A conversation the format accepts but mistral-common cannot render
 has no prompt to show: ``prompt`` and ``token_ids`` are null, ``count`` is the approximation the runtime reports,
-``exact`` is false, and stderr says why.
+and stderr says why. ``exact`` is true only for a rendered prompt with the model's own tokenizer (the catalog's
+``tokenizer_exact``: some newer models are counted with a stand-in tokenizer).
 
 The file is read as bytes and parsed as the runtime parses a body (``formats.json_body.load_json``): the same
 encodings, ``NaN`` and ``1e400`` as no numbers, a ``\\ud800`` escape as U+FFFD, and bytes that are not text or
@@ -57,8 +58,10 @@ def command(model: str, file: BinaryIO) -> None:
     else:
         try:
             rendered = render_input(request.messages, spec, request.tools)
-        except ValidationException as exc:
-            click.echo(f"note: {exc.message} The count is the approximation the runtime reports.", err=True)
+        # Whatever stops mistral-common, the count is the runtime's: the approximation (prompt.input_tokens).
+        except Exception as exc:
+            reason = exc.message if isinstance(exc, ValidationException) else f"{type(exc).__name__}: {exc}"
+            click.echo(f"note: {reason} The count is the approximation the runtime reports.", err=True)
             rendered = None
     click.echo(
         json.dumps(
@@ -70,7 +73,7 @@ def command(model: str, file: BinaryIO) -> None:
                 "count": rendered.count
                 if rendered
                 else approximate_input_tokens(request.messages, spec, request.tools),
-                "exact": rendered is not None,
+                "exact": rendered is not None and spec.tokenizer_exact,
             },
             ensure_ascii=False,
         )

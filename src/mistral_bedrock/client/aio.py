@@ -42,7 +42,7 @@ __all__ = ["AsyncConversation", "AsyncMistralBedrock", "AsyncStream"]
 
 
 class AsyncConversation:
-    """A multi-turn chat that keeps its history (see :class:`~.conversation.ConversationState`)."""
+    """A multi-turn chat that keeps its history (see :class:`~.multi_turn.ConversationState`)."""
 
     def __init__(self, client: AsyncMistralBedrock, state: ConversationState) -> None:
         self._client = client

@@ -8,7 +8,7 @@ naming where it is (``messages[2].tool_calls[0].function``), never a ``KeyError`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ..conversation import Message, Role, Tool, ToolCall
@@ -86,21 +86,19 @@ def read_message(item: Mapping[str, Any], where: str, content: Callable[[object,
     if role not in _ROLES:
         raise TypeError(f"{where} has role {role!r}, not system, user, assistant or tool")
     text = content(item.get("content"), f"{where}.content")
+    if role == "tool":
+        name = item.get("name")
+        return Message.tool(str(item.get("tool_call_id") or ""), text, None if name is None else str(name))
+    if role != "assistant":  # only an assistant's turn carries calls; anything else a dict holds is not sent
+        return Message(role, text)
     listed = item.get("tool_calls") or ()
-    if not isinstance(listed, Sequence) or isinstance(listed, (str, bytes)):
+    if isinstance(listed, (str, bytes, Mapping)) or not isinstance(listed, Iterable):
         raise TypeError(f"{where}.tool_calls must be a list, not {type(listed).__name__}")
     calls = tuple(
         read_tool_call(as_mapping(call, f"{where}.tool_calls[{i}]"), f"{where}.tool_calls[{i}]")
         for i, call in enumerate(listed)
     )
-    call_id, name = item.get("tool_call_id"), item.get("name")
-    return Message(
-        role=role,
-        content=text,
-        tool_calls=calls,
-        tool_call_id=None if call_id is None else str(call_id),
-        name=None if name is None else str(name),
-    )
+    return Message.assistant(text, calls)
 
 
 def read_tool(item: Mapping[str, Any], where: str) -> Tool:
@@ -134,7 +132,7 @@ def to_tools(value: ToolsInput | None) -> list[Tool]:
     for index, item in enumerate(value or ()):
         if isinstance(item, Tool):
             tools.append(item)
-        elif isinstance(item, Mapping) or hasattr(item, "model_dump"):
+        elif isinstance(item, Mapping) or (hasattr(item, "model_dump") and not isinstance(item, type)):
             tools.append(read_tool(as_mapping(item, f"tools[{index}]"), f"tools[{index}]"))
         elif callable(item):
             tools.append(tool_from_function(item))

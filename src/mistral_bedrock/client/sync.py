@@ -38,7 +38,7 @@ __all__ = ["Conversation", "MistralBedrock", "Stream"]
 
 
 class Conversation:
-    """A multi-turn chat that keeps its history (see :class:`~.conversation.ConversationState`)."""
+    """A multi-turn chat that keeps its history (see :class:`~.multi_turn.ConversationState`)."""
 
     def __init__(self, client: MistralBedrock, state: ConversationState) -> None:
         self._client = client

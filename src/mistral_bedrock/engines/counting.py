@@ -35,10 +35,6 @@ __all__ = [
 #: below it a request holds the loop for well under a millisecond.
 OFFLOAD_CHARS = WORDS_MAX_CHARS  # the prompt layer encodes longer text without its word table, GIL free
 
-# Per-turn overhead of the approximate count: Mistral's templates spend about two control tokens on a turn
-# (``[INST]``/``[/INST]``, ``[TOOL_RESULTS]``/``[/TOOL_RESULTS]``, or an answer's ``</s>``).
-_TURN_OVERHEAD = 2
-
 
 # Counts are memoised per tokenizer: engines count the same prompts and answers over and over (see .memo).
 _TEXT_COUNTS: LRU[int] = LRU("text counts")

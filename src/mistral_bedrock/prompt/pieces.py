@@ -43,7 +43,7 @@ PIECE_CHARS = 4096
 #: How many words' ids each tokenizer keeps (~200 bytes each, so ~3 MB); when full the table starts over.
 WORDS_KEPT = 16_384
 #: Longer text is encoded without the table (see :func:`encode_pieces`); the runtime's threshold for working in a
-#: thread rather than on the event loop (``engines.tokens.OFFLOAD_CHARS``) is the same.
+#: thread rather than on the event loop (``engines.counting.OFFLOAD_CHARS``) is the same.
 WORDS_MAX_CHARS = 16 * 1024
 #: Longer words are encoded each time: they rarely come back, and would crowd out those that do.
 _WORD_CHARS = 48
