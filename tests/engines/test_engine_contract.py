@@ -65,8 +65,13 @@ def with_params(request: ParsedRequest, **changes: Any) -> ParsedRequest:
     return dataclasses.replace(request, params=dataclasses.replace(request.params, **changes))
 
 
+# Engines that serve a real model: one tiny model has one vocabulary, so they keep the contract on their own
+# models' requests, in tests/engines/local/test_local_engine_contract.py.
+MODEL_ENGINES = {"llamacpp", "transformers", "upstream"}
+
+
 def test_every_registered_engine_is_covered() -> None:
-    assert set(ENGINE_SPECS) == set(ENGINES)
+    assert set(ENGINE_SPECS) | MODEL_ENGINES == set(ENGINES)
 
 
 @pytest.mark.parametrize("name", sorted(REQUESTS))

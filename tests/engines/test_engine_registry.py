@@ -32,7 +32,7 @@ def fake_entry_points(monkeypatch: pytest.MonkeyPatch, **targets: str) -> None:
 
 
 def test_builtin_engines() -> None:
-    assert sorted(ENGINES) == ["builtin", "scripted"]
+    assert sorted(ENGINES) == ["builtin", "llamacpp", "scripted", "transformers", "upstream"]
     assert isinstance(create_engine("builtin"), BuiltinEngine)
     engine = create_engine(f"scripted:{RULES_DIR / 'tool_loop.yaml'}")
     assert isinstance(engine, ScriptedEngine)
@@ -42,7 +42,11 @@ def test_builtin_engines() -> None:
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ("nope", r"Unknown engine 'nope'; available engines: builtin, scripted"),
+        ("nope", r"Unknown engine 'nope'; available engines: builtin, llamacpp, scripted, transformers, upstream"),
+        ("llamacpp", r"The llamacpp engine needs its model: 'llamacpp:PATH\.gguf'"),
+        ("transformers:", r"The transformers engine needs its model: 'transformers:CHECKPOINT_DIR'"),
+        ("upstream", r"The upstream engine needs its model: 'upstream:URL"),
+        ("llamacpp:/does/not/exist.gguf", r"/does/not/exist\.gguf: no such GGUF model file"),
         ("scripted", r"scripted engine needs a rules file"),
         ("scripted:", r"scripted engine needs a rules file"),
         ("builtin:x", r"builtin engine takes no argument"),
@@ -62,12 +66,14 @@ def test_third_party_engines_through_entry_points(monkeypatch: pytest.MonkeyPatc
         broken="builtins:dict",
         builtin="builtins:dict",  # built-in names win
     )
-    assert available_engines() == ["broken", "builtin", "echo", "scripted"]
+    assert available_engines() == ["broken", "builtin", "echo", "llamacpp", "scripted", "transformers", "upstream"]
     assert isinstance(create_engine("echo"), BuiltinEngine)
     assert isinstance(create_engine("builtin"), BuiltinEngine)
     with pytest.raises(TypeError, match=r"'broken'.*did not return an engine"):
         create_engine("broken")
-    with pytest.raises(ValueError, match="available engines: broken, builtin, echo, scripted"):
+    with pytest.raises(
+        ValueError, match="available engines: broken, builtin, echo, llamacpp, scripted, transformers, upstream"
+    ):
         create_engine("missing")
 
 

@@ -28,6 +28,7 @@ from .failures import CommandFailure, UsageFailure
 
 if TYPE_CHECKING:
     from ..client import MistralBedrock
+    from ..runtime import RuntimeConfig
 
 __all__ = [
     "Backend",
@@ -58,6 +59,7 @@ class BackendOptions:
         region: ``--region``.
         profile: ``--profile``.
         max_attempts: ``--max-attempts`` (retries included).
+        engine: ``--engine``: what answers in the embedded runtime (implies ``--local``).
     """
 
     endpoint_url: str | None = None
@@ -65,6 +67,7 @@ class BackendOptions:
     region: str | None = None
     profile: str | None = None
     max_attempts: int = 5
+    engine: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,12 @@ _OPTIONS = (
         type=click.IntRange(1, 20),
         help="Attempts per request, retries of throttling and 5xx errors included.",
     ),
+    click.option(
+        "--engine",
+        metavar="SPEC",
+        help="Answer with this engine in the embedded runtime (implies --local): builtin, scripted:RULES, "
+        "llamacpp:FILE.gguf, transformers:DIR, upstream:URL.",
+    ),
 )
 
 
@@ -124,13 +133,16 @@ def backend_options(func: F) -> F:
         region: str | None,
         profile: str | None,
         max_attempts: int,
+        engine: str | None,
         **kwargs: Any,
     ) -> Any:
         if local and endpoint_url:
             raise UsageFailure("--local and --endpoint-url exclude each other")
+        if engine is not None and endpoint_url:
+            raise UsageFailure("--engine runs in the embedded runtime; it excludes --endpoint-url")
         if endpoint_url is not None:
             check_endpoint(endpoint_url, "--endpoint-url")
-        options = BackendOptions(endpoint_url, local, region, profile, max_attempts)
+        options = BackendOptions(endpoint_url, local or engine is not None, region, profile, max_attempts, engine)
         return func(*args, backend=options, **kwargs)
 
     decorated: Callable[..., Any] = wrapper
@@ -192,6 +204,12 @@ def credentials_available(profile: str | None = None) -> bool:
             os.environ["AWS_EC2_METADATA_DISABLED"] = saved
 
 
+def _runtime_config(engine: str | None) -> RuntimeConfig | None:
+    from ..runtime import RuntimeConfig
+
+    return None if engine is None else RuntimeConfig(engine=engine)
+
+
 def _connect(options: BackendOptions) -> Backend:
     from ..client import MistralBedrock, RetryPolicy
     from ..client.core import ENDPOINT_ENVS
@@ -212,12 +230,15 @@ def _connect(options: BackendOptions) -> Backend:
         try:
             # The embedded runtime serves each model in Bedrock's Regions too: sign for the configured Region.
             local_region = options.region or default_region(options.profile) or "us-east-1"
-            client = MistralBedrock.local(retry=retry, region=local_region)
+            client = MistralBedrock.local(_runtime_config(options.engine), retry=retry, region=local_region)
         except ImportError as exc:
             raise CommandFailure(
                 f"the embedded local runtime needs the runtime extra (pip install 'mistral-bedrock[runtime]'): {exc}"
             ) from None
-        return Backend(client, "local", f"the embedded local runtime at {client.endpoint_url} (built-in engine)")
+        except ValueError as exc:  # an engine that does not load: a missing file, a vocabulary that is not Mistral's
+            raise UsageFailure(f"--engine {options.engine}: {exc}") from None
+        engine = options.engine or "built-in"
+        return Backend(client, "local", f"the embedded local runtime at {client.endpoint_url} ({engine} engine)")
     if endpoint is not None:
         # Nothing to sign with: placeholder keys, which a local runtime accepts (any well-formed signature).
         found = credentials_available(options.profile)

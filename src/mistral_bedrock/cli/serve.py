@@ -9,8 +9,11 @@ the signal's number after a second one, 1 if a worker process exited by itself. 
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import sys
+import time
+from collections.abc import Iterator
 
 import click
 
@@ -18,6 +21,8 @@ from .failures import fail
 
 __all__ = ["command"]
 
+# The engines that load a model: serve shows their loading (engines.registry names them).
+REAL_ENGINES = frozenset({"llamacpp", "transformers", "upstream"})
 # RuntimeConfig's default, repeated so that `--help` need not import the runtime (a test keeps them equal).
 MIN_FIRST_BYTE_MS = 50.0
 # runtime.server.DEFAULT_GRACE_S, repeated for the same reason.
@@ -27,10 +32,40 @@ JOURNAL_BYTES = 64 * 1024 * 1024
 MEMO_BYTES = 64 * 1024 * 1024
 
 
+@contextlib.contextmanager
+def loading(engine: str, models: tuple[str, ...]) -> Iterator[None]:
+    """A progress line on stderr while real models load (the built-in and scripted engines load at once)."""
+    sources = [engine, *(route.partition("=")[2] for route in models)]
+    real = [source for source in sources if source.partition(":")[0] in REAL_ENGINES]
+    if not real:
+        yield
+        return
+    from rich.console import Console
+
+    started = time.perf_counter()
+    console = Console(stderr=True)
+    with console.status(f"loading {', '.join(real)}"):
+        yield
+    console.print(f"loaded {', '.join(real)} in {time.perf_counter() - started:.1f} s", highlight=False)
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8787, show_default=True, type=click.IntRange(1, 65535), help="Port to bind.")
-@click.option("--engine", default="builtin", show_default=True, help="Engine: NAME or NAME:ARG (scripted:rules.yaml).")
+@click.option(
+    "--engine",
+    default="builtin",
+    show_default=True,
+    help="What answers: builtin, scripted:RULES, llamacpp:FILE.gguf, transformers:DIR, upstream:URL[#KIND].",
+)
+@click.option(
+    "--model",
+    "models",
+    multiple=True,
+    metavar="ID=SOURCE",
+    help="Answer the Bedrock model ID with the engine SOURCE (e.g. mistral.mistral-7b-instruct-v0:2=llamacpp:m.gguf; "
+    "repeatable); --engine answers the others.",
+)
 @click.option(
     "--auth",
     default="lenient",
@@ -112,6 +147,7 @@ def command(
     host: str,
     port: int,
     engine: str,
+    models: tuple[str, ...],
     auth: str,
     faults: tuple[str, ...],
     fault_seed: int,
@@ -129,7 +165,7 @@ def command(
     allow_insecure_bind: bool,
 ) -> None:
     """Serve Bedrock's runtime API for Mistral models on HTTP/1.1 and cleartext HTTP/2."""
-    from ..engines import create_engine
+    from ..engines import build_engine, close_engine
     from ..runtime import RuntimeConfig, parse_fault_spec, serve
     from ..runtime.auth import parse_auth_spec
     from ..runtime.server import check_bind, check_port_free
@@ -137,6 +173,7 @@ def command(
 
     config = RuntimeConfig(
         engine=engine,
+        models=models,
         faults=faults,
         auth=auth,
         count_tokens=count_tokens,
@@ -152,7 +189,10 @@ def command(
     )
     # Check every setting here, in the parent, so a mistake is one clear line rather than a worker crash.
     try:
-        create_engine(engine)
+        # A real model is loaded here once to check it (its file, its vocabulary against each routed id), then
+        # by each worker.
+        with loading(engine, models):
+            close_engine(build_engine(engine, models))
         parse_auth_spec(auth)
         for spec in faults:
             parse_fault_spec(spec)

@@ -8,15 +8,17 @@ names a factory (a class or a function). :func:`create_engine` calls it with the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 from typing import Any
 
+from ..catalog import lookup
 from .builtin import BuiltinEngine
 from .engine import Engine
+from .routing import RoutedEngine, close_engine, parse_model_route
 from .scripted import ScriptedEngine
 
-__all__ = ["ENGINES", "ENTRY_POINT_GROUP", "EngineFactory", "available_engines", "create_engine"]
+__all__ = ["ENGINES", "ENTRY_POINT_GROUP", "EngineFactory", "available_engines", "build_engine", "create_engine"]
 
 #: The entry-point group third-party engines register in.
 ENTRY_POINT_GROUP = "mistral_bedrock.engines"
@@ -37,8 +39,42 @@ def _scripted(argument: str | None) -> Engine:
     return ScriptedEngine.from_file(argument)
 
 
+def _source(name: str, argument: str | None, form: str) -> str:
+    if not argument:
+        raise ValueError(f"The {name} engine needs its model: '{name}:{form}'.")
+    return argument
+
+
+# Real models: each backend's module (and its heavy imports) loads only when its engine is named.
+def _llamacpp(argument: str | None) -> Engine:
+    from .local import LocalEngine
+    from .local.llamacpp import LlamaCppBackend
+
+    return LocalEngine(LlamaCppBackend(_source("llamacpp", argument, "PATH.gguf")))
+
+
+def _transformers(argument: str | None) -> Engine:
+    from .local import LocalEngine
+    from .local.huggingface import TransformersBackend
+
+    return LocalEngine(TransformersBackend(_source("transformers", argument, "CHECKPOINT_DIR")))
+
+
+def _upstream(argument: str | None) -> Engine:
+    from .local import LocalEngine
+    from .local.upstream import upstream_backend
+
+    return LocalEngine(upstream_backend(_source("upstream", argument, "URL[#vllm|#llama-server|#ollama=MODEL]")))
+
+
 #: The engines that ship with mistral-bedrock.
-ENGINES: dict[str, EngineFactory] = {"builtin": _builtin, "scripted": _scripted}
+ENGINES: dict[str, EngineFactory] = {
+    "builtin": _builtin,
+    "scripted": _scripted,
+    "llamacpp": _llamacpp,
+    "transformers": _transformers,
+    "upstream": _upstream,
+}
 
 
 def _from_entry_point(name: str, factory: Callable[..., Any]) -> EngineFactory:
@@ -61,7 +97,8 @@ def available_engines() -> list[str]:
 
 
 def create_engine(spec: str) -> Engine:
-    """Build an engine from ``NAME`` or ``NAME:ARG`` (e.g. ``builtin``, ``scripted:rules.yaml``).
+    """Build an engine from ``NAME`` or ``NAME:ARG`` (``builtin``, ``scripted:rules.yaml``, ``llamacpp:m.gguf``,
+    ``transformers:DIR``, ``upstream:http://host:8000#vllm``).
 
     Built-in names win over third-party entry points of the same name. Entry points are loaded only when named.
 
@@ -77,3 +114,31 @@ def create_engine(spec: str) -> Engine:
             raise ValueError(f"Unknown engine {name!r}; available engines: {', '.join(available_engines())}")
         factory = _from_entry_point(name, point.load())
     return factory(arg)
+
+
+def build_engine(spec: str, models: Sequence[str] = ()) -> Engine:
+    """The runtime's engine: ``spec`` for every model, except those ``models`` routes (``ID=SOURCE`` each).
+
+    A routed model is loaded now and its vocabulary checked against the catalog's tokenizer for its id.
+
+    Raises:
+        ValueError: A bad spec or route, a model that does not load, or a vocabulary that is not the id's.
+    """
+    fallback = create_engine(spec)
+    if not models:
+        return fallback
+    routes: dict[str, Engine] = {}
+    try:
+        for route in models:
+            model_id, source = parse_model_route(route)
+            if model_id in routes:
+                raise ValueError(f"--model {route!r}: {model_id} is routed twice")
+            engine = routes[model_id] = create_engine(source)
+            check = getattr(engine, "check", None)
+            if callable(check):
+                check(lookup(model_id))
+    except BaseException:
+        for engine in (*routes.values(), fallback):
+            close_engine(engine)
+        raise
+    return RoutedEngine(routes, fallback)

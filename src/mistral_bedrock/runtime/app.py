@@ -14,11 +14,12 @@ excepted, see :class:`_ControlPlane`):
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -29,7 +30,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from mistral_bedrock.catalog import INVALID_MODEL_MESSAGE, ResolvedModel, resolve
-from mistral_bedrock.engines import Engine, create_engine
+from mistral_bedrock.engines import Engine, build_engine, close_engine
 from mistral_bedrock.engines.memo import configure as configure_memo
 from mistral_bedrock.errors import BedrockError, UnknownOperationException, ValidationException
 from mistral_bedrock.formats.messages import MALFORMED
@@ -362,7 +363,7 @@ def create_app(
     controller = FaultController(store, seed=config.fault_seed)
     controller.add_all(parse_fault_spec(item) if isinstance(item, str) else item for item in (*config.faults, *faults))
     state = RuntimeState(
-        engine=engine or create_engine(config.engine),
+        engine=engine or build_engine(config.engine, config.models),
         faults=controller,
         auth=auth or parse_auth_spec(config.auth),
         journal=Journal(store, config.journal_bytes),
@@ -372,8 +373,19 @@ def create_app(
         state.clock = clock
     # The control endpoints are an ordinary starlette app; Bedrock's surface bypasses its routing and middleware
     # (they cost more per request than the rest of a lenient request path) and routes on the raw path itself.
-    control = Starlette(routes=_control_routes(state))
+    control = Starlette(routes=_control_routes(state), lifespan=_closing_engine(state.engine))
     return RuntimeApp(state, control, _ModelEndpoint(state))
+
+
+def _closing_engine(engine: Engine) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
+    """A server that runs the ASGI lifespan (serve's workers) frees the engine's model when it shuts down."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[None]:
+        yield
+        close_engine(engine)
+
+    return lifespan
 
 
 def app_from_env() -> RuntimeApp:

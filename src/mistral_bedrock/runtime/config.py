@@ -23,7 +23,9 @@ class RuntimeConfig:
     """How a runtime behaves.
 
     Attributes:
-        engine: Engine spec, ``NAME`` or ``NAME:ARG`` (``builtin``, ``scripted:rules.yaml``).
+        engine: Engine spec, ``NAME`` or ``NAME:ARG`` (``builtin``, ``scripted:rules.yaml``, ``llamacpp:m.gguf``).
+        models: ``ID=SOURCE`` routes: the Bedrock model ``ID`` answered by the engine ``SOURCE``; ``engine`` answers
+            the rest.
         faults: ``--fault`` specs active from the start.
         auth: ``--auth`` spec (``lenient`` by default).
         count_tokens: Answer CountTokens with the model's tokenizer. Real Bedrock refuses CountTokens for Mistral
@@ -61,6 +63,7 @@ class RuntimeConfig:
     """
 
     engine: str = "builtin"
+    models: tuple[str, ...] = field(default_factory=tuple)
     faults: tuple[str, ...] = field(default_factory=tuple)
     auth: str = "lenient"
     count_tokens: bool = True
@@ -87,4 +90,5 @@ class RuntimeConfig:
             return cls()
         data = json.loads(raw)
         data["faults"] = tuple(data.get("faults") or ())
+        data["models"] = tuple(data.get("models") or ())
         return cls(**data)

@@ -16,7 +16,9 @@ from types import TracebackType
 import uvicorn
 from starlette.types import ASGIApp
 
-from .app import create_app
+from mistral_bedrock.engines import close_engine
+
+from .app import RuntimeApp, create_app
 from .config import RuntimeConfig
 from .open_responses import END_TIMEOUT_S, OpenResponses
 
@@ -83,6 +85,7 @@ class ServerThread:
         port: int = 0,
         grace: float = THREAD_GRACE_S,
     ) -> None:
+        self._owns_app = app is None  # an app made here is this thread's to close (its engine, a loaded model)
         self.app = app if app is not None else create_app(config)
         self.host = host
         self.grace = grace
@@ -145,6 +148,8 @@ class ServerThread:
                 loop.call_soon_threadsafe(self._begin_stop)
         self._thread.join(timeout=self.grace + END_TIMEOUT_S + 30)
         self._socket.close()
+        if self._owns_app and isinstance(self.app, RuntimeApp):
+            close_engine(self.app.state.engine)
 
     def __enter__(self) -> ServerThread:
         return self.start()
