@@ -12,7 +12,7 @@ from mistral_bedrock.conversation import Params, Usage
 from mistral_bedrock.engines import Stop, TextDelta
 from mistral_bedrock.engines.local import LocalEngine
 from mistral_bedrock.errors import ModelErrorException, ValidationException
-from mistral_bedrock.prompt import encode_prompt, render
+from mistral_bedrock.prompt import decode, encode_prompt, render
 from mistral_bedrock.prompt.tokenizers import tokenizer_info
 from tests.engines.engines_support import TOP_SONG, calls_of, chat, collect, collect_until_error, stop_of, text_of
 from tests.engines.engines_support import text_prompt as text_request
@@ -175,3 +175,35 @@ def test_requests_beyond_the_backends_concurrency_queue_and_all_answer(concurren
 
     assert asyncio.run(run_all()) == [" Same answer."] * concurrent
     engine.close()
+
+
+def test_tool_choice_any_starts_the_answer_with_the_tool_calls_token() -> None:
+    info = tokenizer_info(lookup(LARGE))
+    calls = [{"name": "top_song", "arguments": {"sign": "WKRP"}}]
+    backend = ScriptedIds([*ids_of(json.dumps(calls), LARGE), EOS], vocab_model=LARGE)
+    request = chat("Top song?", model=LARGE, tools=[TOP_SONG], tool_choice="any")
+    events = collect(LocalEngine(backend), request)
+    rendered = render(list(request.messages), lookup(LARGE), [TOP_SONG])
+    assert backend.calls[0][0] == (*rendered.token_ids, info.control["[TOOL_CALLS]"])
+    assert [(call.name, dict(call.arguments)) for call in calls_of(events)] == [("top_song", {"sign": "WKRP"})]
+    assert stop_of(events).usage.input_tokens == rendered.count
+
+
+def test_a_forced_tool_is_named_in_the_prompt_and_the_model_writes_its_arguments() -> None:
+    backend = ScriptedIds([*ids_of('{"sign": "WZPZ"}}]', LARGE), EOS], vocab_model=LARGE)
+    request = chat("Top song?", model=LARGE, tools=[TOP_SONG], forced_tool="top_song")
+    events = collect(LocalEngine(backend), request)
+    prompt = list(backend.calls[0][0])
+    after = prompt[prompt.index(tokenizer_info(lookup(LARGE)).control["[TOOL_CALLS]"]) + 1 :]
+    assert decode(after, lookup(LARGE)).strip() == '[{"name": "top_song", "arguments":'
+    assert [(call.name, dict(call.arguments)) for call in calls_of(events)] == [("top_song", {"sign": "WZPZ"})]
+    assert stop_of(events).reason == "tool_calls"
+
+
+def test_with_tool_choice_none_a_tool_calls_token_is_no_call() -> None:
+    info = tokenizer_info(lookup(LARGE))
+    ids = [*ids_of("Sure.", LARGE), info.control["[TOOL_CALLS]"], *ids_of('[{"name": "top_song"}]', LARGE), EOS]
+    request = chat("Top song?", model=LARGE, tools=[TOP_SONG], tool_choice="none")
+    events = collect(LocalEngine(ScriptedIds(ids, vocab_model=LARGE)), request)
+    assert calls_of(events) == [] and stop_of(events).reason == "stop"
+    assert text_of(events).startswith("Sure.")

@@ -112,14 +112,22 @@ class LocalEngine:
             seed=self._seed,
             stop_ids=frozenset({info.eos_id}),
         )
-        answer = _Answer(request, info.control.get("[TOOL_CALLS]"), info.eos_id)
+        # tool_choice none: a [TOOL_CALLS] the model writes anyway is no call. any, or a forced tool: the answer
+        # starts with [TOOL_CALLS] (and the forced tool's name), written into the prompt for the model to go on.
+        calls_id = info.control.get("[TOOL_CALLS]") if request.effective_tool_choice != "none" else None
+        forced = _forced_call(request) if calls_id is not None else None
+        if forced is not None:
+            assert calls_id is not None
+            lead = encode_text(forced, spec) if forced else ()
+            prompt = Rendered(prompt.text + "[TOOL_CALLS]" + forced, (*prompt.token_ids, calls_id, *lead))
+        answer = _Answer(request, calls_id, info.eos_id, forced_call=forced)
         async with aclosing(self._run(prompt, settings)) as items:
             async for item in items:
                 for event in answer.feed(item):
                     yield event
                 if answer.stopped is not None:
                     break  # closing the items cancels the generation
-        for event in answer.finish(prompt.count):
+        for event in answer.finish(prompt.count - answer.forced_ids):
             yield event
 
     async def _run(self, prompt: Rendered, settings: GenerationSettings) -> AsyncGenerator[int | str, None]:
@@ -178,6 +186,19 @@ def _prompt(request: ParsedRequest, *, text_mode: bool) -> Rendered:
     return render_input(request.messages, request.spec, request.tools)
 
 
+def _forced_call(request: ParsedRequest) -> str | None:
+    """What a forced answer starts with after ``[TOOL_CALLS]``: the forced tool's name, or nothing (any tool).
+
+    None when the model may answer as it likes. Written into the prompt, it is a constraint every backend keeps,
+    the way Mistral's own API forces a call; the model then writes the arguments.
+    """
+    if not request.tools:
+        return None
+    if request.forced_tool is not None:
+        return '[{"name": ' + json.dumps(request.forced_tool) + ', "arguments": '
+    return "" if request.effective_tool_choice == "any" else None
+
+
 def _request_texts(request: ParsedRequest) -> Iterator[str]:
     """Every string of a conversation that goes into its prompt."""
     for message in request.messages:
@@ -204,7 +225,9 @@ def _top_k(request: ParsedRequest) -> int | None:
 class _Answer:
     """One answer being read from the model's ids: text, then maybe tool calls, and why it stopped."""
 
-    def __init__(self, request: ParsedRequest, tool_calls_id: int | None, eos_id: int) -> None:
+    def __init__(
+        self, request: ParsedRequest, tool_calls_id: int | None, eos_id: int, *, forced_call: str | None = None
+    ) -> None:
         self._decoder = IncrementalDecoder(request.spec)
         self._stops = StopScanner(request.stop)
         self._tool_calls_id = tool_calls_id
@@ -215,10 +238,15 @@ class _Answer:
         # " Hello"); the chat bodies and Converse do not.
         self._lead = format_for(request.dialect).answer_lead
         self._started = False
-        self._generated = 0  # ids the model generated
         self._pieces = ""  # text a text-only upstream generated, counted at the end
-        self._calls: list[int] | None = None  # ids after [TOOL_CALLS], once it came
-        self._call_text = ""
+        # Ids after [TOOL_CALLS], once it came (from the start when the call was forced, its lead already written).
+        self._calls: list[int] | None = None if forced_call is None else []
+        self._call_text = forced_call or ""
+        # The ids written into the prompt for a forced call are the answer's, not the prompt's.
+        self.forced_ids = (
+            0 if forced_call is None else 1 + (len(encode_text(forced_call, request.spec)) if forced_call else 0)
+        )
+        self._generated = self.forced_ids
         self.stopped: tuple[StopReason, str | None] | None = None
 
     def feed(self, item: int | str) -> list[EngineEvent]:
