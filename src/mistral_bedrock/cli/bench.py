@@ -72,6 +72,8 @@ def _direct(engine: LocalEngine, spec: ModelSpec, prompts: Sequence[str], tokens
     eos = tokenizer_info(spec).eos_id
     settings = GenerationSettings(max_tokens=tokens, temperature=0.0, stop_ids=frozenset({eos}))
     lock = threading.Semaphore(max(1, engine.backend.concurrency))  # what the engine's own pool allows at once
+    warm = GenerationSettings(max_tokens=2, temperature=0.0, stop_ids=frozenset({eos}))
+    list(engine.backend.generate(encode_prompt(prompts[0], spec).token_ids, warm, threading.Event()))
     started = time.perf_counter()
 
     def one(prompt: str) -> tuple[int, float, str]:
@@ -105,6 +107,8 @@ def _runtime(engine: LocalEngine, model_id: str, prompts: Sequence[str], tokens:
             aws_access_key_id=LOCAL_CREDENTIALS["aws_access_key_id"],
             aws_secret_access_key=LOCAL_CREDENTIALS["aws_secret_access_key"],
         )
+        # One unmeasured request: connections, the tokenizer and the engine's first-use checks warm up.
+        client.complete_text(prompts[0], model=model_id, raw=True, max_tokens=2, temperature=0.0)
         started = time.perf_counter()
 
         def one(prompt: str) -> tuple[int, float, str]:

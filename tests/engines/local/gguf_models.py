@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import gguf
@@ -20,7 +21,7 @@ import mistral_common
 import numpy as np
 from gguf.vocab import MistralTokenizerType, MistralVocab
 
-__all__ = ["CONTEXT_LENGTH", "TOKENIZER_FILES", "VOCABS", "build_gguf", "tokenizer_file"]
+__all__ = ["CONTEXT_LENGTH", "MID", "TINY", "TOKENIZER_FILES", "VOCABS", "Shape", "build_gguf", "tokenizer_file"]
 
 #: The vocabularies :func:`build_gguf` knows.
 VOCABS = ("v1", "v3", "tekken")
@@ -37,13 +38,28 @@ TOKENIZER_FILES: dict[str, tuple[str, str]] = {
 #: The training context the models declare (llama.cpp's default context size for them).
 CONTEXT_LENGTH = 2048
 
-_HIDDEN = 64
-_LAYERS = 2
-_HEADS = 4
-_KV_HEADS = 2
-_FFN = 128
-_HEAD_DIM = _HIDDEN // _HEADS
 _SEED = 20240911
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A llama-architecture network's size."""
+
+    hidden: int
+    layers: int
+    heads: int
+    kv_heads: int
+    ffn: int
+
+    @property
+    def head_dim(self) -> int:
+        return self.hidden // self.heads
+
+
+#: What the tests use: milliseconds a token.
+TINY = Shape(hidden=64, layers=2, heads=4, kv_heads=2, ffn=128)
+#: What the engine benchmark uses (~150M parameters): a per-token cost of a real model's order, built in seconds.
+MID = Shape(hidden=1024, layers=8, heads=16, kv_heads=4, ffn=2816)
 
 
 def tokenizer_file(vocab: str) -> Path:
@@ -89,7 +105,7 @@ def _add_vocabulary(writer: gguf.GGUFWriter, vocab: MistralVocab) -> None:
     writer.add_add_eos_token(False)
 
 
-def _add_weights(writer: gguf.GGUFWriter, vocab_size: int) -> None:
+def _add_weights(writer: gguf.GGUFWriter, vocab_size: int, shape: Shape) -> None:
     """Seeded normal weights, shaped (out, in) as in PyTorch; the writer stores GGUF's reversed dimensions."""
     rng = np.random.default_rng(_SEED)
 
@@ -97,26 +113,27 @@ def _add_weights(writer: gguf.GGUFWriter, vocab_size: int) -> None:
         return rng.normal(0.0, 0.02, size=(rows, columns)).astype(np.float32)
 
     def norm() -> np.ndarray:
-        return np.ones(_HIDDEN, dtype=np.float32)
+        return np.ones(shape.hidden, dtype=np.float32)
 
-    writer.add_tensor("token_embd.weight", matrix(vocab_size, _HIDDEN))
-    for layer in range(_LAYERS):
+    writer.add_tensor("token_embd.weight", matrix(vocab_size, shape.hidden))
+    for layer in range(shape.layers):
         block = f"blk.{layer}"
         writer.add_tensor(f"{block}.attn_norm.weight", norm())
-        writer.add_tensor(f"{block}.attn_q.weight", matrix(_HEADS * _HEAD_DIM, _HIDDEN))
-        writer.add_tensor(f"{block}.attn_k.weight", matrix(_KV_HEADS * _HEAD_DIM, _HIDDEN))
-        writer.add_tensor(f"{block}.attn_v.weight", matrix(_KV_HEADS * _HEAD_DIM, _HIDDEN))
-        writer.add_tensor(f"{block}.attn_output.weight", matrix(_HIDDEN, _HEADS * _HEAD_DIM))
+        writer.add_tensor(f"{block}.attn_q.weight", matrix(shape.heads * shape.head_dim, shape.hidden))
+        writer.add_tensor(f"{block}.attn_k.weight", matrix(shape.kv_heads * shape.head_dim, shape.hidden))
+        writer.add_tensor(f"{block}.attn_v.weight", matrix(shape.kv_heads * shape.head_dim, shape.hidden))
+        writer.add_tensor(f"{block}.attn_output.weight", matrix(shape.hidden, shape.heads * shape.head_dim))
         writer.add_tensor(f"{block}.ffn_norm.weight", norm())
-        writer.add_tensor(f"{block}.ffn_gate.weight", matrix(_FFN, _HIDDEN))
-        writer.add_tensor(f"{block}.ffn_up.weight", matrix(_FFN, _HIDDEN))
-        writer.add_tensor(f"{block}.ffn_down.weight", matrix(_HIDDEN, _FFN))
+        writer.add_tensor(f"{block}.ffn_gate.weight", matrix(shape.ffn, shape.hidden))
+        writer.add_tensor(f"{block}.ffn_up.weight", matrix(shape.ffn, shape.hidden))
+        writer.add_tensor(f"{block}.ffn_down.weight", matrix(shape.hidden, shape.ffn))
     writer.add_tensor("output_norm.weight", norm())
-    writer.add_tensor("output.weight", matrix(vocab_size, _HIDDEN))
+    writer.add_tensor("output.weight", matrix(vocab_size, shape.hidden))
 
 
-def build_gguf(vocab: str, path: Path) -> Path:
-    """Write a tiny random-weight llama-architecture GGUF with Mistral's ``vocab`` ("v1", "v3" or "tekken").
+def build_gguf(vocab: str, path: Path, shape: Shape = TINY) -> Path:
+    """Write a random-weight llama-architecture GGUF with Mistral's ``vocab`` ("v1", "v3" or "tekken"), tiny by
+    default.
 
     The same ``vocab`` always gives the same weights, hence the same greedy output.
 
@@ -128,19 +145,19 @@ def build_gguf(vocab: str, path: Path) -> Path:
     """
     mistral_vocab = _load_vocab(vocab)
     writer = gguf.GGUFWriter(path, gguf.MODEL_ARCH_NAMES[gguf.MODEL_ARCH.LLAMA])
-    writer.add_name(f"tiny-mistral-{vocab}")
+    writer.add_name(f"random-mistral-{vocab}-{shape.hidden}x{shape.layers}")
     writer.add_file_type(gguf.LlamaFileType.ALL_F32)
     writer.add_context_length(CONTEXT_LENGTH)
-    writer.add_embedding_length(_HIDDEN)
-    writer.add_block_count(_LAYERS)
-    writer.add_feed_forward_length(_FFN)
-    writer.add_head_count(_HEADS)
-    writer.add_head_count_kv(_KV_HEADS)
-    writer.add_rope_dimension_count(_HEAD_DIM)
+    writer.add_embedding_length(shape.hidden)
+    writer.add_block_count(shape.layers)
+    writer.add_feed_forward_length(shape.ffn)
+    writer.add_head_count(shape.heads)
+    writer.add_head_count_kv(shape.kv_heads)
+    writer.add_rope_dimension_count(shape.head_dim)
     writer.add_rope_freq_base(1_000_000.0 if vocab != "v1" else 10_000.0)
     writer.add_layer_norm_rms_eps(1e-5)
     _add_vocabulary(writer, mistral_vocab)
-    _add_weights(writer, mistral_vocab.vocab_size)
+    _add_weights(writer, mistral_vocab.vocab_size, shape)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
