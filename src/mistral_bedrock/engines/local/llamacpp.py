@@ -202,6 +202,11 @@ class LlamaCppBackend:
         finally:
             stream.close()
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` freed the model."""
+        return self._llama is None
+
     def close(self) -> None:
         """Free the model and its context; waits for a generation step in progress. Safe to call twice."""
         with self._lock:
