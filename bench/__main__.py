@@ -196,6 +196,7 @@ _OWN_SUMMARIES = {
     "pacing": "runtime_pacing",
     "client_concurrency": "client_concurrency",
     "client_long_prompt": "client_long_prompt",
+    "engine": "engine_overhead",
 }
 _OWN_FIGURES = ("fairness", "memory", "pacing")
 for _name, _module in _OWN_SUMMARIES.items():

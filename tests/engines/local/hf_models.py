@@ -13,6 +13,8 @@ from pathlib import Path
 
 import mistral_common
 
+from .gguf_models import TINY, Shape
+
 __all__ = ["VOCAB_SIZES", "build_hf"]
 
 #: The vocabulary size of each tokenizer family, as mistral-common ships it.
@@ -26,25 +28,27 @@ _TOKENIZER_FILES = {
 }
 
 
-def build_hf(vocab: str, path: Path, *, seed: int = 0, tokenizer: bool = True) -> Path:
-    """Write a tiny ``MistralForCausalLM`` for ``vocab`` ("v1", "v3" or "tekken") into ``path``; return ``path``.
+def build_hf(vocab: str, path: Path, *, seed: int = 0, tokenizer: bool = True, shape: Shape = TINY) -> Path:
+    """Write a random ``MistralForCausalLM`` for ``vocab`` ("v1", "v3" or "tekken") into ``path``, tiny by default;
+    return ``path``.
 
     Args:
         vocab: The tokenizer family, which sets the vocabulary size.
         path: The checkpoint directory (created).
         seed: For the random weights: the same seed, the same checkpoint.
         tokenizer: Also copy mistral-common's tokenizer file into the checkpoint, as Mistral's checkpoints ship it.
+        shape: The network's size (the GGUF builder's shapes, so both engines run the same network).
     """
     import torch
     from transformers import MistralConfig, MistralForCausalLM
 
     config = MistralConfig(
         vocab_size=VOCAB_SIZES[vocab],
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
+        hidden_size=shape.hidden,
+        intermediate_size=shape.ffn,
+        num_hidden_layers=shape.layers,
+        num_attention_heads=shape.heads,
+        num_key_value_heads=shape.kv_heads,
         max_position_embeddings=4096,
         bos_token_id=1,
         eos_token_id=2,
