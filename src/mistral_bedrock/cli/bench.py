@@ -1,10 +1,11 @@
 """``mistral-bedrock bench engine SOURCE``: a real model through the runtime against the same model used directly.
 
-One engine is loaded once. *Direct* drives its backend as the engine does — the prompt's mistral-common ids in,
-ids out, decoded with the project's decoder — on threads of this process. *Runtime* puts the very same engine
-behind the embedded runtime and asks it through the client over HTTP, InvokeModelWithResponseStream, as any
-AWS SDK would. Both runs use the same distinct prompts, greedy sampling and ``--tokens`` new tokens per answer
-(a model that ends earlier is measured on what it wrote), at 1 and at ``--streams`` concurrent streams.
+*Direct* loads the engine in this process and drives its backend as the engine does — the prompt's mistral-common
+ids in, ids out, decoded with the project's decoder. *Runtime* starts ``mistral-bedrock serve --engine SOURCE`` in
+its own process, as it is deployed, and asks it through the client over HTTP (ConverseStream, or with ``--api
+invoke`` InvokeModelWithResponseStream), as any AWS SDK would. Both runs use the same distinct prompts, greedy
+sampling and ``--tokens`` new tokens per answer (a model that ends earlier is measured on what it wrote), at 1 and
+at ``--streams`` concurrent streams.
 
 Reported per run: tokens per second (all streams together), the median time to the first token, the ratio
 runtime / direct, and whether the greedy answers were identical, id for id, both ways.
@@ -12,11 +13,16 @@ runtime / direct, and whether the greedy answers were identical, id for id, both
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
+import socket
 import statistics
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
@@ -59,11 +65,16 @@ class Run:
         return self.tokens / self.seconds if self.seconds else 0.0
 
 
-def _prompts(count: int) -> list[str]:
-    return [f"<s>[INST] Write a short paragraph about {_TOPICS[i % len(_TOPICS)]} ({i}). [/INST]" for i in range(count)]
+def _questions(count: int) -> list[str]:
+    return [f"Write a short paragraph about {_TOPICS[i % len(_TOPICS)]} ({i})." for i in range(count)]
 
 
-def _direct(engine: LocalEngine, spec: ModelSpec, prompts: Sequence[str], tokens: int) -> Run:
+def _prompt(question: str) -> str:
+    """The question as the text body's prompt: the very ids a one-turn conversation renders to (v1 tokenizers)."""
+    return f"<s>[INST] {question} [/INST]"
+
+
+def _direct(engine: LocalEngine, spec: ModelSpec, questions: Sequence[str], tokens: int) -> Run:
     from ..engines.local import GenerationSettings
     from ..engines.local.decoding import IncrementalDecoder
     from ..prompt import encode_prompt
@@ -73,11 +84,11 @@ def _direct(engine: LocalEngine, spec: ModelSpec, prompts: Sequence[str], tokens
     settings = GenerationSettings(max_tokens=tokens, temperature=0.0, stop_ids=frozenset({eos}))
     lock = threading.Semaphore(max(1, engine.backend.concurrency))  # what the engine's own pool allows at once
     warm = GenerationSettings(max_tokens=2, temperature=0.0, stop_ids=frozenset({eos}))
-    list(engine.backend.generate(encode_prompt(prompts[0], spec).token_ids, warm, threading.Event()))
+    list(engine.backend.generate(encode_prompt(_prompt(questions[0]), spec).token_ids, warm, threading.Event()))
     started = time.perf_counter()
 
-    def one(prompt: str) -> tuple[int, float, str]:
-        ids = encode_prompt(prompt, spec).token_ids
+    def one(question: str) -> tuple[int, float, str]:
+        ids = encode_prompt(_prompt(question), spec).token_ids
         decoder, count, first, text = IncrementalDecoder(spec), 0, 0.0, []
         with lock:
             for item in engine.backend.generate(ids, settings, threading.Event()):
@@ -87,41 +98,75 @@ def _direct(engine: LocalEngine, spec: ModelSpec, prompts: Sequence[str], tokens
                     text.append(decoder.feed(item) if isinstance(item, int) else item)
         return count, first, "".join(text) + decoder.flush()
 
-    with ThreadPoolExecutor(len(prompts)) as pool:
-        results = list(pool.map(one, prompts))
+    with ThreadPoolExecutor(len(questions)) as pool:
+        results = list(pool.map(one, questions))
     seconds = time.perf_counter() - started
     return _run("direct", results, seconds)
 
 
-def _runtime(engine: LocalEngine, model_id: str, prompts: Sequence[str], tokens: int) -> Run:
+@contextlib.contextmanager
+def _serve(source: str) -> Iterator[str]:
+    """``mistral-bedrock serve --engine SOURCE`` in its own process, as it is deployed; its URL once it listens."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # No first-byte floor: it would add its 50 ms to every first token the runtime serves.
+    command = [sys.executable, "-m", "mistral_bedrock.cli", "serve", "--engine", source, "--port", str(port)]
+    process = subprocess.Popen(
+        [*command, "--min-first-byte-ms", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        assert process.stdout is not None
+        announced = process.stdout.readline()  # one line, once it accepts connections
+        if "listening on" not in announced:
+            raise click.ClickException(f"serve --engine {source} did not start (exit status {process.wait()})")
+        yield announced.rsplit(" ", 1)[1].strip()
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def _runtime(source: str, spec: ModelSpec, questions: Sequence[str], tokens: int, api: str) -> Run:
     from ..client import MistralBedrock
     from ..client.settings import LOCAL_CREDENTIALS
-    from ..runtime import RuntimeConfig, ServerThread, create_app
 
-    # No first-byte floor: it would add its 50 ms to every first token the runtime serves.
-    app = create_app(RuntimeConfig(min_first_byte_ms=0), engine=engine)
-    with ServerThread(app=app) as server:
+    with _serve(source) as url:
         client = MistralBedrock(
-            endpoint_url=server.url,
-            region="us-east-1",
+            endpoint_url=url,
+            region=sorted(spec.regions)[0] if spec.regions else "us-east-1",
             aws_access_key_id=LOCAL_CREDENTIALS["aws_access_key_id"],
             aws_secret_access_key=LOCAL_CREDENTIALS["aws_secret_access_key"],
         )
+
+        def stream(question: str, limit: int) -> Any:
+            if api == "converse":
+                return client.converse_stream(question, model=spec.model_id, max_tokens=limit, temperature=0.0)
+            return client.stream_text(
+                _prompt(question), model=spec.model_id, raw=True, max_tokens=limit, temperature=0.0
+            )
+
         # One unmeasured request: connections, the tokenizer and the engine's first-use checks warm up.
-        client.complete_text(prompts[0], model=model_id, raw=True, max_tokens=2, temperature=0.0)
+        with stream(questions[0], 2) as warm:
+            warm.result()
         started = time.perf_counter()
 
-        def one(prompt: str) -> tuple[int, float, str]:
+        def one(question: str) -> tuple[int, float, str]:
             first, text = 0.0, []
-            with client.stream_text(prompt, model=model_id, raw=True, max_tokens=tokens, temperature=0.0) as stream:
-                for delta in stream:
+            with stream(question, tokens) as answer:
+                for delta in answer:
                     first = first or time.perf_counter() - started
                     text.append(delta.text)
-                usage = stream.result().usage
+                usage = answer.result().usage
             return (usage.output_tokens if usage else 0), first, "".join(text)
 
-        with ThreadPoolExecutor(len(prompts)) as pool:
-            results = list(pool.map(one, prompts))
+        with ThreadPoolExecutor(len(questions)) as pool:
+            results = list(pool.map(one, questions))
         seconds = time.perf_counter() - started
         client.close()
     return _run("runtime", results, seconds)
@@ -155,8 +200,16 @@ def command() -> None:
 @click.option(
     "--streams", default=4, show_default=True, type=click.IntRange(2, 32), help="The concurrent run's streams."
 )
+@click.option(
+    "--api",
+    default="converse",
+    show_default=True,
+    type=click.Choice(["converse", "invoke"]),
+    help="ConverseStream, or InvokeModelWithResponseStream with the text body (whose first chunk waits for the "
+    "second token: the final chunk carries text, as on Bedrock).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def engine_command(source: str, model_id: str, tokens: int, streams: int, as_json: bool) -> None:
+def engine_command(source: str, model_id: str, tokens: int, streams: int, api: str, as_json: bool) -> None:
     """Tokens per second and time to first token of SOURCE (llamacpp:FILE, transformers:DIR, upstream:URL) through
     the runtime, against the same engine used directly."""
     from ..catalog import lookup
@@ -174,16 +227,17 @@ def engine_command(source: str, model_id: str, tokens: int, streams: int, as_jso
     report: list[dict[str, Any]] = []
     try:
         for count in (1, streams):
-            prompts = _prompts(count)
-            pair = [_direct(engine, spec, prompts, tokens), _runtime(engine, spec.model_id, prompts, tokens)]
-            direct, runtime = pair
+            questions = _questions(count)
+            direct = _direct(engine, spec, questions, tokens)
+            runtime = _runtime(source, spec, questions, tokens, api)
             row = {
                 "streams": count,
                 "direct": _summary(direct),
                 "runtime": _summary(runtime),
                 "ratio": round(runtime.tokens_per_s / direct.tokens_per_s, 3) if direct.tokens_per_s else None,
                 "added_first_token_ms": round(runtime.first_token_ms - direct.first_token_ms, 1),
-                "identical": direct.texts == runtime.texts,
+                # Converse answers without the leading space a text completion keeps; the ids are the same.
+                "identical": [text.lstrip(" ") for text in direct.texts] == [t.lstrip(" ") for t in runtime.texts],
             }
             report.append(row)
     finally:
