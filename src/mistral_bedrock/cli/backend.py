@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import click
 
+from ..errors import MistralBedrockError
 from .failures import CommandFailure, UsageFailure
 
 if TYPE_CHECKING:
@@ -235,7 +236,8 @@ def _connect(options: BackendOptions) -> Backend:
             raise CommandFailure(
                 f"the embedded local runtime needs the runtime extra (pip install 'mistral-bedrock[runtime]'): {exc}"
             ) from None
-        except ValueError as exc:  # an engine that does not load: a missing file, a vocabulary that is not Mistral's
+        # An engine that does not load: a missing file, a vocabulary that is not Mistral's, an unreachable server.
+        except (ValueError, MistralBedrockError) as exc:
             raise UsageFailure(f"--engine {options.engine}: {exc}") from None
         engine = options.engine or "built-in"
         return Backend(client, "local", f"the embedded local runtime at {client.endpoint_url} ({engine} engine)")

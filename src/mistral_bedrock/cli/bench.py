@@ -217,14 +217,18 @@ def engine_command(source: str, model_id: str, tokens: int, streams: int, api: s
     from ..catalog import lookup
     from ..engines import create_engine
     from ..engines.local import LocalEngine, VocabularyMismatch
+    from ..errors import MistralBedrockError
 
     try:
         spec = lookup(model_id)
         engine = create_engine(source)
         if not isinstance(engine, LocalEngine):
             raise ValueError(f"{source} is not a model engine (llamacpp:, transformers: or upstream:)")
+        if getattr(engine.backend, "text_mode", False):
+            engine.close()
+            raise ValueError(f"{source} takes text, not token ids: the direct path it is compared with needs ids")
         engine.check(spec)
-    except (ValueError, VocabularyMismatch) as exc:
+    except (ValueError, VocabularyMismatch, MistralBedrockError) as exc:
         raise fail(exc) from None
     report: list[dict[str, Any]] = []
     try:

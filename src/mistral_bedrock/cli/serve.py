@@ -166,6 +166,7 @@ def command(
 ) -> None:
     """Serve Bedrock's runtime API for Mistral models on HTTP/1.1 and cleartext HTTP/2."""
     from ..engines import build_engine, close_engine
+    from ..errors import MistralBedrockError
     from ..runtime import RuntimeConfig, parse_fault_spec, serve
     from ..runtime.auth import parse_auth_spec
     from ..runtime.server import check_bind, check_port_free
@@ -200,7 +201,8 @@ def command(
         check_port_free(host, port)
         if state_dir is not None:
             check_state_dir(state_dir)
-    except (ValueError, OSError, sqlite3.Error) as exc:
+    # A model server that cannot be reached or serves something else is a BedrockError from its engine.
+    except (ValueError, OSError, sqlite3.Error, MistralBedrockError) as exc:
         raise fail(exc) from None
 
     def announce(line: str) -> None:

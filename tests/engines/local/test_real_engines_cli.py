@@ -91,3 +91,27 @@ def test_bench_engine_reports_both_paths_and_identical_greedy_answers(tiny_gguf_
         assert row["identical"] is True
         assert row["direct"]["tokens"] == row["runtime"]["tokens"] > 0
         assert row["ratio"] > 0
+
+
+def test_serve_refuses_an_unreachable_model_server_in_one_line() -> None:
+    done = run_cli("serve", "--model", f"{V1_MODEL}=upstream:http://127.0.0.1:1#llama-server")
+    assert done.returncode == 2
+    assert "cannot be reached" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_serve_refuses_an_upstream_port_out_of_range() -> None:
+    done = run_cli("serve", "--model", f"{V1_MODEL}=upstream:http://127.0.0.1:99999")
+    assert done.returncode == 2
+    assert "the port must be a number from 1 to 65535" in done.stderr
+
+
+def test_bench_engine_refuses_an_unknown_model_id_in_one_line(tiny_gguf_v1: Path) -> None:
+    done = run_cli("bench", "engine", f"llamacpp:{tiny_gguf_v1}", "--model-id", "bogus")
+    assert done.returncode == 2
+    assert "The provided model identifier is invalid." in done.stderr and "Traceback" not in done.stderr
+
+
+def test_bench_engine_refuses_a_text_only_upstream() -> None:
+    done = run_cli("bench", "engine", "upstream:http://127.0.0.1:1#ollama=mistral")
+    assert done.returncode == 2
+    assert "takes text, not token ids" in done.stderr

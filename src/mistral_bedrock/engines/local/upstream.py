@@ -110,11 +110,15 @@ def parse_upstream_url(url: str) -> UpstreamTarget:
     """Read ``http(s)://HOST:PORT[/PATH][#KIND[=MODEL]]``; KIND defaults to ``vllm``.
 
     Raises:
-        ValueError: For another scheme, a missing host, an unknown KIND, or ``#ollama`` without a model.
+        ValueError: For another scheme, a missing host, a bad port, an unknown KIND, or ``#ollama`` without a model.
     """
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"Upstream URL {url!r}: expected http(s)://HOST:PORT[#{'|'.join(KINDS)}]")
+    try:
+        parts.port  # noqa: B018  (reading it checks it: a port past 65535 or not a number raises here)
+    except ValueError:
+        raise ValueError(f"Upstream URL {url!r}: the port must be a number from 1 to 65535") from None
     kind, _, model = parts.fragment.partition("=")
     kind = kind or "vllm"
     if kind not in KINDS:
