@@ -17,8 +17,8 @@ import llama_cpp
 import numpy as np
 import pytest
 
-from mistral_bedrock.engines.local.backend import GenerationSettings, TokenBackend
 from mistral_bedrock.engines.local.llamacpp import LlamaCppBackend, default_threads
+from mistral_bedrock.engines.local.token_backend import GenerationSettings, TokenBackend
 from mistral_bedrock.errors import ValidationException
 from mistral_bedrock.prompt.tokenizers import tokenizer_info
 

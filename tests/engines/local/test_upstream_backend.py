@@ -16,13 +16,10 @@ from typing import Any
 import pytest
 
 from mistral_bedrock.catalog import lookup
-from mistral_bedrock.engines.local.backend import GenerationSettings, TokenBackend, Vocabulary
-from mistral_bedrock.engines.local.upstream import (
-    UpstreamBackend,
-    check_text_safe,
-    parse_upstream_url,
-    upstream_backend,
-)
+from mistral_bedrock.engines.local.text_guard import check_text_safe
+from mistral_bedrock.engines.local.token_backend import GenerationSettings, TokenBackend, Vocabulary
+from mistral_bedrock.engines.local.upstream import UpstreamBackend, upstream_backend
+from mistral_bedrock.engines.local.upstream_target import parse_upstream_url
 from mistral_bedrock.errors import (
     ModelErrorException,
     ModelNotReadyException,

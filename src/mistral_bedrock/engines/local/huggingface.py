@@ -1,4 +1,4 @@
-"""A Hugging Face checkpoint as a :class:`~.backend.TokenBackend`: ``transformers`` in process, on the CPU.
+"""A Hugging Face checkpoint as a :class:`~.token_backend.TokenBackend`: ``transformers`` in process, on the CPU.
 
 The model reads mistral-common's ids as they are (``model.generate(input_ids=…)``): no chat template, no
 Hugging Face tokenizer, so it sees exactly the ids Bedrock's own deployment reads. Ids come back one at a time
@@ -32,7 +32,7 @@ from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .backend import GenerationSettings, Vocabulary
+from .token_backend import GenerationSettings, Vocabulary
 
 __all__ = ["TransformersBackend"]
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import ValidationException
-from .backend import GenerationSettings, Vocabulary
+from .token_backend import GenerationSettings, Vocabulary
 
 __all__ = ["LlamaCppBackend", "default_threads"]
 
@@ -71,7 +71,7 @@ def _import_llama_cpp() -> Any:
 
 
 class LlamaCppBackend:
-    """A GGUF model run by llama.cpp (llama-cpp-python) in this process: a :class:`~.backend.TokenBackend`.
+    """A GGUF model run by llama.cpp (llama-cpp-python) in this process: a :class:`~.token_backend.TokenBackend`.
 
     One llama.cpp context holds one sequence, so :attr:`concurrency` is 1: the engine runs one :meth:`generate`
     at a time.

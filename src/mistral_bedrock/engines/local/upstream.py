@@ -9,7 +9,7 @@ never sends a chat. The engine renders the prompt with mistral-common, and:
 * **llama-server** (``#llama-server``) gets them on ``POST /completion`` and streams them back (``return_tokens``);
 * **Ollama** (``#ollama=MODEL``) takes and returns text only (``POST /api/generate`` with ``raw: true``): the
   engine sends the rendered prompt's *text* through :meth:`UpstreamBackend.generate_text`, after
-  :func:`check_text_safe` has refused content that Ollama's tokenizer would read as control tokens.
+  :func:`~.text_guard.check_text_safe` has refused content that Ollama's tokenizer would read as control tokens.
 
 Sampling is sent in full, with neutral values for what the request leaves open and for every sampler the server
 would otherwise add from its own defaults (llama.cpp's ``min_p 0.05``, vLLM's generation-config penalties, an
@@ -26,19 +26,14 @@ status (424); the upstream's status is in its message.
 from __future__ import annotations
 
 import contextlib
-import json
-import re
 import socket
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from ...catalog import ModelSpec
 from ...errors import (
     BedrockError,
     ModelErrorException,
@@ -48,114 +43,28 @@ from ...errors import (
     ThrottlingException,
     ValidationException,
 )
-from ...prompt.tokenizers import tokenizer_info
-from .backend import GenerationSettings, Vocabulary
+from .token_backend import GenerationSettings, Vocabulary
+from .upstream_target import parse_upstream_url
+from .upstream_wire import (
+    CONTEXT_OVERFLOW,
+    INPUT_TOO_LONG,
+    error_detail,
+    int_ending,
+    int_or_none,
+    llama_server_body,
+    llama_server_ids,
+    ollama_pieces,
+    sampling,
+    sse_data,
+    vllm_ids,
+)
 
-__all__ = [
-    "INPUT_TOO_LONG",
-    "KINDS",
-    "UpstreamBackend",
-    "UpstreamTarget",
-    "check_text_safe",
-    "parse_upstream_url",
-    "upstream_backend",
-]
+__all__ = ["UpstreamBackend", "upstream_backend"]
 
-#: The servers this backend speaks to, as named after ``#`` in its URL.
-KINDS: tuple[str, ...] = ("vllm", "llama-server", "ollama")
-
-#: Bedrock's words for a prompt longer than the model's context window.
-INPUT_TOO_LONG = "Input is too long for requested model."
 
 # How often a generation's watcher looks at its ``cancelled`` flag. threading.Event cannot be waited on together
 # with another one, so the watcher polls; 50 ms is far below a human's notice and costs nothing measurable.
 _WATCH_INTERVAL_S = 0.05
-
-# What vLLM, llama-server and Ollama say when a prompt (plus max_tokens) does not fit the context: vLLM "This
-# model's maximum context length is 2048 tokens…", "…longer than the maximum model length…"; llama-server
-# "exceed_context_size_error", "the request exceeds the available context size"; Ollama "input length exceeds
-# the context length".
-_CONTEXT_OVERFLOW = re.compile(
-    r"context[ _](length|size|window)|maximum model length|max_model_len|exceed_context_size|prompt is too long",
-    re.IGNORECASE,
-)
-
-
-@dataclass(frozen=True)
-class UpstreamTarget:
-    """Where an upstream server is, and what it speaks.
-
-    Attributes:
-        base_url: ``scheme://host:port[/path]``, without a trailing ``/`` or the fragment.
-        kind: One of :data:`KINDS`.
-        model: The model to ask for: required for Ollama (``#ollama=NAME``); optional for vLLM (``#vllm=NAME``,
-            sent as ``model`` when given: a vLLM serving several models needs it); unused by llama-server.
-    """
-
-    base_url: str
-    kind: str
-    model: str | None = None
-
-    @property
-    def text_mode(self) -> bool:
-        """The server takes and returns text, not ids (Ollama)."""
-        return self.kind == "ollama"
-
-    def __str__(self) -> str:
-        suffix = self.kind if self.model is None else f"{self.kind}={self.model}"
-        return f"{self.base_url}#{suffix}"
-
-
-def parse_upstream_url(url: str) -> UpstreamTarget:
-    """Read ``http(s)://HOST:PORT[/PATH][#KIND[=MODEL]]``; KIND defaults to ``vllm``.
-
-    Raises:
-        ValueError: For another scheme, a missing host, a bad port, an unknown KIND, or ``#ollama`` without a model.
-    """
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"Upstream URL {url!r}: expected http(s)://HOST:PORT[#{'|'.join(KINDS)}]")
-    try:
-        parts.port  # noqa: B018  (reading it checks it: a port past 65535 or not a number raises here)
-    except ValueError:
-        raise ValueError(f"Upstream URL {url!r}: the port must be a number from 1 to 65535") from None
-    kind, _, model = parts.fragment.partition("=")
-    kind = kind or "vllm"
-    if kind not in KINDS:
-        raise ValueError(f"Upstream URL {url!r}: unknown server kind {kind!r}; expected one of {', '.join(KINDS)}")
-    if kind == "llama-server" and model:
-        raise ValueError(f"Upstream URL {url!r}: llama-server serves one model; drop '={model}'")
-    if kind == "ollama" and not model:
-        raise ValueError(f"Upstream URL {url!r}: Ollama needs the model's name, as #ollama=NAME")
-    base = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
-    return UpstreamTarget(base, kind, model or None)
-
-
-def check_text_safe(texts: Iterable[str], spec: ModelSpec | str) -> None:
-    """Refuse request content that a text-only upstream would read as control tokens.
-
-    The ids path encodes a user's ``[INST]`` as plain text (mistral-common never parses control strings in
-    content), but a server that tokenizes the prompt text itself (Ollama ``raw``) turns every control string in it
-    into the control token: a user could close their own turn, or forge a tool call. Call this on every string of
-    the request that goes into the rendered prompt — messages of every role, tool results, tool calls' arguments,
-    tool definitions — before rendering. Not on a text-completion body's ``prompt``: its control strings are meant
-    as control tokens, exactly as the ids path encodes them.
-
-    Which strings count depends on the tokenizer: v1 has only ``<s>`` and ``</s>`` (``[INST]`` is plain text
-    there), v3 and Tekken also ``[INST]``, ``[TOOL_CALLS]`` and the rest of :attr:`~.TokenizerInfo.control`.
-
-    Raises:
-        ValidationException: Naming the first control string found.
-    """
-    pattern = tokenizer_info(spec).control_pattern
-    for text in texts:
-        found = pattern.search(text)
-        if found is not None:
-            raise ValidationException(
-                f"The request contains {found.group()!r}, a control token of this model's tokenizer. This model is "
-                "served by a text-only upstream, which would read it as that token rather than as text; remove it "
-                "from the request, or serve the model from an upstream that takes token ids (vLLM, llama-server)."
-            )
 
 
 def upstream_backend(url: str) -> UpstreamBackend:
@@ -174,7 +83,7 @@ class _Cancelled(Exception):
 class UpstreamBackend:
     """A model served by vLLM, llama-server (token ids) or Ollama (text), over HTTP.
 
-    A :class:`~.backend.TokenBackend` for ``#vllm`` and ``#llama-server``: :meth:`generate` sends ids and yields
+    A :class:`~.token_backend.TokenBackend` for ``#vllm`` and ``#llama-server``: :meth:`generate` sends ids and yields
     ids. For ``#ollama`` (:attr:`text_mode`), the engine calls :meth:`generate_text` with the prompt's text
     instead, which yields text pieces; :meth:`generate` refuses.
 
@@ -238,8 +147,8 @@ class UpstreamBackend:
             show = self._get_json("POST", "/api/show", {"model": self.target.model})
             info = show.get("model_info")
             info = info if isinstance(info, dict) else {}
-            self.context_length = _int_ending(info, ".context_length")
-            return Vocabulary(_int_ending(info, ".vocab_size"), {})
+            self.context_length = int_ending(info, ".context_length")
+            return Vocabulary(int_ending(info, ".vocab_size"), {})
         models = self._get_json("GET", "/v1/models")
         data = models.get("data")
         entries = [entry for entry in data if isinstance(entry, dict)] if isinstance(data, list) else []
@@ -253,12 +162,12 @@ class UpstreamBackend:
                 )
         entry = entries[0] if entries else {}
         if self.target.kind == "vllm":
-            self.context_length = _int_or_none(entry.get("max_model_len"))
+            self.context_length = int_or_none(entry.get("max_model_len"))
             return Vocabulary(None, {})
         meta = entry.get("meta")
         meta = meta if isinstance(meta, dict) else {}
-        self.context_length = self._llama_server_context() or _int_or_none(meta.get("n_ctx_train"))
-        return Vocabulary(_int_or_none(meta.get("n_vocab")), {})
+        self.context_length = self._llama_server_context() or int_or_none(meta.get("n_ctx_train"))
+        return Vocabulary(int_or_none(meta.get("n_vocab")), {})
 
     def _llama_server_context(self) -> int | None:
         """A request's context in llama-server (``/props``: its slots' ``n_ctx``, which ``-c`` and ``--parallel``
@@ -268,7 +177,7 @@ class UpstreamBackend:
         except BedrockError:
             return None
         settings = props.get("default_generation_settings")
-        return _int_or_none(settings.get("n_ctx")) if isinstance(settings, dict) else None
+        return int_or_none(settings.get("n_ctx")) if isinstance(settings, dict) else None
 
     # -- generation --------------------------------------------------------------------------------------------
 
@@ -292,13 +201,13 @@ class UpstreamBackend:
             return
         ids = [int(token_id) for token_id in prompt_ids]
         if self.target.kind == "vllm":
-            path, body, read = "/v1/completions", self._vllm_body(ids, settings), _vllm_ids
+            path, body, read = "/v1/completions", self._vllm_body(ids, settings), vllm_ids
         else:
-            path, body, read = "/completion", _llama_server_body(ids, settings), _llama_server_ids
+            path, body, read = "/completion", llama_server_body(ids, settings), llama_server_ids
         produced = 0
         try:
             with _Stream(self, path, body, cancelled) as stream:
-                for chunk in read(_sse_data(stream.lines())):
+                for chunk in read(sse_data(stream.lines())):
                     for token_id in chunk:
                         yield token_id
                         produced += 1
@@ -315,7 +224,8 @@ class UpstreamBackend:
         """Stream the text a text-only upstream (Ollama) generates after ``prompt_text``, in the pieces it sends.
 
         ``prompt_text`` is the rendered prompt's text (``Rendered.text``: control tokens spelled out), whose content
-        :func:`check_text_safe` has passed. A leading ``<s>`` is dropped: the server adds the BOS itself, and a
+        :func:`~.text_guard.check_text_safe` has passed. A leading ``<s>`` is dropped: the server adds the BOS
+        itself, and a
         second one changes the output. ``settings.max_tokens`` goes to the server (``num_predict``), which counts
         with the model's own tokenizer; the stop ids cannot be sent (the server stops at its model's end of
         sequence, and its text does not show it: an answer the model ended ends with the first stop id). The engine
@@ -332,7 +242,7 @@ class UpstreamBackend:
         prompt = prompt_text.removeprefix("<s>")
         try:
             with _Stream(self, "/api/generate", self._ollama_body(prompt, settings), cancelled) as stream:
-                for piece in _ollama_pieces(stream.lines(), settings.stop_ids):
+                for piece in ollama_pieces(stream.lines(), settings.stop_ids):
                     if piece != "":
                         yield piece
                     if cancelled.is_set():
@@ -347,7 +257,7 @@ class UpstreamBackend:
     # -- request bodies ----------------------------------------------------------------------------------------
 
     def _vllm_body(self, ids: list[int], settings: GenerationSettings) -> dict[str, Any]:
-        body: dict[str, Any] = {"prompt": ids, "max_tokens": settings.max_tokens, **_sampling(settings, no_top_k=-1)}
+        body: dict[str, Any] = {"prompt": ids, "max_tokens": settings.max_tokens, **sampling(settings, no_top_k=-1)}
         if self.target.model is not None:
             body["model"] = self.target.model
         body.update(
@@ -364,7 +274,7 @@ class UpstreamBackend:
         return body
 
     def _ollama_body(self, prompt: str, settings: GenerationSettings) -> dict[str, Any]:
-        options = {**_sampling(settings, no_top_k=0), "num_predict": settings.max_tokens}
+        options = {**sampling(settings, no_top_k=0), "num_predict": settings.max_tokens}
         # A Modelfile's PARAMETERs apply to raw requests too (Ollama's Mistral models set stop "[INST]"…).
         options.update(repeat_penalty=1.0, min_p=0.0, stop=[])
         return {"model": self.target.model, "prompt": prompt, "raw": True, "stream": True, "options": options}
@@ -394,7 +304,7 @@ class UpstreamBackend:
         return ModelErrorException(f"The connection to the upstream model server {self.target} broke: {exc!r}")
 
     def _status_error(self, status: int, body: bytes) -> BedrockError:
-        detail = _error_detail(body)
+        detail = error_detail(body)
         if status == 429:
             return ThrottlingException(
                 f"Too many requests, please wait before trying again. (The upstream model server answered 429: "
@@ -405,7 +315,7 @@ class UpstreamBackend:
                 f"Model is not ready to serve inference requests. Try again later. (The upstream model server "
                 f"answered 503: {detail})"
             )
-        if _CONTEXT_OVERFLOW.search(detail):
+        if CONTEXT_OVERFLOW.search(detail):
             return ValidationException(INPUT_TOO_LONG)
         return ModelErrorException(f"The upstream model server {self.target} answered {status}: {detail}")
 
@@ -487,148 +397,3 @@ def _cut(response: httpx.Response) -> None:
 
 
 # -- wire formats ------------------------------------------------------------------------------------------------
-
-
-def _sampling(settings: GenerationSettings, *, no_top_k: int) -> dict[str, Any]:
-    """The request's sampling, with neutral values for what it leaves open (temperature 1 leaves the model's
-    distribution as it is; ``no_top_k`` is the server's "all candidates"). No seed: the server's own random one."""
-    sampling: dict[str, Any] = {
-        "temperature": 1.0 if settings.temperature is None else settings.temperature,
-        "top_p": 1.0 if settings.top_p is None else settings.top_p,
-        "top_k": no_top_k if settings.top_k is None else settings.top_k,
-    }
-    if settings.seed is not None:
-        sampling["seed"] = settings.seed
-    return sampling
-
-
-def _llama_server_body(ids: list[int], settings: GenerationSettings) -> dict[str, Any]:
-    return {
-        "prompt": ids,
-        "n_predict": settings.max_tokens,
-        **_sampling(settings, no_top_k=0),
-        # llama-server's own samplers, at values that turn them off (its defaults, and --min-p, --repeat-penalty,
-        # --dry-multiplier… on its command line, would otherwise apply).
-        "min_p": 0.0,
-        "repeat_penalty": 1.0,
-        "typical_p": 1.0,
-        "presence_penalty": 0.0,
-        "frequency_penalty": 0.0,
-        "dry_multiplier": 0.0,
-        "xtc_probability": 0.0,
-        "mirostat": 0,
-        "ignore_eos": False,
-        "stream": True,
-        "return_tokens": True,
-        "cache_prompt": True,
-    }
-
-
-def _sse_data(lines: Iterable[str]) -> Iterator[str]:
-    """The data of each server-sent event. vLLM and llama-server send one ``data:`` line per event; comments
-    (llama-server's pings) and other fields are skipped. An older llama-server reports a failure as an ``error:``
-    line, passed on as ``{"error": …}``."""
-    for line in lines:
-        if line.startswith("data:"):
-            yield line[5:].strip()
-        elif line.startswith("error:"):
-            yield f'{{"error": {line[6:].strip() or "null"}}}'
-
-
-def _vllm_ids(events: Iterable[str]) -> Iterator[list[int]]:
-    """Each chunk's ``choices[0].token_ids``, until ``[DONE]``."""
-    for data in events:
-        if data == "[DONE]":
-            return
-        chunk = _chunk(data)
-        choices = chunk.get("choices")
-        for choice in choices if isinstance(choices, list) else ():
-            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
-                continue
-            ids = choice.get("token_ids")
-            if ids is None:
-                if choice.get("text"):
-                    raise ModelErrorException(
-                        "The upstream vLLM sent text without token ids: it needs return_token_ids (vLLM 0.10.2+)."
-                    )
-                continue
-            yield _ids(ids)
-
-
-def _llama_server_ids(events: Iterable[str]) -> Iterator[list[int]]:
-    """Each chunk's ``tokens``, until the chunk with ``stop: true``."""
-    for data in events:
-        chunk = _chunk(data)
-        ids = chunk.get("tokens")
-        if ids is None and chunk.get("content"):
-            raise ModelErrorException("The upstream llama-server sent text without token ids (return_tokens).")
-        if ids:
-            yield _ids(ids)
-        if chunk.get("stop") is True:
-            return
-
-
-def _ollama_pieces(lines: Iterable[str], stop_ids: frozenset[int]) -> Iterator[int | str]:
-    """Each NDJSON object's ``response`` text, until the one with ``done: true``; then, when the model ended its
-    answer itself (``done_reason: stop``), the end-of-sequence id its text never shows (``length`` yields none)."""
-    for line in lines:
-        if not line.strip():
-            continue
-        chunk = _chunk(line)
-        piece = chunk.get("response")
-        if isinstance(piece, str):
-            yield piece
-        if chunk.get("done") is True:
-            if chunk.get("done_reason", "stop") == "stop" and stop_ids:
-                yield min(stop_ids)
-            return
-
-
-def _chunk(data: str) -> dict[str, Any]:
-    """One streamed JSON object; an error the server reports inside the stream is raised."""
-    try:
-        chunk = json.loads(data)
-    except ValueError as exc:
-        raise ModelErrorException(f"The upstream model server sent a chunk that is not JSON: {data[:200]!r}") from exc
-    if not isinstance(chunk, dict):
-        raise ModelErrorException(f"The upstream model server sent a chunk that is not an object: {data[:200]!r}")
-    if chunk.get("error") is not None:
-        detail = _describe(chunk)
-        if _CONTEXT_OVERFLOW.search(detail):
-            raise ValidationException(INPUT_TOO_LONG)
-        raise ModelErrorException(f"The upstream model server failed: {detail}")
-    return chunk
-
-
-def _ids(value: object) -> list[int]:
-    if not isinstance(value, list) or not all(isinstance(item, int) for item in value):
-        raise ModelErrorException(f"The upstream model server sent token ids that are not integers: {value!r:.200}")
-    return value
-
-
-def _error_detail(body: bytes) -> str:
-    """The message of an error answer: vLLM's ``{"error": {"message"}}`` (or, older, ``{"message"}``),
-    llama-server's ``{"error": {"message", "type"}}``, Ollama's ``{"error": "…"}``; else the body's start."""
-    text = body.decode("utf-8", errors="replace").strip()
-    try:
-        answer = json.loads(text)
-    except ValueError:
-        return text[:500] or "no details"
-    return _describe(answer) if isinstance(answer, dict) else text[:500]
-
-
-def _describe(answer: dict[str, Any]) -> str:
-    error = answer.get("error", answer)
-    if isinstance(error, dict):
-        parts = [str(error[key]) for key in ("message", "type") if error.get(key)]
-        return " ".join(parts) or json.dumps(error)[:500]
-    return str(error)[:500]
-
-
-def _int_or_none(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _int_ending(info: dict[str, Any], suffix: str) -> int | None:
-    """Ollama's ``model_info`` names keys by architecture (``llama.vocab_size``): the first ending in ``suffix``."""
-    return next((_int_or_none(value) for key, value in info.items() if key.endswith(suffix)), None)

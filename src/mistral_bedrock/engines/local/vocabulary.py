@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ...catalog import ModelSpec
 from ...prompt.tokenizers import tokenizer_info
-from .backend import Vocabulary
+from .token_backend import Vocabulary
 
 __all__ = ["VocabularyMismatch", "check_vocabulary"]
 

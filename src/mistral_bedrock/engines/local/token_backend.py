@@ -1,9 +1,9 @@
 """What a real model must do to answer behind the runtime: continue a prompt of token ids, one id at a time.
 
 A :class:`TokenBackend` is the model itself — llama.cpp in process, a Hugging Face checkpoint, or a server that
-takes token ids. It never sees a chat template, a dialect or HTTP: :class:`~.engine.LocalEngine` renders the prompt
-with mistral-common (the ids Bedrock's own Mistral deployment reads), hands the ids over, and turns what comes
-back into text deltas, tool calls, stop reasons and usage, the same way for every backend.
+takes token ids. It never sees a chat template, a dialect or HTTP: :class:`~.local_engine.LocalEngine` renders
+the prompt with mistral-common (the ids Bedrock's own Mistral deployment reads), hands the ids over, and turns
+what comes back into text deltas, tool calls, stop reasons and usage, the same way for every backend.
 
 :meth:`TokenBackend.generate` runs in a worker thread, never on the event loop, and one call at a time per
 backend unless the backend says it can take more (:attr:`TokenBackend.concurrency`).

@@ -1,4 +1,4 @@
-"""A real model behind the Bedrock API: :class:`LocalEngine` drives a :class:`~.backend.TokenBackend`.
+"""A real model behind the Bedrock API: :class:`LocalEngine` drives a :class:`~.token_backend.TokenBackend`.
 
 For every request, the same steps whatever the backend:
 
@@ -8,7 +8,7 @@ For every request, the same steps whatever the backend:
    template is ever used. A text-only upstream gets that prompt's text instead, behind a guard (see
    :mod:`.upstream`).
 2. **Generation off the event loop.** The backend runs in the engine's own threads (as many as
-   :attr:`~.backend.TokenBackend.concurrency`; further requests queue there, never in the event loop's default
+   :attr:`~.token_backend.TokenBackend.concurrency`; further requests queue there, never in the event loop's default
    pool), and hands each id to the loop with ``call_soon_threadsafe``.
 3. **Ids out.** Ids become text with the project's decoder (:class:`~.decoding.IncrementalDecoder`); ``</s>``
    stops (``stop``); ``max_tokens`` ids, or a model whose own context is full, stop (``length``); a stop sequence
@@ -39,10 +39,10 @@ from ...prompt.input_tokens import render_input
 from ...prompt.rendered import Rendered
 from ...prompt.tokenizers import tokenizer_info
 from ..engine import EngineEvent, Stop, TextDelta, ToolCallEvent
-from .backend import GenerationSettings, TokenBackend
 from .decoding import IncrementalDecoder, StopScanner
+from .text_guard import check_text_safe
+from .token_backend import GenerationSettings, TokenBackend
 from .tool_output import parse_tool_calls
-from .upstream import check_text_safe
 from .vocabulary import VocabularyMismatch, check_vocabulary
 
 __all__ = ["LocalEngine"]
@@ -56,7 +56,7 @@ class _Failure:
 
 
 class LocalEngine:
-    """Answers every request with a real model (a :class:`~.backend.TokenBackend`)."""
+    """Answers every request with a real model (a :class:`~.token_backend.TokenBackend`)."""
 
     def __init__(self, backend: TokenBackend, *, seed: int | None = None) -> None:
         """Serve ``backend``; ``seed`` makes sampled answers repeat (greedy ones always do)."""
