@@ -7,10 +7,10 @@ Usage::
 Builds two random-weight networks of the same shape with Mistral's v1 vocabulary (``MID`` in
 ``tests/engines/local/gguf_models.py``: ~150M parameters, a per-token cost of a real model's order), as a GGUF for
 llama.cpp and as a Hugging Face checkpoint for transformers, into ``~/.cache/mistral-bedrock-bench``; then runs
-``mistral-bedrock bench engine SOURCE --json`` for each, several times. That command loads the engine once and
-measures, in one process and one run, the engine's backend driven directly and the same engine behind the embedded
-runtime asked over HTTP (InvokeModelWithResponseStream): distinct prompts, greedy, the same number of new tokens, at
-1 and 4 concurrent streams. Figures: the median over the repeats of tokens/s runtime ÷ direct (goal ≥ 0.95) and of
+``mistral-bedrock bench engine SOURCE --json`` for each, three times. That command drives the engine's backend
+directly in its own process, and the same engine behind ``mistral-bedrock serve`` in another process, asked over
+HTTP (ConverseStream): distinct prompts, greedy, the same number of new tokens, at 1 and 4 concurrent streams, three
+rounds each. Figures: the median over the repeats of tokens/s runtime ÷ direct (goal ≥ 0.95) and of
 the time to the first token added by the runtime, for the first stream served (goal ≤ 10 ms; with 4 streams on a
 model that runs one sequence at a time, the others' first tokens wait for earlier answers, both ways), and
 whether every greedy answer was identical.

@@ -66,8 +66,8 @@ class Run:
         return self.tokens / self.seconds if self.seconds else 0.0
 
 
-def _questions(count: int) -> list[str]:
-    return [f"Write a short paragraph about {_TOPICS[i % len(_TOPICS)]} ({i})." for i in range(count)]
+def _questions(count: int, start: int = 0) -> list[str]:
+    return [f"Write a short paragraph about {_TOPICS[i % len(_TOPICS)]} ({i})." for i in range(start, start + count)]
 
 
 def _prompt(question: str) -> str:
@@ -75,7 +75,7 @@ def _prompt(question: str) -> str:
     return f"<s>[INST] {question} [/INST]"
 
 
-def _direct(engine: LocalEngine, spec: ModelSpec, questions: Sequence[str], tokens: int) -> Run:
+def _direct(engine: LocalEngine, spec: ModelSpec, rounds: Sequence[Sequence[str]], tokens: int) -> Run:
     from ..engines.local import GenerationSettings
     from ..engines.local.decoding import IncrementalDecoder
     from ..prompt import encode_prompt
@@ -85,10 +85,9 @@ def _direct(engine: LocalEngine, spec: ModelSpec, questions: Sequence[str], toke
     settings = GenerationSettings(max_tokens=tokens, temperature=0.0, stop_ids=frozenset({eos}))
     lock = threading.Semaphore(max(1, engine.backend.concurrency))  # what the engine's own pool allows at once
     warm = GenerationSettings(max_tokens=2, temperature=0.0, stop_ids=frozenset({eos}))
-    list(engine.backend.generate(encode_prompt(_prompt(questions[0]), spec).token_ids, warm, threading.Event()))
-    started = time.perf_counter()
+    list(engine.backend.generate(encode_prompt(_prompt(rounds[0][0]), spec).token_ids, warm, threading.Event()))
 
-    def one(question: str) -> tuple[int, float, str]:
+    def one(question: str, started: float) -> tuple[int, float, str]:
         ids = encode_prompt(_prompt(question), spec).token_ids
         decoder, count, first, text = IncrementalDecoder(spec), 0, 0.0, []
         with lock:
@@ -99,10 +98,7 @@ def _direct(engine: LocalEngine, spec: ModelSpec, questions: Sequence[str], toke
                     text.append(decoder.feed(item) if isinstance(item, int) else item)
         return count, first, "".join(text) + decoder.flush()
 
-    with ThreadPoolExecutor(len(questions)) as pool:
-        results = list(pool.map(one, questions))
-    seconds = time.perf_counter() - started
-    return _run("direct", results, seconds)
+    return _run("direct", *_in_rounds(one, rounds))
 
 
 @contextlib.contextmanager
@@ -133,7 +129,7 @@ def _serve(source: str) -> Iterator[str]:
             process.stdout.close()
 
 
-def _runtime(source: str, spec: ModelSpec, questions: Sequence[str], tokens: int, api: str) -> Run:
+def _runtime(source: str, spec: ModelSpec, rounds: Sequence[Sequence[str]], tokens: int, api: str) -> Run:
     from ..client import MistralBedrock
     from ..client.settings import LOCAL_CREDENTIALS
 
@@ -153,11 +149,10 @@ def _runtime(source: str, spec: ModelSpec, questions: Sequence[str], tokens: int
             )
 
         # One unmeasured request: connections, the tokenizer and the engine's first-use checks warm up.
-        with stream(questions[0], 2) as warm:
+        with stream(rounds[0][0], 2) as warm:
             warm.result()
-        started = time.perf_counter()
 
-        def one(question: str) -> tuple[int, float, str]:
+        def one(question: str, started: float) -> tuple[int, float, str]:
             first, text = 0.0, []
             with stream(question, tokens) as answer:
                 for delta in answer:
@@ -166,21 +161,37 @@ def _runtime(source: str, spec: ModelSpec, questions: Sequence[str], tokens: int
                 usage = answer.result().usage
             return (usage.output_tokens if usage else 0), first, "".join(text)
 
-        with ThreadPoolExecutor(len(questions)) as pool:
-            results = list(pool.map(one, questions))
-        seconds = time.perf_counter() - started
+        results = _in_rounds(one, rounds)
         client.close()
-    return _run("runtime", results, seconds)
+    return _run("runtime", *results)
 
 
-def _run(path: str, results: Sequence[tuple[int, float, str]], seconds: float) -> Run:
+def _in_rounds(
+    one: Callable[[str, float], tuple[int, float, str]], rounds: Sequence[Sequence[str]]
+) -> tuple[list[tuple[int, float, str]], float, int]:
+    """Each round's questions asked at once, one round after another; first tokens timed from their round's start."""
+    results: list[tuple[int, float, str]] = []
+    seconds = 0.0
+    for questions in rounds:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(len(questions)) as pool:
+            results += pool.map(one, questions, [started] * len(questions))
+        seconds += time.perf_counter() - started
+    return results, seconds, len(rounds[0])
+
+
+def _run(path: str, results: Sequence[tuple[int, float, str]], seconds: float, streams: int) -> Run:
     return Run(
         path=path,
-        streams=len(results),
+        streams=streams,
         tokens=sum(count for count, _, _ in results),
         seconds=seconds,
         first_token_ms=statistics.median(first for _, first, _ in results) * 1000,
-        earliest_first_token_ms=min(first for _, first, _ in results) * 1000,
+        # The first stream served in each round, as a median over the rounds.
+        earliest_first_token_ms=statistics.median(
+            min(first for _, first, _ in results[i : i + streams]) for i in range(0, len(results), streams)
+        )
+        * 1000,
         texts=tuple(text for _, _, text in results),
     )
 
@@ -210,8 +221,15 @@ def command() -> None:
     help="ConverseStream, or InvokeModelWithResponseStream with the text body (whose first chunk waits for the "
     "second token: the final chunk carries text, as on Bedrock).",
 )
+@click.option(
+    "--rounds",
+    default=3,
+    show_default=True,
+    type=click.IntRange(1, 20),
+    help="Rounds of streams per run (distinct prompts each); first tokens are medians over all of them.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def engine_command(source: str, model_id: str, tokens: int, streams: int, api: str, as_json: bool) -> None:
+def engine_command(source: str, model_id: str, tokens: int, streams: int, api: str, rounds: int, as_json: bool) -> None:
     """Tokens per second and time to first token of SOURCE (llamacpp:FILE, transformers:DIR, upstream:URL) through
     the runtime, against the same engine used directly."""
     from ..catalog import lookup
@@ -233,9 +251,9 @@ def engine_command(source: str, model_id: str, tokens: int, streams: int, api: s
     report: list[dict[str, Any]] = []
     try:
         for count in (1, streams):
-            questions = _questions(count)
-            direct = _direct(engine, spec, questions, tokens)
-            runtime = _runtime(source, spec, questions, tokens, api)
+            asked = [_questions(count, start=index * count) for index in range(rounds)]
+            direct = _direct(engine, spec, asked, tokens)
+            runtime = _runtime(source, spec, asked, tokens, api)
             row = {
                 "streams": count,
                 "direct": _summary(direct),
