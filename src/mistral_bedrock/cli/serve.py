@@ -21,8 +21,6 @@ from .failures import fail
 
 __all__ = ["command"]
 
-# The engines that load a model: serve shows their loading (engines.registry names them).
-REAL_ENGINES = frozenset({"llamacpp", "transformers", "upstream"})
 # RuntimeConfig's default, repeated so that `--help` need not import the runtime (a test keeps them equal).
 MIN_FIRST_BYTE_MS = 50.0
 # runtime.server.DEFAULT_GRACE_S, repeated for the same reason.
@@ -35,8 +33,10 @@ MEMO_BYTES = 64 * 1024 * 1024
 @contextlib.contextmanager
 def loading(engine: str, models: tuple[str, ...]) -> Iterator[None]:
     """A progress line on stderr while real models load (the built-in and scripted engines load at once)."""
+    from ..engines.registry import MODEL_ENGINES
+
     sources = [engine, *(route.partition("=")[2] for route in models)]
-    real = [source for source in sources if source.partition(":")[0] in REAL_ENGINES]
+    real = [source for source in sources if source.partition(":")[0] in MODEL_ENGINES]
     if not real:
         yield
         return

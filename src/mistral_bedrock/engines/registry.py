@@ -18,7 +18,15 @@ from .engine import Engine
 from .routing import RoutedEngine, close_engine, parse_model_route
 from .scripted import ScriptedEngine
 
-__all__ = ["ENGINES", "ENTRY_POINT_GROUP", "EngineFactory", "available_engines", "build_engine", "create_engine"]
+__all__ = [
+    "ENGINES",
+    "ENTRY_POINT_GROUP",
+    "MODEL_ENGINES",
+    "EngineFactory",
+    "available_engines",
+    "build_engine",
+    "create_engine",
+]
 
 #: The entry-point group third-party engines register in.
 ENTRY_POINT_GROUP = "mistral_bedrock.engines"
@@ -66,6 +74,9 @@ def _upstream(argument: str | None) -> Engine:
 
     return LocalEngine(upstream_backend(_source("upstream", argument, "URL[#vllm|#llama-server|#ollama=MODEL]")))
 
+
+#: The engines that load a model (and take a while to): the CLI shows their loading.
+MODEL_ENGINES = frozenset({"llamacpp", "transformers", "upstream"})
 
 #: The engines that ship with mistral-bedrock.
 ENGINES: dict[str, EngineFactory] = {

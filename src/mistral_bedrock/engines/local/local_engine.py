@@ -63,6 +63,8 @@ class LocalEngine:
         self.backend = backend
         self.name = backend.name
         self._seed = seed
+        # A text-only upstream (Ollama) takes the prompt's text, behind the guard; every other backend its ids.
+        self._text_mode = bool(getattr(backend, "text_mode", False))
         self._pool = ThreadPoolExecutor(max(1, backend.concurrency), thread_name_prefix=f"engine-{backend.name}")
         self._checked: dict[str, str | None] = {}  # tokenizer → why this model cannot serve it (None: it can)
         self._check_lock = threading.Lock()
@@ -101,8 +103,7 @@ class LocalEngine:
             await asyncio.to_thread(self.check, spec)
         except VocabularyMismatch as exc:
             raise ValidationException(str(exc)) from None
-        text_mode = bool(getattr(self.backend, "text_mode", False))
-        prompt = await asyncio.to_thread(_prompt, request, text_mode=text_mode)
+        prompt = await asyncio.to_thread(_prompt, request, text_mode=self._text_mode)
         info = tokenizer_info(spec)
         settings = GenerationSettings(
             max_tokens=request.max_tokens,
@@ -141,7 +142,7 @@ class LocalEngine:
                 if not cancelled.is_set():  # the client may have left while the request queued
                     generated = (
                         self.backend.generate_text(prompt.text, settings, cancelled)  # type: ignore[attr-defined]
-                        if getattr(self.backend, "text_mode", False)
+                        if self._text_mode
                         else self.backend.generate(prompt.token_ids, settings, cancelled)
                     )
                     try:
