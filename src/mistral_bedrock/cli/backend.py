@@ -229,15 +229,19 @@ def _connect(options: BackendOptions) -> Backend:
         note(FALLBACK_NOTE)
     if options.local or fallback:
         try:
-            # The embedded runtime serves each model in Bedrock's Regions too: sign for the configured Region.
-            local_region = options.region or default_region(options.profile) or "us-east-1"
-            client = MistralBedrock.local(_runtime_config(options.engine), retry=retry, region=local_region)
+            config = _runtime_config(options.engine)
+            from ..runtime import ServerThread  # noqa: F401  (the runtime extra, before any engine's own)
         except ImportError as exc:
             raise CommandFailure(
                 f"the embedded local runtime needs the runtime extra (pip install 'mistral-bedrock[runtime]'): {exc}"
             ) from None
-        # An engine that does not load: a missing file, a vocabulary that is not Mistral's, an unreachable server.
-        except (ValueError, MistralBedrockError) as exc:
+        try:
+            # The embedded runtime serves each model in Bedrock's Regions too: sign for the configured Region.
+            local_region = options.region or default_region(options.profile) or "us-east-1"
+            client = MistralBedrock.local(config, retry=retry, region=local_region)
+        # An engine that does not load: its extra missing, a missing file, a vocabulary that is not Mistral's, an
+        # unreachable server.
+        except (ImportError, ValueError, MistralBedrockError) as exc:
             raise UsageFailure(f"--engine {options.engine}: {exc}") from None
         engine = options.engine or "built-in"
         return Backend(client, "local", f"the embedded local runtime at {client.endpoint_url} ({engine} engine)")

@@ -246,7 +246,7 @@ def engine_command(source: str, model_id: str, tokens: int, streams: int, api: s
             engine.close()
             raise ValueError(f"{source} takes text, not token ids: the direct path it is compared with needs ids")
         engine.check(spec)
-    except (ValueError, VocabularyMismatch, MistralBedrockError) as exc:
+    except (ImportError, ValueError, VocabularyMismatch, MistralBedrockError) as exc:
         raise fail(exc) from None
     report: list[dict[str, Any]] = []
     try:

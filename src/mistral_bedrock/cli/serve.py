@@ -201,8 +201,9 @@ def command(
         check_port_free(host, port)
         if state_dir is not None:
             check_state_dir(state_dir)
-    # A model server that cannot be reached or serves something else is a BedrockError from its engine.
-    except (ValueError, OSError, sqlite3.Error, MistralBedrockError) as exc:
+    # A model server that cannot be reached is a BedrockError from its engine; an engine without its extra, an
+    # ImportError naming the extra.
+    except (ImportError, ValueError, OSError, sqlite3.Error, MistralBedrockError) as exc:
         raise fail(exc) from None
 
     def announce(line: str) -> None:
