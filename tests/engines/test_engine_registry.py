@@ -32,7 +32,7 @@ def fake_entry_points(monkeypatch: pytest.MonkeyPatch, **targets: str) -> None:
 
 
 def test_builtin_engines() -> None:
-    assert sorted(ENGINES) == ["builtin", "llamacpp", "scripted", "transformers", "upstream"]
+    assert sorted(ENGINES) == ["builtin", "llamacpp", "replay", "scripted", "transformers", "upstream"]
     assert isinstance(create_engine("builtin"), BuiltinEngine)
     engine = create_engine(f"scripted:{RULES_DIR / 'tool_loop.yaml'}")
     assert isinstance(engine, ScriptedEngine)

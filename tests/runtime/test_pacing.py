@@ -24,7 +24,7 @@ from mistral_bedrock.engines import Engine, EngineEvent, create_engine
 from mistral_bedrock.engines.counting import text_tokens
 from mistral_bedrock.formats import ParsedRequest
 from mistral_bedrock.protocol.eventstream import decode_message
-from mistral_bedrock.protocol.operations import OPERATIONS, OperationName
+from mistral_bedrock.protocol.operations import OPERATIONS, OperationName, model_path
 from mistral_bedrock.runtime import RuntimeConfig, ServerThread
 from mistral_bedrock.runtime.config import DEFAULT_MIN_FIRST_BYTE_MS
 from mistral_bedrock.runtime.faults import Faults
@@ -76,6 +76,7 @@ def make_call(operation: OperationName, pacing: Pacing, fake: FakeTime, *, engin
         request_id="test",
         operation=OPERATIONS[operation],
         model=resolve(MODEL),
+        path=model_path(MODEL, operation),
         body=json.dumps(body).encode(),
         headers={},
         faults=faults,

@@ -26,7 +26,7 @@ from mistral_bedrock.errors import ValidationException
 from mistral_bedrock.formats import ParsedRequest
 from mistral_bedrock.prompt import encode_prompt
 from mistral_bedrock.prompt import pieces as pieces_module
-from mistral_bedrock.protocol.operations import OPERATIONS, OperationName
+from mistral_bedrock.protocol.operations import OPERATIONS, OperationName, model_path
 from mistral_bedrock.runtime.faults import Faults
 from mistral_bedrock.runtime.handlers import HANDLERS, OFFLOAD_BYTES, Call
 from mistral_bedrock.runtime.pacing import Pacing
@@ -43,6 +43,7 @@ def make_call(body: dict[str, Any], operation: OperationName = INVOKE) -> Call:
         request_id="test",
         operation=OPERATIONS[operation],
         model=resolve(MODEL),
+        path=model_path(MODEL, operation),
         body=json.dumps(body).encode(),
         headers={},
         faults=Faults(),

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 import click
 
 from .failures import fail
+from .recording import cassette_spec, recording_options
 
 __all__ = ["command"]
 
@@ -56,7 +57,8 @@ def loading(engine: str, models: tuple[str, ...]) -> Iterator[None]:
     "--engine",
     default="builtin",
     show_default=True,
-    help="What answers: builtin, scripted:RULES, llamacpp:FILE.gguf, transformers:DIR, upstream:URL[#KIND].",
+    help="What answers: builtin, scripted:RULES, llamacpp:FILE.gguf, transformers:DIR, upstream:URL[#KIND], "
+    "replay:CASSETTE_DIR.",
 )
 @click.option(
     "--model",
@@ -142,6 +144,7 @@ def loading(engine: str, models: tuple[str, ...]) -> Iterator[None]:
     metavar="BYTES",
     help="Token ids and counts the engines keep for repeated text at most; 0 keeps nothing.",
 )
+@recording_options
 @click.option("--allow-insecure-bind", is_flag=True, help="Allow a non-loopback bind without strict auth.")
 def command(
     host: str,
@@ -162,15 +165,38 @@ def command(
     state_dir: str | None,
     journal_bytes: int,
     memo_bytes: int,
+    record: str | None,
+    record_mode: str | None,
+    upstream_url: str | None,
+    upstream_region: str | None,
+    secrets: str | None,
+    redact: tuple[str, ...],
+    match_ignore: tuple[str, ...],
+    replay_timing: str | None,
     allow_insecure_bind: bool,
 ) -> None:
     """Serve Bedrock's runtime API for Mistral models on HTTP/1.1 and cleartext HTTP/2."""
     from ..engines import build_engine, close_engine
+    from ..engines.cassette import ReplayEngine
     from ..errors import MistralBedrockError
     from ..runtime import RuntimeConfig, parse_fault_spec, serve
     from ..runtime.auth import parse_auth_spec
     from ..runtime.server import check_bind, check_port_free
     from ..runtime.store import check_state_dir
+
+    source = click.get_current_context().get_parameter_source("engine")
+    engine = cassette_spec(
+        engine,
+        record,
+        record_mode,
+        upstream_url,
+        upstream_region,
+        secrets,
+        redact,
+        match_ignore,
+        replay_timing,
+        engine_given=source is not click.core.ParameterSource.DEFAULT,
+    )
 
     config = RuntimeConfig(
         engine=engine,
@@ -193,7 +219,11 @@ def command(
         # A real model is loaded here once to check it (its file, its vocabulary against each routed id), then
         # by each worker.
         with loading(engine, models):
-            close_engine(build_engine(engine, models))
+            built = build_engine(engine, models)
+            close_engine(built)
+        if isinstance(built, ReplayEngine) and built.settings.mode.records and workers > 1:
+            # Each worker would number its recordings alone, and two could write one file.
+            raise ValueError("a cassette that records is written by one process: drop --workers")
         parse_auth_spec(auth)
         for spec in faults:
             parse_fault_spec(spec)
@@ -213,6 +243,8 @@ def command(
     def say(line: str) -> None:
         click.echo(line, err=True)
 
+    if isinstance(built, ReplayEngine):
+        say(built.describe())
     status = serve(
         config,
         host=host,

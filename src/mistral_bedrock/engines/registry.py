@@ -15,6 +15,7 @@ from typing import Any
 from ..catalog import lookup
 from .builtin import BuiltinEngine
 from .engine import Engine
+from .relay import Relay
 from .routing import RoutedEngine, close_engine, parse_model_route
 from .scripted import ScriptedEngine
 
@@ -32,7 +33,7 @@ __all__ = [
 ENTRY_POINT_GROUP = "mistral_bedrock.engines"
 
 #: Builds an engine from the argument after ``NAME:`` (None when the spec has none).
-EngineFactory = Callable[[str | None], Engine]
+EngineFactory = Callable[[str | None], Engine | Relay]
 
 
 def _builtin(argument: str | None) -> Engine:
@@ -75,6 +76,12 @@ def _upstream(argument: str | None) -> Engine:
     return LocalEngine(upstream_backend(_source("upstream", argument, "URL[#vllm|#llama-server|#ollama=MODEL]")))
 
 
+def _replay(argument: str | None) -> Relay:
+    from .cassette import ReplayEngine, ReplaySettings
+
+    return ReplayEngine(ReplaySettings.parse(_source("replay", argument, "DIR[?mode=once&timing=recorded…]")))
+
+
 #: The engines that load a model (and take a while to): the CLI shows their loading.
 MODEL_ENGINES = frozenset({"llamacpp", "transformers", "upstream"})
 
@@ -85,13 +92,14 @@ ENGINES: dict[str, EngineFactory] = {
     "llamacpp": _llamacpp,
     "transformers": _transformers,
     "upstream": _upstream,
+    "replay": _replay,
 }
 
 
 def _from_entry_point(name: str, factory: Callable[..., Any]) -> EngineFactory:
-    def build(argument: str | None) -> Engine:
+    def build(argument: str | None) -> Engine | Relay:
         engine = factory() if argument is None else factory(argument)
-        if not isinstance(engine, Engine):
+        if not isinstance(engine, (Engine, Relay)):
             raise TypeError(f"Entry point {name!r} in {ENTRY_POINT_GROUP!r} did not return an engine: {engine!r}")
         return engine
 
@@ -107,9 +115,9 @@ def available_engines() -> list[str]:
     return sorted({*ENGINES, *_discovered()})
 
 
-def create_engine(spec: str) -> Engine:
+def create_engine(spec: str) -> Engine | Relay:
     """Build an engine from ``NAME`` or ``NAME:ARG`` (``builtin``, ``scripted:rules.yaml``, ``llamacpp:m.gguf``,
-    ``transformers:DIR``, ``upstream:http://host:8000#vllm``).
+    ``transformers:DIR``, ``upstream:http://host:8000#vllm``, ``replay:cassettes/``).
 
     Built-in names win over third-party entry points of the same name. Entry points are loaded only when named.
 
@@ -127,7 +135,7 @@ def create_engine(spec: str) -> Engine:
     return factory(arg)
 
 
-def build_engine(spec: str, models: Sequence[str] = ()) -> Engine:
+def build_engine(spec: str, models: Sequence[str] = ()) -> Engine | Relay:
     """The runtime's engine: ``spec`` for every model, except those ``models`` routes (``ID=SOURCE`` each).
 
     A routed model is loaded now and its vocabulary checked against the catalog's tokenizer for its id.
@@ -138,13 +146,20 @@ def build_engine(spec: str, models: Sequence[str] = ()) -> Engine:
     fallback = create_engine(spec)
     if not models:
         return fallback
+    if isinstance(fallback, Relay):
+        close_engine(fallback)
+        raise ValueError(f"--model cannot be combined with the {fallback.name} engine, which answers every model")
     routes: dict[str, Engine] = {}
     try:
         for route in models:
             model_id, source = parse_model_route(route)
             if model_id in routes:
                 raise ValueError(f"--model {route!r}: {model_id} is routed twice")
-            engine = routes[model_id] = create_engine(source)
+            engine = create_engine(source)
+            if isinstance(engine, Relay):
+                close_engine(engine)
+                raise ValueError(f"--model {route!r}: the {engine.name} engine answers every model; use --engine")
+            routes[model_id] = engine
             check = getattr(engine, "check", None)
             if callable(check):
                 check(lookup(model_id))

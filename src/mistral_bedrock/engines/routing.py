@@ -15,6 +15,7 @@ from ..catalog import resolve
 from ..errors import MistralBedrockError
 from ..formats import ParsedRequest
 from .engine import Engine, EngineEvent
+from .relay import Relay
 
 __all__ = ["RoutedEngine", "close_engine", "parse_model_route"]
 
@@ -38,7 +39,7 @@ def parse_model_route(route: str) -> tuple[str, str]:
     return model_id, source.strip()
 
 
-def close_engine(engine: Engine) -> None:
+def close_engine(engine: Engine | Relay) -> None:
     """Free an engine's resources, if it holds any (a loaded model); engines without ``close`` hold none."""
     close = getattr(engine, "close", None)
     if callable(close):

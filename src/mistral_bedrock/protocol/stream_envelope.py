@@ -53,15 +53,23 @@ class StreamEnvelope:
 
     def frame(self, event_type: str, payload: Mapping[str, Any]) -> bytes:
         """The frame of one model event (the runtime's side)."""
-        pad = PADDING[: 1 + (self.sent * 7) % len(PADDING)] if self.padding else None
-        self.sent += 1
         if self.wraps_chunks:
-            # base64 and the padding alphabet need no JSON escaping: the wrapper is written directly.
-            chunk = base64.b64encode(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
-            tail = b'","p":"' + pad.encode() + b'"}' if pad else b'"}'
-            return encode_event(event_type, b'{"bytes":"' + chunk + tail)
+            return self.chunk_frame(event_type, json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
+        pad = self._pad()
         wire = {**payload, "p": pad} if pad else payload
         return encode_event(event_type, json.dumps(wire, separators=(",", ":"), ensure_ascii=False).encode())
+
+    def chunk_frame(self, event_type: str, body: bytes) -> bytes:
+        """The frame of a chunk whose model JSON is already encoded (a replayed one, byte for byte)."""
+        pad = self._pad()
+        # base64 and the padding alphabet need no JSON escaping: the wrapper is written directly.
+        tail = b'","p":"' + pad.encode() + b'"}' if pad else b'"}'
+        return encode_event(event_type, b'{"bytes":"' + base64.b64encode(body) + tail)
+
+    def _pad(self) -> str | None:
+        pad = PADDING[: 1 + (self.sent * 7) % len(PADDING)] if self.padding else None
+        self.sent += 1
+        return pad
 
     def unwrap(self, event_type: str, payload: Mapping[str, Any]) -> bytes | None:
         """The model's own JSON in an event's payload (the client's side), or None where the payload is the event.

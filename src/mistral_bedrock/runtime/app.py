@@ -32,6 +32,7 @@ from starlette.types import Receive, Scope, Send
 from mistral_bedrock.catalog import INVALID_MODEL_MESSAGE, ResolvedModel, resolve
 from mistral_bedrock.engines import Engine, build_engine, close_engine
 from mistral_bedrock.engines.memo import configure as configure_memo
+from mistral_bedrock.engines.relay import Relay
 from mistral_bedrock.errors import BedrockError, UnknownOperationException, ValidationException
 from mistral_bedrock.formats.messages import MALFORMED
 from mistral_bedrock.formats.service_constraints import check_envelope
@@ -48,7 +49,7 @@ from .journal import Journal, JournalEntry
 from .limits import WindowPolicy
 from .pacing import Pacing
 from .request_ids import new_request_id
-from .responses import JSONBytesResponse, error_response
+from .responses import JSONBytesResponse, error_code_of, error_response
 from .store import open_store
 
 __all__ = ["CONTROL_PREFIX", "RuntimeApp", "RuntimeState", "app_from_env", "create_app"]
@@ -61,7 +62,7 @@ logger = logging.getLogger("mistral_bedrock.runtime")
 class RuntimeState:
     """What one app instance holds: its engine, fault rules, auth policy and journal."""
 
-    engine: Engine
+    engine: Engine | Relay
     faults: FaultController
     auth: AuthPolicy
     journal: Journal
@@ -118,7 +119,7 @@ class _ModelEndpoint:
             resolved = self._resolve(operation, exchange, headers, principal)
             faults = self._faults(operation, exchange, resolved)
             response = await self._handle(operation, exchange, headers, resolved, faults)
-            status, code = 200, None
+            status, code = _outcome(response)
         except BedrockError as error:
             status, code = error.status or 500, error.error_code
             response = error_response(status, error.error_code, error.message, exchange.request_id)
@@ -195,6 +196,7 @@ class _ModelEndpoint:
             request_id=exchange.request_id,
             operation=operation,
             model=resolved,
+            path=exchange.raw_path,
             body=exchange.body,
             headers={k.lower(): v for k, v in headers},
             faults=faults,
@@ -206,6 +208,13 @@ class _ModelEndpoint:
             pacing=self.pacing,
         )
         return await HANDLERS[operation.name](call)
+
+
+def _outcome(response: Response) -> tuple[int, str | None]:
+    """The status and AWS error code of a handler's answer: a relay's may be an error (a recorded refusal)."""
+    if isinstance(response, JSONBytesResponse) and response.status >= 400:
+        return response.status, error_code_of(response.headers)
+    return 200, None
 
 
 @dataclass
@@ -337,7 +346,7 @@ class RuntimeApp:
 def create_app(
     config: RuntimeConfig | None = None,
     *,
-    engine: Engine | None = None,
+    engine: Engine | Relay | None = None,
     faults: Iterable[FaultRule | str] = (),
     auth: AuthPolicy | None = None,
     clock: Callable[[], datetime] | None = None,
@@ -377,7 +386,7 @@ def create_app(
     return RuntimeApp(state, control, _ModelEndpoint(state))
 
 
-def _closing_engine(engine: Engine) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
+def _closing_engine(engine: Engine | Relay) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
     """A server that runs the ASGI lifespan (serve's workers) frees the engine's model when it shuts down."""
 
     @contextlib.asynccontextmanager

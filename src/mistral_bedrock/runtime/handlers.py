@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -20,21 +19,21 @@ from mistral_bedrock.catalog import ResolvedModel
 from mistral_bedrock.conversation import Completion, ToolCall, Usage
 from mistral_bedrock.engines import Engine, Stop, TextDelta, ToolCallEvent
 from mistral_bedrock.engines.counting import carry_input_tokens, input_tokens
+from mistral_bedrock.engines.relay import Relay
 from mistral_bedrock.errors import BedrockError, SerializationException, ValidationException
 from mistral_bedrock.formats import Format, Metrics, ParsedRequest, dialect_for_body, format_for
 from mistral_bedrock.formats.json_body import load_json
 from mistral_bedrock.formats.messages import MALFORMED
 from mistral_bedrock.formats.selection import converse_format
 from mistral_bedrock.formats.service_constraints import check_members
-from mistral_bedrock.protocol.error_codes import ERROR_CODES
-from mistral_bedrock.protocol.eventstream import encode_exception
 from mistral_bedrock.protocol.operations import Operation, OperationName
 from mistral_bedrock.protocol.stream_envelope import StreamEnvelope
 
 from .faults import Faults
 from .limits import WindowPolicy, fit_window
 from .pacing import DEFAULT_PACING, Pacing
-from .responses import EventStreamResponse, JSONBytesResponse, json_response
+from .relayed import relayed
+from .responses import EventStreamResponse, JSONBytesResponse, exception_frame, json_response
 
 __all__ = ["HANDLERS", "Call", "Handler"]
 
@@ -53,10 +52,11 @@ class Call:
     request_id: str
     operation: Operation
     model: ResolvedModel
+    path: str  # raw, as received
     body: bytes
     headers: dict[str, str]  # lower-cased names
     faults: Faults
-    engine: Engine
+    engine: Engine | Relay
     padding: bool
     count_tokens: bool
     started: float
@@ -111,7 +111,7 @@ def _elapsed_ms(started: float) -> int:
     return max(1, int((time.perf_counter() - started) * 1000))
 
 
-async def _complete(call: Call, request: ParsedRequest) -> tuple[Completion, Metrics]:
+async def _complete(call: Call, engine: Engine, request: ParsedRequest) -> tuple[Completion, Metrics]:
     """Run the engine to the end and fold its events into one completion."""
     pace = call.pacing.response(call.model.spec, call.started, call.faults)
     await pace.before_engine()
@@ -121,7 +121,7 @@ async def _complete(call: Call, request: ParsedRequest) -> tuple[Completion, Met
     stop: Stop | None = None
     # Read to the end, not just to the stop event: a generator left suspended is finalized through the event
     # loop's thread-safe wake-up (a write to its self-pipe), ~9% of a small request's CPU.
-    async for event in call.engine.generate(request):
+    async for event in engine.generate(request):
         first_byte = first_byte or _elapsed_ms(call.started)
         if stop is not None:
             raise BedrockError("The engine went on after its stop event.", error_code="InternalServerException")
@@ -147,7 +147,10 @@ async def _complete(call: Call, request: ParsedRequest) -> tuple[Completion, Met
 
 async def invoke_model(call: Call) -> Response:
     fmt, request = await _off_loop(call, lambda: _native_request(call, stream=False))
-    completion, metrics = await _complete(call, await _fit(call, fmt, request))
+    request = await _fit(call, fmt, request)
+    if isinstance(call.engine, Relay):
+        return await relayed(call, call.engine)
+    completion, metrics = await _complete(call, call.engine, request)
     usage = completion.usage or Usage(0, 0)
     headers = {
         "X-Amzn-Bedrock-Invocation-Latency": str(metrics.invocation_latency),
@@ -162,22 +165,16 @@ async def invoke_model(call: Call) -> Response:
 
 async def converse(call: Call) -> Response:
     fmt, request = await _off_loop(call, lambda: _converse_request(call, stream=False))
-    completion, metrics = await _complete(call, await _fit(call, fmt, request))
+    request = await _fit(call, fmt, request)
+    if isinstance(call.engine, Relay):
+        return await relayed(call, call.engine)
+    completion, metrics = await _complete(call, call.engine, request)
     return json_response(fmt.build_response(request, completion, metrics), call.request_id)
 
 
-def _exception_frame(operation: Operation, error: BedrockError) -> bytes:
-    """An in-stream exception; codes that are not members of this stream's union travel as model errors."""
-    row = ERROR_CODES.get(error.error_code)
-    member = row.stream_member if row else None
-    body: dict[str, Any] = {"message": error.message}
-    if member is None or member not in operation.stream_errors:
-        member = "modelStreamErrorException"
-        body = {"message": error.message, "originalStatusCode": error.status or 500, "originalMessage": error.message}
-    return encode_exception(member, json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
-
-
 async def _stream(call: Call, fmt: Format, request: ParsedRequest) -> Response:
+    if isinstance(call.engine, Relay):
+        return await relayed(call, call.engine)
     pace = call.pacing.response(call.model.spec, call.started, call.faults)
     await pace.before_engine()
     events = call.engine.generate(request).__aiter__()
@@ -203,7 +200,7 @@ async def _stream(call: Call, fmt: Format, request: ParsedRequest) -> Response:
                 for event_type, payload in out:
                     broken = faults.before_frame(encoder.sent)
                     if broken is not None:
-                        yield _exception_frame(call.operation, broken)
+                        yield exception_frame(call.operation, broken)
                         return
                     yield encoder.frame(event_type, payload)
                 if isinstance(event, Stop):
@@ -216,10 +213,10 @@ async def _stream(call: Call, fmt: Format, request: ParsedRequest) -> Response:
                 event = await events.__anext__()
                 await pace.event(event)
         except BedrockError as error:
-            yield _exception_frame(call.operation, error)
+            yield exception_frame(call.operation, error)
         except StopAsyncIteration:
             ended = BedrockError("The model stopped without a stop reason.", error_code="InternalServerException")
-            yield _exception_frame(call.operation, ended)
+            yield exception_frame(call.operation, ended)
 
     return EventStreamResponse(frames(), call.request_id)
 
@@ -233,7 +230,7 @@ async def invoke_model_stream(call: Call) -> Response:
         # oversize prompt here as an in-stream validationException [R]. It is a stream like any other, so it
         # starts no sooner than the first-byte floor (see .pacing).
         await call.pacing.response(call.model.spec, call.started, call.faults).first_byte()
-        return EventStreamResponse(_one_frame(_exception_frame(call.operation, error)), call.request_id)
+        return EventStreamResponse(_one_frame(exception_frame(call.operation, error)), call.request_id)
     return await _stream(call, fmt, request)
 
 
@@ -248,10 +245,13 @@ async def converse_stream(call: Call) -> Response:
 
 async def count_tokens(call: Call) -> Response:
     """CountTokens, answered with the model's real tokenizer (real Bedrock refuses it for Mistral models)."""
-    return await _off_loop(call, lambda: _count_tokens(call))
+    request = await _off_loop(call, lambda: _count_request(call))
+    if isinstance(call.engine, Relay):
+        return await relayed(call, call.engine)
+    return json_response({"inputTokens": input_tokens(request)}, call.request_id)
 
 
-def _count_tokens(call: Call) -> Response:
+def _count_request(call: Call) -> ParsedRequest:
     try:
         data = load_json(call.body) if call.body else {}
     except (ValueError, UnicodeDecodeError):
@@ -261,7 +261,7 @@ def _count_tokens(call: Call) -> Response:
     # The front end's checks first: the input union, and the Converse members or the blob size inside it.
     check_members(call.operation.name.value, data)
     source = data["input"]
-    if not call.count_tokens:
+    if not call.count_tokens and not isinstance(call.engine, Relay):  # a relay gives Bedrock's own answer
         raise ValidationException(COUNT_TOKENS_REFUSED)
     spec = call.model.spec
     if source.get("invokeModel") is not None:
@@ -275,7 +275,7 @@ def _count_tokens(call: Call) -> Response:
         request = converse_format().parse_request(spec, source["converse"], stream=False)
     else:
         raise SerializationException("Start of structure or map found where not expected at 'input'")
-    return json_response({"inputTokens": input_tokens(request)}, call.request_id)
+    return request
 
 
 HANDLERS: dict[OperationName, Handler] = {

@@ -15,15 +15,27 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
+from mistral_bedrock.errors import BedrockError
 from mistral_bedrock.protocol.error_codes import (
+    ERROR_CODES,
     ERROR_TYPE_HEADER,
     error_body,
     error_code_for_stream_member,
     error_type_header,
 )
-from mistral_bedrock.protocol.eventstream import decode_message
+from mistral_bedrock.protocol.eventstream import decode_message, encode_exception
+from mistral_bedrock.protocol.operations import Operation
 
-__all__ = ["STOPPING", "DropConnection", "EventStreamResponse", "JSONBytesResponse", "StreamEnd", "error_response"]
+__all__ = [
+    "STOPPING",
+    "DropConnection",
+    "EventStreamResponse",
+    "JSONBytesResponse",
+    "StreamEnd",
+    "error_code_of",
+    "error_response",
+    "exception_frame",
+]
 
 # The message of the CancelledError that ends a response when the server stops, so that code on the way can tell
 # that ending (a ServiceUnavailableException sent in the stream) from a client that went away.
@@ -85,6 +97,25 @@ def error_response(status: int, code: str, message: str, request_id: str) -> JSO
         ERROR_TYPE_HEADER: error_type_header(code),
     }
     return JSONBytesResponse(status, error_body(message), headers)
+
+
+def exception_frame(operation: Operation, error: BedrockError) -> bytes:
+    """An in-stream exception; codes that are not members of this stream's union travel as model errors."""
+    row = ERROR_CODES.get(error.error_code)
+    member = row.stream_member if row else None
+    body: dict[str, Any] = {"message": error.message}
+    if member is None or member not in operation.stream_errors:
+        member = "modelStreamErrorException"
+        body = {"message": error.message, "originalStatusCode": error.status or 500, "originalMessage": error.message}
+    return encode_exception(member, json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def error_code_of(headers: dict[str, str]) -> str | None:
+    """The AWS error code an error response's ``x-amzn-ErrorType`` header names (``Code:http://…`` → ``Code``)."""
+    for name, value in headers.items():
+        if name.lower() == ERROR_TYPE_HEADER.lower():
+            return value.split(":", 1)[0] or None
+    return None
 
 
 _YIELD_EVERY = 8  # frames between two turns given to the event loop by a stream that never waits

@@ -1,0 +1,111 @@
+"""Which recorded interaction answers a request: operation + resolved model + canonical body.
+
+Matching on the URL alone served two same-URL requests each other's answers when their order changed; so the key
+is the body itself, canonical (keys sorted, compact), less the fields a test chooses to ignore (a temperature, a
+volatile system prompt). The model is the *resolved* id, so an alias, a profile and the bare id recorded under one
+another still match. When nothing matches, :func:`nearest` says which recording came closest and where it first
+differs, which is what someone fixing the test needs to see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Difference", "drop_fields", "first_difference", "match_key", "nearest"]
+
+
+def drop_fields(body: Any, paths: Sequence[str]) -> Any:
+    """``body`` without the fields ``paths`` name (dotted; ``*`` is any list item or key); a copy, never in place."""
+    for path in paths:
+        body = _drop(body, path.split("."))
+    return body
+
+
+def _drop(node: Any, parts: list[str]) -> Any:
+    head, rest = parts[0], parts[1:]
+    if isinstance(node, dict):
+        if rest:
+            return {k: (_drop(v, rest) if head in ("*", k) else v) for k, v in node.items()}
+        return {k: v for k, v in node.items() if head not in ("*", k)}
+    if isinstance(node, list) and head == "*":
+        return [_drop(item, rest) for item in node] if rest else []
+    return node
+
+
+def match_key(operation: str, model_id: str, body: Any, ignore: Sequence[str] = ()) -> str:
+    """The sha256 (hex) of the operation, the resolved model and the canonical body less ``ignore``."""
+    canonical = json.dumps(
+        [operation, model_id, drop_fields(body, ignore)], sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _leaves(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """``(path, value)`` of every leaf, in document order; an empty list or map is a leaf."""
+    if isinstance(node, dict) and node:
+        for key, value in node.items():
+            yield from _leaves(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list) and node:
+        for index, value in enumerate(node):
+            yield from _leaves(value, f"{path}[{index}]")
+    else:
+        yield path or "(body)", node
+
+
+@dataclass(frozen=True)
+class Difference:
+    """Where a request and a recording first differ, and how many leaves differ in all."""
+
+    path: str
+    sent: Any
+    recorded: Any
+    count: int
+
+    def describe(self) -> str:
+        return f"{self.path}: sent {_show(self.sent)}, recorded {_show(self.recorded)}"
+
+
+_MISSING = object()
+
+
+def _show(value: Any) -> str:
+    if value is _MISSING:
+        return "nothing"
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def first_difference(sent: Any, recorded: Any) -> Difference | None:
+    """The first leaf (in the sent body's order, then the recording's) whose value differs; None if equal."""
+    mine = dict(_leaves(sent))
+    theirs = dict(_leaves(recorded))
+    differing = [path for path in mine if theirs.get(path, _MISSING) != mine[path]]
+    differing += [path for path in theirs if path not in mine]
+    if not differing:
+        return None
+    path = differing[0]
+    return Difference(path, mine.get(path, _MISSING), theirs.get(path, _MISSING), len(differing))
+
+
+def nearest(
+    operation: str, model_id: str, body: Any, candidates: Sequence[tuple[str, str, Any]]
+) -> tuple[int, Difference | None] | None:
+    """The index of the candidate ``(operation, model, body)`` closest to the request, and the first difference.
+
+    Closest: the same operation first, then the same model, then the fewest differing leaves.
+    """
+    best: tuple[tuple[int, int, int], int, Difference | None] | None = None
+    for index, (their_operation, their_model, their_body) in enumerate(candidates):
+        difference = first_difference(body, their_body)
+        score = (
+            their_operation != operation,
+            their_model != model_id,
+            difference.count if difference else 0,
+        )
+        if best is None or score < best[0]:
+            best = ((int(score[0]), int(score[1]), score[2]), index, difference)
+    return None if best is None else (best[1], best[2])
