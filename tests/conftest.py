@@ -19,7 +19,8 @@ from hypothesis import settings
 
 # The fuzzing figure's hooks must run in the process that prints the summary, also under pytest-xdist, whose
 # controller loads only this conftest.
-pytest_plugins = ["tests.reliability.fuzz_tally"]
+# pytester runs the pytest plugin's own tests (tests/testing); pytest takes pytest_plugins only from this conftest.
+pytest_plugins = ["tests.reliability.fuzz_tally", "pytester"]
 
 # Property tests are deterministic: the same examples every run, and no example database left behind.
 settings.register_profile("deterministic", derandomize=True, database=None, deadline=None)

@@ -3,8 +3,8 @@
 * ``runtime``: one ``ServerThread`` for the session (``server`` in ``tests/client`` is the same thing);
 * ``control``: an ``httpx.Client`` on the runtime's control endpoints, fault rules and journal cleared around each
   test (``runtime_control`` in ``tests/client`` wraps the same endpoints in a helper class);
-* ``bedrock``: unmodified boto3 ``bedrock-runtime`` against ``runtime``, one attempt per call; using it clears the
-  rules and journal as ``control`` does.
+* ``runtime_boto3``: unmodified boto3 ``bedrock-runtime`` against ``runtime``, one attempt per call; using it clears
+  the rules and journal as ``control`` does. (``bedrock`` is the pytest plugin's fixture: ``tests/testing``.)
 """
 
 from __future__ import annotations
@@ -49,13 +49,13 @@ def make_client(url: str, **config: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
-def _session_bedrock(runtime: ServerThread) -> Iterator[Any]:
+def _session_boto3(runtime: ServerThread) -> Iterator[Any]:
     client = make_client(runtime.url)
     yield client
     client.close()
 
 
 @pytest.fixture
-def bedrock(_session_bedrock: Any, control: httpx.Client) -> Any:
+def runtime_boto3(_session_boto3: Any, control: httpx.Client) -> Any:
     """Unmodified boto3, one attempt per call so injected errors surface as they are."""
-    return _session_bedrock
+    return _session_boto3

@@ -35,8 +35,8 @@ def _error(call: Any) -> tuple[str, str]:
     return info.value.response["Error"]["Code"], info.value.response["Error"]["Message"]
 
 
-def _converse(bedrock: Any, model: str, text: str = "Hi", **extra: Any) -> Any:
-    return bedrock.converse(modelId=model, messages=[{"role": "user", "content": [{"text": text}]}], **extra)
+def _converse(runtime_boto3: Any, model: str, text: str = "Hi", **extra: Any) -> Any:
+    return runtime_boto3.converse(modelId=model, messages=[{"role": "user", "content": [{"text": text}]}], **extra)
 
 
 @pytest.mark.parametrize(
@@ -54,26 +54,26 @@ def _converse(bedrock: Any, model: str, text: str = "Hi", **extra: Any) -> Any:
         "arn:aws:bedrock:us-east-1:123456789012:inference-profile/global.mistral.pixtral-large-2502-v1:0",
     ],
 )
-def test_aliases_and_profiles_that_do_not_exist_are_invalid(bedrock: Any, model: str) -> None:
+def test_aliases_and_profiles_that_do_not_exist_are_invalid(runtime_boto3: Any, model: str) -> None:
     body = json.dumps({"prompt": "<s>[INST] Hi [/INST]"})
-    assert _error(lambda: bedrock.invoke_model(modelId=model, body=body)) == ("ValidationException", INVALID)
-    assert _error(lambda: _converse(bedrock, model)) == ("ValidationException", INVALID)
+    assert _error(lambda: runtime_boto3.invoke_model(modelId=model, body=body)) == ("ValidationException", INVALID)
+    assert _error(lambda: _converse(runtime_boto3, model)) == ("ValidationException", INVALID)
 
 
 @pytest.mark.parametrize(
     "arn",
     ["arn:aws:bedrock:us-east-1::foundation-model/mixtral", "arn:aws:bedrock:us-east-1::foundation-model/mistral-7b"],
 )
-def test_an_arn_naming_an_alias_fails_the_identifier_pattern(bedrock: Any, arn: str) -> None:
-    code, message = _error(lambda: _converse(bedrock, arn))
+def test_an_arn_naming_an_alias_fails_the_identifier_pattern(runtime_boto3: Any, arn: str) -> None:
+    code, message = _error(lambda: _converse(runtime_boto3, arn))
     assert code == "ValidationException"
     assert message.startswith(f"1 validation error detected: Value '{arn}' at 'modelId' failed to satisfy constraint")
 
 
-def test_pixtral_needs_a_profile_and_takes_us_and_eu(runtime: ServerThread, bedrock: Any) -> None:
-    code, message = _error(lambda: _converse(bedrock, "mistral.pixtral-large-2502-v1:0"))
+def test_pixtral_needs_a_profile_and_takes_us_and_eu(runtime: ServerThread, runtime_boto3: Any) -> None:
+    code, message = _error(lambda: _converse(runtime_boto3, "mistral.pixtral-large-2502-v1:0"))
     assert code == "ValidationException" and "with on-demand throughput isn\u2019t supported" in message
-    assert _converse(bedrock, "us.mistral.pixtral-large-2502-v1:0")["stopReason"] == "end_turn"
+    assert _converse(runtime_boto3, "us.mistral.pixtral-large-2502-v1:0")["stopReason"] == "end_turn"
     europe = _client_in(runtime.url, "eu-west-3")
     assert _converse(europe, "eu.mistral.pixtral-large-2502-v1:0")["stopReason"] == "end_turn"
 
@@ -96,12 +96,14 @@ def test_models_answer_only_in_their_regions(runtime: ServerThread, model: str, 
     assert _error(lambda: _converse(elsewhere, model)) == ("ValidationException", INVALID)
 
 
-def test_an_arn_must_name_the_callers_region(runtime: ServerThread, bedrock: Any) -> None:
-    assert _converse(bedrock, f"arn:aws:bedrock:us-east-1::foundation-model/{SEVEN_B}")["stopReason"] == "end_turn"
+def test_an_arn_must_name_the_callers_region(runtime: ServerThread, runtime_boto3: Any) -> None:
+    assert (
+        _converse(runtime_boto3, f"arn:aws:bedrock:us-east-1::foundation-model/{SEVEN_B}")["stopReason"] == "end_turn"
+    )
     other = f"arn:aws:bedrock:eu-west-1::foundation-model/{SEVEN_B}"
-    assert _error(lambda: _converse(bedrock, other)) == ("ValidationException", INVALID)
+    assert _error(lambda: _converse(runtime_boto3, other)) == ("ValidationException", INVALID)
     profile = "arn:aws:bedrock:us-west-2:123456789012:inference-profile/us.mistral.pixtral-large-2502-v1:0"
-    assert _error(lambda: _converse(bedrock, profile)) == ("ValidationException", INVALID)
+    assert _error(lambda: _converse(runtime_boto3, profile)) == ("ValidationException", INVALID)
     assert _converse(_client_in(runtime.url, "us-west-2"), profile)["stopReason"] == "end_turn"
 
 
@@ -124,14 +126,14 @@ def _prompt(words: int) -> str:
     return "<s>[INST]" + " hello" * words + " [/INST]"
 
 
-def test_a_prompt_beyond_the_window_is_refused(bedrock: Any) -> None:
+def test_a_prompt_beyond_the_window_is_refused(runtime_boto3: Any) -> None:
     body = json.dumps({"prompt": _prompt(40_000), "max_tokens": 10})
     too_long = ("ValidationException", "Input is too long for requested model.")
-    assert _error(lambda: bedrock.invoke_model(modelId=SEVEN_B, body=body)) == too_long
-    assert _error(lambda: _converse(bedrock, SEVEN_B, " hello" * 40_000)) == too_long
+    assert _error(lambda: runtime_boto3.invoke_model(modelId=SEVEN_B, body=body)) == too_long
+    assert _error(lambda: _converse(runtime_boto3, SEVEN_B, " hello" * 40_000)) == too_long
     assert (
         _error(
-            lambda: bedrock.converse_stream(
+            lambda: runtime_boto3.converse_stream(
                 modelId=SEVEN_B, messages=[{"role": "user", "content": [{"text": " hello" * 40_000}]}]
             )
         )
@@ -139,8 +141,8 @@ def test_a_prompt_beyond_the_window_is_refused(bedrock: Any) -> None:
     )
 
 
-def test_a_streamed_prompt_beyond_the_window_fails_in_the_stream(bedrock: Any) -> None:
-    reply = bedrock.invoke_model_with_response_stream(
+def test_a_streamed_prompt_beyond_the_window_fails_in_the_stream(runtime_boto3: Any) -> None:
+    reply = runtime_boto3.invoke_model_with_response_stream(
         modelId=SEVEN_B, body=json.dumps({"prompt": _prompt(40_000), "max_tokens": 10})
     )
     assert reply["ResponseMetadata"]["HTTPStatusCode"] == 200
@@ -152,15 +154,15 @@ def test_a_streamed_prompt_beyond_the_window_fails_in_the_stream(bedrock: Any) -
     }
 
 
-def test_max_tokens_past_the_window_is_refused_by_default(bedrock: Any) -> None:
+def test_max_tokens_past_the_window_is_refused_by_default(runtime_boto3: Any) -> None:
     # 30,008 prompt tokens leave 1,992 of Mistral 7B's 32,000: 4,000 more do not fit.
     over = json.dumps({"prompt": _prompt(15_000), "max_tokens": 4_000})
-    assert _error(lambda: bedrock.invoke_model(modelId=SEVEN_B, body=over)) == (
+    assert _error(lambda: runtime_boto3.invoke_model(modelId=SEVEN_B, body=over)) == (
         "ValidationException",
         "The model returned the following errors: Validation Error",
     )
     fits = json.loads(
-        bedrock.invoke_model(modelId=SEVEN_B, body=json.dumps({"prompt": _prompt(15_000)}))["body"].read()
+        runtime_boto3.invoke_model(modelId=SEVEN_B, body=json.dumps({"prompt": _prompt(15_000)}))["body"].read()
     )
     assert fits["outputs"][0]["stop_reason"] in ("stop", "length")  # unset max_tokens: capped, never refused
 
@@ -193,12 +195,14 @@ def _media(kind: str) -> dict[str, Any]:
         ("mistral.mistral-large-2402-v1:0", "image", False),
     ],
 )
-def test_media_blocks_follow_each_models_input_modalities(bedrock: Any, model: str, kind: str, accepted: bool) -> None:
+def test_media_blocks_follow_each_models_input_modalities(
+    runtime_boto3: Any, model: str, kind: str, accepted: bool
+) -> None:
     messages = [{"role": "user", "content": [_media(kind), {"text": "What is this?"}]}]
     if accepted:
-        assert bedrock.converse(modelId=model, messages=messages)["stopReason"] == "end_turn"
+        assert runtime_boto3.converse(modelId=model, messages=messages)["stopReason"] == "end_turn"
     else:
-        code, message = _error(lambda: bedrock.converse(modelId=model, messages=messages))
+        code, message = _error(lambda: runtime_boto3.converse(modelId=model, messages=messages))
         assert (code, message) == ("ValidationException", f"This model doesn't support {kind} content blocks.")
 
 
@@ -225,13 +229,13 @@ def _document(name: str, size: int = 8) -> dict[str, Any]:
         ([_document("big", 4_718_593), {"text": "Summarise."}], "The document size must be no more than 4.5 MB."),
     ],
 )
-def test_documents_follow_bedrocks_rules(bedrock: Any, content: list[dict[str, Any]], message: str) -> None:
+def test_documents_follow_bedrocks_rules(runtime_boto3: Any, content: list[dict[str, Any]], message: str) -> None:
     messages = [{"role": "user", "content": content}]
-    code, said = _error(lambda: bedrock.converse(modelId="mistral.mistral-large-2402-v1:0", messages=messages))
+    code, said = _error(lambda: runtime_boto3.converse(modelId="mistral.mistral-large-2402-v1:0", messages=messages))
     assert code == "ValidationException" and said.startswith(message)
 
 
-def test_media_only_in_user_turns_and_inside_tool_results_too(bedrock: Any) -> None:
+def test_media_only_in_user_turns_and_inside_tool_results_too(runtime_boto3: Any) -> None:
     large = "mistral.mistral-large-2402-v1:0"
     assistant_image = [
         {"role": "user", "content": [{"text": "Hi"}]},
@@ -239,7 +243,7 @@ def test_media_only_in_user_turns_and_inside_tool_results_too(bedrock: Any) -> N
         {"role": "user", "content": [{"text": "Go on"}]},
     ]
     code, said = _error(
-        lambda: bedrock.converse(modelId="us.mistral.pixtral-large-2502-v1:0", messages=assistant_image)
+        lambda: runtime_boto3.converse(modelId="us.mistral.pixtral-large-2502-v1:0", messages=assistant_image)
     )
     assert (code, said) == (
         "ValidationException",
@@ -251,10 +255,10 @@ def test_media_only_in_user_turns_and_inside_tool_results_too(bedrock: Any) -> N
         {"role": "assistant", "content": [{"toolUse": {"toolUseId": "tooluse_a", "name": "look", "input": {}}}]},
         {"role": "user", "content": [{"toolResult": {"toolUseId": "tooluse_a", "content": [_media("image")]}}]},
     ]
-    code, said = _error(lambda: bedrock.converse(modelId=large, messages=in_result, toolConfig={"tools": [tool]}))
+    code, said = _error(lambda: runtime_boto3.converse(modelId=large, messages=in_result, toolConfig={"tools": [tool]}))
     assert (code, said) == ("ValidationException", "This model doesn't support image content blocks.")
     assert (
-        bedrock.converse(
+        runtime_boto3.converse(
             modelId=large,
             messages=[{"role": "user", "content": [_document("Q3 report (final)"), {"text": "Summarise."}]}],
         )["stopReason"]
@@ -284,13 +288,13 @@ def test_media_only_in_user_turns_and_inside_tool_results_too(bedrock: Any) -> N
     ],
 )
 def test_native_media_parts_follow_each_models_input_modalities(
-    bedrock: Any, model: str, part: dict[str, Any], accepted: bool
+    runtime_boto3: Any, model: str, part: dict[str, Any], accepted: bool
 ) -> None:
     body = json.dumps({"messages": [{"role": "user", "content": [part, {"type": "text", "text": "What is this?"}]}]})
     if accepted:
-        assert bedrock.invoke_model(modelId=model, body=body)["ResponseMetadata"]["HTTPStatusCode"] == 200
+        assert runtime_boto3.invoke_model(modelId=model, body=body)["ResponseMetadata"]["HTTPStatusCode"] == 200
     else:
-        assert _error(lambda: bedrock.invoke_model(modelId=model, body=body)) == (
+        assert _error(lambda: runtime_boto3.invoke_model(modelId=model, body=body)) == (
             "ValidationException",
             "The model returned the following errors: Validation Error",
         )
@@ -304,13 +308,13 @@ def test_native_media_parts_follow_each_models_input_modalities(
     ],
     ids=["deep-list", "deep-stop"],
 )
-def test_json_nested_beyond_any_parser_is_malformed_not_a_5xx(bedrock: Any, body: bytes) -> None:
-    assert _error(lambda: bedrock.invoke_model(modelId=SEVEN_B, body=body)) == (
+def test_json_nested_beyond_any_parser_is_malformed_not_a_5xx(runtime_boto3: Any, body: bytes) -> None:
+    assert _error(lambda: runtime_boto3.invoke_model(modelId=SEVEN_B, body=body)) == (
         "ValidationException",
         "Malformed input request, please reformat your input and try again.",
     )
 
 
-def test_a_lone_surrogate_escape_is_read_as_the_replacement_character(bedrock: Any) -> None:
-    reply = bedrock.invoke_model(modelId=SEVEN_B, body=b'{"prompt": "<s>[INST] hi \\ud800 [/INST]"}')
+def test_a_lone_surrogate_escape_is_read_as_the_replacement_character(runtime_boto3: Any) -> None:
+    reply = runtime_boto3.invoke_model(modelId=SEVEN_B, body=b'{"prompt": "<s>[INST] hi \\ud800 [/INST]"}')
     assert "hi \ufffd" in json.loads(reply["body"].read())["outputs"][0]["text"]

@@ -30,14 +30,14 @@ TOP_SONG = {
 }
 
 
-def invoke(bedrock: Any, model: str, body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    reply = bedrock.invoke_model(modelId=model, body=json.dumps(body))
+def invoke(runtime_boto3: Any, model: str, body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    reply = runtime_boto3.invoke_model(modelId=model, body=json.dumps(body))
     assert reply["contentType"] == "application/json"
     return json.loads(reply["body"].read()), reply["ResponseMetadata"]["HTTPHeaders"]
 
 
-def test_basic_completion_and_usage_headers(bedrock: Any) -> None:
-    body, headers = invoke(bedrock, SEVEN_B, {"prompt": "<s>[INST] Hello, what's your name? [/INST]"})
+def test_basic_completion_and_usage_headers(runtime_boto3: Any) -> None:
+    body, headers = invoke(runtime_boto3, SEVEN_B, {"prompt": "<s>[INST] Hello, what's your name? [/INST]"})
     assert set(body) == {"outputs"}
     assert body["outputs"][0]["stop_reason"] == "stop"
     assert body["outputs"][0]["text"].startswith(" ")
@@ -47,8 +47,8 @@ def test_basic_completion_and_usage_headers(bedrock: Any) -> None:
     assert len(headers["x-amzn-requestid"]) == 36
 
 
-def test_max_tokens_cuts_with_length(bedrock: Any) -> None:
-    body, headers = invoke(bedrock, SEVEN_B, {"prompt": "<s>[INST] Tell me a story [/INST]", "max_tokens": 3})
+def test_max_tokens_cuts_with_length(runtime_boto3: Any) -> None:
+    body, headers = invoke(runtime_boto3, SEVEN_B, {"prompt": "<s>[INST] Tell me a story [/INST]", "max_tokens": 3})
     assert body["outputs"][0]["stop_reason"] == "length"
     assert headers["x-amzn-bedrock-output-token-count"] == "3"
 
@@ -63,9 +63,9 @@ def test_max_tokens_cuts_with_length(bedrock: Any) -> None:
         "arn:aws:bedrock:us-east-1::foundation-model/mistral.mistral-large-2402-v1:0",
     ],
 )
-def test_model_id_forms_route(bedrock: Any, model: str) -> None:
+def test_model_id_forms_route(runtime_boto3: Any, model: str) -> None:
     body = {"messages": [{"role": "user", "content": "hi"}]} if "7b" not in model else {"prompt": "hi"}
-    invoke(bedrock, model, body)
+    invoke(runtime_boto3, model, body)
 
 
 def test_raw_colon_and_no_content_type(runtime: Any, control: httpx.Client) -> None:
@@ -75,8 +75,8 @@ def test_raw_colon_and_no_content_type(runtime: Any, control: httpx.Client) -> N
     assert reply.json()["outputs"][0]["stop_reason"] == "stop"
 
 
-def test_stream_final_chunk_has_text_stop_reason_and_metrics(bedrock: Any) -> None:
-    reply = bedrock.invoke_model_with_response_stream(
+def test_stream_final_chunk_has_text_stop_reason_and_metrics(runtime_boto3: Any) -> None:
+    reply = runtime_boto3.invoke_model_with_response_stream(
         modelId=SEVEN_B, body=json.dumps({"prompt": "<s>[INST] Hello [/INST]"})
     )
     assert reply["contentType"] == "application/json"
@@ -89,13 +89,13 @@ def test_stream_final_chunk_has_text_stop_reason_and_metrics(bedrock: Any) -> No
     metrics = final["amazon-bedrock-invocationMetrics"]
     assert metrics["inputTokenCount"] > 0
     assert metrics["outputTokenCount"] == len(chunks)  # one token per chunk
-    whole, _ = invoke(bedrock, SEVEN_B, {"prompt": "<s>[INST] Hello [/INST]"})
+    whole, _ = invoke(runtime_boto3, SEVEN_B, {"prompt": "<s>[INST] Hello [/INST]"})
     assert "".join(c["outputs"][0]["text"] for c in chunks) == whole["outputs"][0]["text"]
 
 
-def test_chat_tool_loop(bedrock: Any) -> None:
+def test_chat_tool_loop(runtime_boto3: Any) -> None:
     question = {"role": "user", "content": "What is the most popular song on WZPZ?"}
-    body, _ = invoke(bedrock, LARGE_2402, {"messages": [question], "tools": [TOP_SONG], "tool_choice": "any"})
+    body, _ = invoke(runtime_boto3, LARGE_2402, {"messages": [question], "tools": [TOP_SONG], "tool_choice": "any"})
     choice = body["choices"][0]
     assert choice["stop_reason"] == "tool_calls"
     call = choice["message"]["tool_calls"][0]
@@ -106,15 +106,17 @@ def test_chat_tool_loop(bedrock: Any) -> None:
         "tool_call_id": call["id"],
         "content": json.dumps({"song": "Elemental Hotel", "artist": "8 Storey Hike"}),
     }
-    body, _ = invoke(bedrock, LARGE_2402, {"messages": [question, choice["message"], result], "tools": [TOP_SONG]})
+    body, _ = invoke(
+        runtime_boto3, LARGE_2402, {"messages": [question, choice["message"], result], "tools": [TOP_SONG]}
+    )
     assert body["choices"][0]["stop_reason"] == "stop"
     assert "Elemental Hotel" in body["choices"][0]["message"]["content"]
-    none, _ = invoke(bedrock, LARGE_2402, {"messages": [question], "tools": [TOP_SONG], "tool_choice": "none"})
+    none, _ = invoke(runtime_boto3, LARGE_2402, {"messages": [question], "tools": [TOP_SONG], "tool_choice": "none"})
     assert "tool_calls" not in none["choices"][0]["message"]
 
 
-def test_chat_stream(bedrock: Any) -> None:
-    reply = bedrock.invoke_model_with_response_stream(
+def test_chat_stream(runtime_boto3: Any) -> None:
+    reply = runtime_boto3.invoke_model_with_response_stream(
         modelId=LARGE_2402, body=json.dumps({"messages": [{"role": "user", "content": "Hi"}]})
     )
     chunks = [json.loads(event["chunk"]["bytes"]) for event in reply["body"]]
@@ -123,15 +125,15 @@ def test_chat_stream(bedrock: Any) -> None:
     assert "amazon-bedrock-invocationMetrics" in chunks[-1]
 
 
-def test_converse_and_stream(bedrock: Any) -> None:
+def test_converse_and_stream(runtime_boto3: Any) -> None:
     messages = [{"role": "user", "content": [{"text": "Hello"}]}]
-    reply = bedrock.converse(
+    reply = runtime_boto3.converse(
         modelId=LARGE_2402, messages=messages, system=[{"text": "Be brief."}], inferenceConfig={"maxTokens": 50}
     )
     assert reply["stopReason"] == "end_turn"
     assert reply["usage"]["totalTokens"] == reply["usage"]["inputTokens"] + reply["usage"]["outputTokens"]
     text = reply["output"]["message"]["content"][0]["text"]
-    stream = bedrock.converse_stream(
+    stream = runtime_boto3.converse_stream(
         modelId=LARGE_2402, messages=messages, system=[{"text": "Be brief."}], inferenceConfig={"maxTokens": 50}
     )
     events = list(stream["stream"])
@@ -143,7 +145,7 @@ def test_converse_and_stream(bedrock: Any) -> None:
     assert events[-1]["metadata"]["usage"] == reply["usage"]
 
 
-def test_converse_tool_use(bedrock: Any) -> None:
+def test_converse_tool_use(runtime_boto3: Any) -> None:
     tools = {
         "tools": [
             {
@@ -157,7 +159,7 @@ def test_converse_tool_use(bedrock: Any) -> None:
         "toolChoice": {"any": {}},
     }
     question = {"role": "user", "content": [{"text": "What is the most popular song on WZPZ?"}]}
-    reply = bedrock.converse(modelId=LARGE_2402, messages=[question], toolConfig=tools)
+    reply = runtime_boto3.converse(modelId=LARGE_2402, messages=[question], toolConfig=tools)
     assert reply["stopReason"] == "tool_use"
     use = reply["output"]["message"]["content"][0]["toolUse"]
     assert use["toolUseId"].startswith("tooluse_")
@@ -169,17 +171,17 @@ def test_converse_tool_use(bedrock: Any) -> None:
         ],
     }
     auto = {"tools": tools["tools"]}  # with toolChoice any the model would have to call a tool again
-    final = bedrock.converse(
+    final = runtime_boto3.converse(
         modelId=LARGE_2402, messages=[question, reply["output"]["message"], result], toolConfig=auto
     )
     assert "Elemental Hotel" in final["output"]["message"]["content"][0]["text"]
 
 
-def test_count_tokens(bedrock: Any) -> None:
+def test_count_tokens(runtime_boto3: Any) -> None:
     body = json.dumps({"prompt": "<s>[INST] Hello, what's your name? [/INST]"}).encode()
-    reply = bedrock.count_tokens(modelId=SEVEN_B, input={"invokeModel": {"body": body}})
+    reply = runtime_boto3.count_tokens(modelId=SEVEN_B, input={"invokeModel": {"body": body}})
     assert reply["inputTokens"] == 16
-    converse = bedrock.count_tokens(
+    converse = runtime_boto3.count_tokens(
         modelId=LARGE_2402, input={"converse": {"messages": [{"role": "user", "content": [{"text": "hi"}]}]}}
     )
     assert converse["inputTokens"] > 0
@@ -201,16 +203,16 @@ def test_count_tokens(bedrock: Any) -> None:
         ),
     ],
 )
-def test_validation_errors(bedrock: Any, model: str, body: dict[str, Any], message: str) -> None:
-    with pytest.raises(bedrock.exceptions.ValidationException) as info:
-        bedrock.invoke_model(modelId=model, body=json.dumps(body))
+def test_validation_errors(runtime_boto3: Any, model: str, body: dict[str, Any], message: str) -> None:
+    with pytest.raises(runtime_boto3.exceptions.ValidationException) as info:
+        runtime_boto3.invoke_model(modelId=model, body=json.dumps(body))
     assert info.value.response["Error"]["Message"] == message
     assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
-def test_unparseable_body(bedrock: Any) -> None:
-    with pytest.raises(bedrock.exceptions.ValidationException):
-        bedrock.invoke_model(modelId=SEVEN_B, body=b"{not json")
+def test_unparseable_body(runtime_boto3: Any) -> None:
+    with pytest.raises(runtime_boto3.exceptions.ValidationException):
+        runtime_boto3.invoke_model(modelId=SEVEN_B, body=b"{not json")
 
 
 @pytest.mark.parametrize(
@@ -227,13 +229,13 @@ def test_unparseable_body(bedrock: Any) -> None:
         "ModelErrorException",
     ],
 )
-def test_every_error_class_reaches_boto3_typed(bedrock: Any, control: httpx.Client, code: str) -> None:
+def test_every_error_class_reaches_boto3_typed(runtime_boto3: Any, control: httpx.Client, code: str) -> None:
     control.post("/faults", json={"kind": "error", "code": code, "count": 1}).raise_for_status()
-    with pytest.raises(getattr(bedrock.exceptions, code)) as info:
-        bedrock.invoke_model(modelId=SEVEN_B, body=json.dumps({"prompt": "x"}))
+    with pytest.raises(getattr(runtime_boto3.exceptions, code)) as info:
+        runtime_boto3.invoke_model(modelId=SEVEN_B, body=json.dumps({"prompt": "x"}))
     assert info.value.response["Error"]["Code"] == code
     assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == ERROR_CODES[code].status
-    bedrock.invoke_model(modelId=SEVEN_B, body=json.dumps({"prompt": "x"}))  # count=1: the next call succeeds
+    runtime_boto3.invoke_model(modelId=SEVEN_B, body=json.dumps({"prompt": "x"}))  # count=1: the next call succeeds
 
 
 @pytest.mark.parametrize(
@@ -244,15 +246,15 @@ def test_every_error_class_reaches_boto3_typed(bedrock: Any, control: httpx.Clie
         ("converse", "serviceUnavailableException"),
     ],
 )
-def test_in_stream_errors(bedrock: Any, control: httpx.Client, operation: str, member: str) -> None:
+def test_in_stream_errors(runtime_boto3: Any, control: httpx.Client, operation: str, member: str) -> None:
     code = member[0].upper() + member[1:]
     control.post("/faults", json={"kind": "stream-error", "code": code, "after_frames": 2}).raise_for_status()
     if operation == "invoke":
-        stream = bedrock.invoke_model_with_response_stream(modelId=SEVEN_B, body=json.dumps({"prompt": "Tell me"}))[
-            "body"
-        ]
+        stream = runtime_boto3.invoke_model_with_response_stream(
+            modelId=SEVEN_B, body=json.dumps({"prompt": "Tell me"})
+        )["body"]
     else:
-        stream = bedrock.converse_stream(
+        stream = runtime_boto3.converse_stream(
             modelId=LARGE_2402, messages=[{"role": "user", "content": [{"text": "Tell me"}]}]
         )["stream"]
     received: list[Any] = []
@@ -275,8 +277,8 @@ def test_unknown_operation(runtime: Any, control: httpx.Client) -> None:
     assert reply.headers["x-amzn-errortype"].startswith("UnknownOperationException:")
 
 
-def test_journal_records_what_arrived(bedrock: Any, control: httpx.Client) -> None:
-    invoke(bedrock, SEVEN_B, {"prompt": "<s>[INST] Q1 [/INST] A1</s> [INST] Q2 [/INST]"})
+def test_journal_records_what_arrived(runtime_boto3: Any, control: httpx.Client) -> None:
+    invoke(runtime_boto3, SEVEN_B, {"prompt": "<s>[INST] Q1 [/INST] A1</s> [INST] Q2 [/INST]"})
     entries = control.get("/requests").json()["requests"]
     assert entries[-1]["body"]["prompt"].endswith("[INST] Q2 [/INST]")
     assert entries[-1]["operation"] == "InvokeModel"
@@ -299,7 +301,7 @@ def test_base64_count_tokens_body_must_be_base64(runtime: Any, control: httpx.Cl
 
 
 @pytest.mark.parametrize("model", ["mistral-7b", "mistral-large-2402", "pixtral-large"])
-def test_formats_work_with_plain_boto3(bedrock: Any, model: str) -> None:
+def test_formats_work_with_plain_boto3(runtime_boto3: Any, model: str) -> None:
     """The documented recipe: build a body with a format, send it with boto3, parse the reply with the format."""
     from mistral_bedrock import Message, Params, for_region
     from mistral_bedrock.formats import format_for
@@ -307,7 +309,7 @@ def test_formats_work_with_plain_boto3(bedrock: Any, model: str) -> None:
     resolved = for_region(model, "us-east-1")
     fmt = format_for(resolved.spec.native_dialect)
     body = fmt.build_body(resolved.spec, [Message.user("Hello, what's your name?")], Params(max_tokens=200))
-    reply = bedrock.invoke_model(modelId=resolved.identifier, body=json.dumps(body))
+    reply = runtime_boto3.invoke_model(modelId=resolved.identifier, body=json.dumps(body))
     completion = fmt.parse_response(json.loads(reply["body"].read()))
     assert completion.text.strip().endswith("You said: Hello, what's your name?")
     assert completion.stop_reason == "stop"

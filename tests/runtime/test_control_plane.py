@@ -170,7 +170,7 @@ def test_a_body_that_is_not_json_is_400(control: httpx.Client) -> None:
     assert reply.json()["message"] == "invalid fault rule: the body is not JSON"
 
 
-def test_listing_says_what_fired_and_what_is_left(bedrock: Any, control: httpx.Client) -> None:
+def test_listing_says_what_fired_and_what_is_left(runtime_boto3: Any, control: httpx.Client) -> None:
     listed = control.post(
         "/faults", json=[{"kind": "error", "code": "throttle", "count": 2}, {"kind": "drop", "after_frames": 1}]
     )
@@ -186,7 +186,7 @@ def test_listing_says_what_fired_and_what_is_left(bedrock: Any, control: httpx.C
     outcomes = []
     for _ in range(3):
         try:
-            bedrock.invoke_model(modelId=SEVEN_B, body=json.dumps({"prompt": "x"}))
+            runtime_boto3.invoke_model(modelId=SEVEN_B, body=json.dumps({"prompt": "x"}))
             outcomes.append("answered")
         except botocore.exceptions.ClientError as error:
             outcomes.append(error.response["Error"]["Code"])
@@ -201,11 +201,11 @@ def journal(control: httpx.Client) -> list[dict[str, Any]]:
     return entries
 
 
-def test_the_journal_records_an_injected_error(bedrock: Any, control: httpx.Client) -> None:
+def test_the_journal_records_an_injected_error(runtime_boto3: Any, control: httpx.Client) -> None:
     control.post("/faults", json={"kind": "error", "code": "ThrottlingException", "count": 1}).raise_for_status()
     with pytest.raises(botocore.exceptions.ClientError):
-        bedrock.invoke_model(modelId=SEVEN_B, body=json.dumps({"prompt": "x"}))
-    bedrock.invoke_model(modelId=SEVEN_B, body=json.dumps({"prompt": "x"}))
+        runtime_boto3.invoke_model(modelId=SEVEN_B, body=json.dumps({"prompt": "x"}))
+    runtime_boto3.invoke_model(modelId=SEVEN_B, body=json.dumps({"prompt": "x"}))
     first, second = journal(control)
     assert (first["status"], first["error_code"], first["faults"]) == (
         429,
@@ -216,12 +216,14 @@ def test_the_journal_records_an_injected_error(bedrock: Any, control: httpx.Clie
     assert (first["body_size"], first["body_truncated"]) == (len(json.dumps({"prompt": "x"})), False)
 
 
-def test_the_journal_records_an_in_stream_error_as_delivered(bedrock: Any, control: httpx.Client) -> None:
+def test_the_journal_records_an_in_stream_error_as_delivered(runtime_boto3: Any, control: httpx.Client) -> None:
     control.post(
         "/faults", json={"kind": "stream-error", "code": "ThrottlingException", "after_frames": 2}
     ).raise_for_status()
     control.post("/faults", json={"kind": "latency", "first_byte_ms": 1}).raise_for_status()
-    stream = bedrock.invoke_model_with_response_stream(modelId=SEVEN_B, body=json.dumps({"prompt": "Tell me"}))["body"]
+    stream = runtime_boto3.invoke_model_with_response_stream(modelId=SEVEN_B, body=json.dumps({"prompt": "Tell me"}))[
+        "body"
+    ]
     with pytest.raises(botocore.exceptions.EventStreamError):
         list(stream)
     stream.close()
@@ -237,9 +239,9 @@ def test_the_journal_records_an_in_stream_error_as_delivered(bedrock: Any, contr
     ]
 
 
-def test_a_stream_fault_past_the_end_of_the_stream_is_not_listed(bedrock: Any, control: httpx.Client) -> None:
+def test_a_stream_fault_past_the_end_of_the_stream_is_not_listed(runtime_boto3: Any, control: httpx.Client) -> None:
     control.post("/faults", json={"kind": "drop", "after_frames": 10_000}).raise_for_status()
-    stream = bedrock.invoke_model_with_response_stream(modelId=SEVEN_B, body=json.dumps({"prompt": "Hi"}))["body"]
+    stream = runtime_boto3.invoke_model_with_response_stream(modelId=SEVEN_B, body=json.dumps({"prompt": "Hi"}))["body"]
     assert list(stream)
     (entry,) = journal(control)
     assert (entry["status"], entry["error_code"], entry["faults"]) == (200, None, [])

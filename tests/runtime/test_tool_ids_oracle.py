@@ -68,13 +68,15 @@ def refusal(call: Any) -> botocore.exceptions.ClientError:
     return info.value
 
 
-def test_invoke_model_refuses_other_ids_on_the_openai_style_models(bedrock: Any) -> None:
+def test_invoke_model_refuses_other_ids_on_the_openai_style_models(runtime_boto3: Any) -> None:
     for bad in ("tooluse_Ha-S_2c3TTeRv5Hb2xWwtg", CHAT_22, "call_1"):
-        error = refusal(lambda bad=bad: bedrock.invoke_model(modelId=MINISTRAL, body=json.dumps(chat_history(bad))))
+        error = refusal(
+            lambda bad=bad: runtime_boto3.invoke_model(modelId=MINISTRAL, body=json.dumps(chat_history(bad)))
+        )
         assert error.response["Error"]["Code"] == "ValidationException"
         assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 400
         assert error.response["Error"]["Message"] == REFUSED.format(bad)
-    reply = bedrock.invoke_model(modelId=MINISTRAL, body=json.dumps(chat_history("abcDEF123")))
+    reply = runtime_boto3.invoke_model(modelId=MINISTRAL, body=json.dumps(chat_history("abcDEF123")))
     assert json.loads(reply["body"].read())["choices"][0]["finish_reason"] == "stop"
 
 
@@ -100,9 +102,9 @@ def test_large_2407_takes_its_own_22_character_ids(runtime: ServerThread, contro
     oregon.close()
 
 
-def test_converse_answers_tooluse_ids_that_the_next_turn_refuses(bedrock: Any) -> None:
+def test_converse_answers_tooluse_ids_that_the_next_turn_refuses(runtime_boto3: Any) -> None:
     asked = "What is the most popular song on WZPZ?"
-    first = bedrock.converse(
+    first = runtime_boto3.converse(
         modelId=MINISTRAL,
         messages=[{"role": "user", "content": [{"text": asked}]}],
         toolConfig={**TOOL_CONFIG, "toolChoice": {"any": {}}},
@@ -112,7 +114,9 @@ def test_converse_answers_tooluse_ids_that_the_next_turn_refuses(bedrock: Any) -
     assert call_id.startswith("tooluse_")
     # Sent back as Bedrock gave it, the id fails the second request: the multi-turn bug users hit.
     error = refusal(
-        lambda: bedrock.converse(modelId=MINISTRAL, messages=converse_history(asked, answer), toolConfig=TOOL_CONFIG)
+        lambda: runtime_boto3.converse(
+            modelId=MINISTRAL, messages=converse_history(asked, answer), toolConfig=TOOL_CONFIG
+        )
     )
     assert error.response["Error"]["Code"] == "ValidationException"
     assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 400
@@ -120,17 +124,17 @@ def test_converse_answers_tooluse_ids_that_the_next_turn_refuses(bedrock: Any) -
     # The same history with the ids a 9-alphanumeric form goes through.
     answer["content"][0]["toolUse"]["toolUseId"] = "abcDEF123"
     history = converse_history(asked, answer)
-    second = bedrock.converse(modelId=MINISTRAL, messages=history, toolConfig=TOOL_CONFIG)
+    second = runtime_boto3.converse(modelId=MINISTRAL, messages=history, toolConfig=TOOL_CONFIG)
     assert second["stopReason"] == "end_turn"
 
 
-def test_converse_on_the_legacy_models_takes_tooluse_ids_back(bedrock: Any) -> None:
+def test_converse_on_the_legacy_models_takes_tooluse_ids_back(runtime_boto3: Any) -> None:
     asked = "What is the most popular song on WZPZ?"
     large = "mistral.mistral-large-2402-v1:0"
-    first = bedrock.converse(
+    first = runtime_boto3.converse(
         modelId=large,
         messages=[{"role": "user", "content": [{"text": asked}]}],
         toolConfig={**TOOL_CONFIG, "toolChoice": {"any": {}}},
     )
     history = converse_history(asked, first["output"]["message"])
-    assert bedrock.converse(modelId=large, messages=history, toolConfig=TOOL_CONFIG)["stopReason"] == "end_turn"
+    assert runtime_boto3.converse(modelId=large, messages=history, toolConfig=TOOL_CONFIG)["stopReason"] == "end_turn"

@@ -87,7 +87,7 @@ def cassette_spec(
     """The engine spec the flags describe: ``engine`` unchanged when no cassette flag is given.
 
     Raises:
-        click.UsageError: Cassette flags without a cassette, or ``--record`` beside another ``--engine``.
+        ValueError: Cassette flags without a cassette, ``--record`` beside another ``--engine``, a bad option.
     """
     from ..engines.cassette import RecordMode, ReplaySettings, Timing
 
@@ -102,27 +102,23 @@ def cassette_spec(
     }
     given = [flag for flag, value in tuning.items() if value is not None]
     if record is not None and engine_given:
-        raise click.UsageError("--record DIR is the replay:DIR engine recording: give it instead of --engine.")
+        raise ValueError("--record DIR is the replay:DIR engine recording: give it instead of --engine.")
     if record is None and not engine.startswith("replay:"):
         if given:
-            raise click.UsageError(f"{given[0]} tunes a cassette: give --record DIR or --engine replay:DIR.")
+            raise ValueError(f"{given[0]} tunes a cassette: give --record DIR or --engine replay:DIR.")
         return engine
-    try:
-        settings = (
-            ReplaySettings.parse(engine.partition(":")[2])
-            if record is None
-            else ReplaySettings(Path(record), RecordMode.ALL)
-        )
-        changes: dict[str, Any] = {
-            "mode": RecordMode(record_mode) if record_mode else None,
-            "upstream_url": upstream_url,
-            "region": upstream_region,
-            "secrets": secrets,
-            "redact": settings.redact + redact if redact else None,
-            "ignore": settings.ignore + match_ignore if match_ignore else None,
-            "timing": Timing.parse(replay_timing) if replay_timing else None,
-        }
-        settings = dataclasses.replace(settings, **{k: v for k, v in changes.items() if v is not None})
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
-    return settings.spec()
+    settings = (
+        ReplaySettings.parse(engine.partition(":")[2])
+        if record is None
+        else ReplaySettings(Path(record), RecordMode.ALL)
+    )
+    changes: dict[str, Any] = {
+        "mode": RecordMode(record_mode) if record_mode else None,
+        "upstream_url": upstream_url,
+        "region": upstream_region,
+        "secrets": secrets,
+        "redact": settings.redact + redact if redact else None,
+        "ignore": settings.ignore + match_ignore if match_ignore else None,
+        "timing": Timing.parse(replay_timing) if replay_timing else None,
+    }
+    return dataclasses.replace(settings, **{k: v for k, v in changes.items() if v is not None}).spec()

@@ -10,6 +10,7 @@ the signal's number after a second one, 1 if a worker process exited by itself. 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sqlite3
 import sys
 import time
@@ -185,18 +186,6 @@ def command(
     from ..runtime.store import check_state_dir
 
     source = click.get_current_context().get_parameter_source("engine")
-    engine = cassette_spec(
-        engine,
-        record,
-        record_mode,
-        upstream_url,
-        upstream_region,
-        secrets,
-        redact,
-        match_ignore,
-        replay_timing,
-        engine_given=source is not click.core.ParameterSource.DEFAULT,
-    )
 
     config = RuntimeConfig(
         engine=engine,
@@ -216,6 +205,19 @@ def command(
     )
     # Check every setting here, in the parent, so a mistake is one clear line rather than a worker crash.
     try:
+        engine = cassette_spec(
+            engine,
+            record,
+            record_mode,
+            upstream_url,
+            upstream_region,
+            secrets,
+            redact,
+            match_ignore,
+            replay_timing,
+            engine_given=source is not click.core.ParameterSource.DEFAULT,
+        )
+        config = dataclasses.replace(config, engine=engine)
         # A real model is loaded here once to check it (its file, its vocabulary against each routed id), then
         # by each worker.
         with loading(engine, models):

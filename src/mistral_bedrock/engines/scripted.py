@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,13 @@ from ..formats import ParsedRequest
 from .builtin import builtin_answer
 from .counting import OFFLOAD_CHARS, request_chars
 from .engine import EngineEvent
-from .rules import Reply, RuleSet, load_rules, parse_rules
+from .rules import Reply, Rule, RuleSet, load_rules, parse_rules
 from .shaping import Answer, ShapedAnswer, shape, stream_events
 
 __all__ = ["ScriptedEngine"]
+
+# A rule's match conditions, in the order docs/ENGINES.md lists them.
+_CONDITIONS = ("model", "contains", "regex", "turn", "dialect")
 
 
 def _output(request: ParsedRequest, reply: Reply) -> ShapedAnswer:
@@ -34,6 +38,17 @@ def _output(request: ParsedRequest, reply: Reply) -> ShapedAnswer:
     error_after_deltas = reply.error is not None and bool(reply.error.after_deltas)
     pieces = request.stream or reply.token_latency_ms > 0 or error_after_deltas
     return shape(request, answer, stop_reason=reply.stop_reason, pieces=pieces)
+
+
+def _describe(index: int, rule: Rule) -> str:
+    label = f"rule {index}" + (f" ({rule.name!r})" if rule.name is not None else "")
+    values = {name: getattr(rule, name) for name in _CONDITIONS}
+    conditions = ", ".join(
+        f"{name}={value.value if isinstance(value, Enum) else value!r}"
+        for name, value in values.items()
+        if value is not None
+    )
+    return f"{label}: {conditions or 'no conditions'}"
 
 
 class ScriptedEngine:
@@ -71,6 +86,12 @@ class ScriptedEngine:
     def reset(self) -> None:
         """Start every ``sequence`` over."""
         self._matches.clear()
+
+    def unused_rules(self) -> list[str]:
+        """The rules that answered no request since the last :meth:`reset` (or since the engine was made), each
+        described by its index, its name and its match conditions, e.g. ``rule 1 ('weather'): contains='weather',
+        turn=1``: what a test that scripted them expected and never sent."""
+        return [_describe(index, rule) for index, rule in enumerate(self.rules.rules) if index not in self._matches]
 
     def select(self, request: ParsedRequest) -> Reply | None:
         """The reply for ``request`` (advancing the matching rule's sequence), or None for the built-in answer."""

@@ -54,6 +54,11 @@ class JournalEntry:
         if self.body_size < 0:
             object.__setattr__(self, "body_size", len(self.raw_body))
 
+    @property
+    def body(self) -> Any:
+        """The body as parsed JSON, or as text when it is not JSON (or was cut): what tests assert on."""
+        return Journal.body_of(self.raw_body, truncated=self.body_truncated)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "request_id": self.request_id,
@@ -63,7 +68,7 @@ class JournalEntry:
             "status": self.status,
             "error_code": self.error_code,
             "faults": list(self.faults),
-            "body": Journal.body_of(self.raw_body, truncated=self.body_truncated),
+            "body": self.body,
             "body_size": self.body_size,
             "body_truncated": self.body_truncated,
         }

@@ -190,6 +190,11 @@ class EventStreamResponse:
             watcher.cancel()
             # A stream that broke off for any other reason is journalled too.
             self._end(StreamEnd(self._events))
+            # Close the frames' generator now, not whenever it is collected: what it holds (an engine's generation,
+            # a relay's connection to Bedrock) is let go as soon as the client is.
+            close = getattr(self.frames, "aclose", None)
+            if close is not None:
+                await close()
 
     async def _watch_disconnect(self, receive: Receive) -> None:
         """Journal the stream as it stands once the client disconnects (the request body was read before)."""

@@ -3,7 +3,8 @@
 Its signature checks prove the re-signing: it refuses the dummy key the clients use and accepts only requests
 signed with the configured key, secret and session token — the credentials the recording engine is given.
 
-* ``upstream``: that runtime, for the module; its engine may be swapped per test (``upstream.app.state.engine``);
+* ``upstream``: that runtime (one per module), fresh for each test; its engine may be swapped
+  (``upstream.app.state.engine``);
 * ``cassette``: an empty cassette directory for the test;
 * ``serving``: starts a runtime on an engine (a recording or a replaying one) and gives boto3 bound to it.
 """
@@ -47,20 +48,22 @@ def boto_client(url: str, key: str = "AKIDDUMMYKEY", secret: str = "dummy") -> A
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[ServerThread]:
-    """The stand-in for Amazon Bedrock: strict SigV4 with the real key, secret and session token."""
+def _upstream_server() -> Iterator[ServerThread]:
     config = RuntimeConfig(auth=f"strict:{KEY_ID}:{SECRET};token={TOKEN}", min_first_byte_ms=0)
     with ServerThread(config=config) as server:
         yield server
 
 
-@pytest.fixture(autouse=True)
-def _fresh_upstream(upstream: ServerThread) -> Iterator[None]:
-    upstream.app.state.journal.clear()
-    upstream.app.state.faults.reset()
-    yield
-    upstream.app.state.engine = BuiltinEngine()
-    upstream.app.state.faults.reset()
+@pytest.fixture
+def upstream(_upstream_server: ServerThread) -> Iterator[ServerThread]:
+    """The stand-in for Amazon Bedrock: strict SigV4 with the real key, secret and session token; its journal,
+    faults and engine fresh for each test."""
+    state = _upstream_server.app.state
+    state.journal.clear()
+    state.faults.reset()
+    yield _upstream_server
+    state.engine = BuiltinEngine()
+    state.faults.reset()
 
 
 @pytest.fixture

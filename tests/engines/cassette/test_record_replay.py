@@ -235,12 +235,18 @@ class TestModes:
         upstream: ServerThread,
         cassette: Path,
     ) -> None:
-        CALLS["converse"](serving(recorder()).client)
+        first = serving(recorder()).client
+        for _ in range(3):  # three recordings of one request: …, …-2, …-3
+            CALLS["converse"](first)
+        assert len(list(cassette.iterdir())) == 3
         upstream.app.state.engine = ScriptedEngine({"default": {"text": "rewritten"}})
         CALLS["converse"](serving(recorder()).client)
-        assert len(upstream.app.state.journal.entries()) == 2
-        (recorded,) = cassette.iterdir()
+        assert len(upstream.app.state.journal.entries()) == 4
+        (recorded,) = cassette.iterdir()  # the rewrite replaced all three
         assert "rewritten" in recorded.read_text()
+        assert CALLS["converse"](serving(ReplayEngine(ReplaySettings(cassette))).client)["output"]["message"][
+            "content"
+        ] == [{"text": "rewritten"}]
 
 
 def _forbidden(*_: object) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from mistral_bedrock.engines.cassette import RecordMode, ReplayEngine, ReplaySettings
 from mistral_bedrock.engines.relay import RelayRequest
@@ -132,3 +133,28 @@ def test_every_active_credential_is_known_to_the_recorder(
     converse(serving(recorder()).client, f"x{secret}x")
     text = next(cassette.iterdir()).read_text()
     assert secret not in text
+
+
+@pytest.mark.parametrize("policy", ["redact", "refuse"])
+def test_a_secret_streamed_a_few_characters_per_frame_is_caught(
+    policy: str,
+    recorder: Callable[..., ReplayEngine],
+    serving: Callable[..., Served],
+    upstream: ServerThread,
+    cassette: Path,
+) -> None:
+    upstream.app.state.engine = ScriptedEngine({"default": {"text": f"The key is {SECRET} and that is all."}})
+    engine = recorder(secrets=policy)
+    stream = serving(engine).client.converse_stream(
+        modelId=MODEL, messages=[{"role": "user", "content": [{"text": "What is the key?"}]}]
+    )["stream"]
+    deltas = [e["contentBlockDelta"]["delta"]["text"] for e in stream if "contentBlockDelta" in e]
+    assert len(deltas) > 3 and not any(SECRET in delta for delta in deltas)  # in no one frame
+    if policy == "refuse":
+        assert not cassette.exists() or list(cassette.iterdir()) == []
+        assert "secret access key" in engine.problems[0]
+        return
+    document = yaml.safe_load(next(cassette.iterdir()).read_text())
+    events = document["response"]["events"]
+    text = "".join(e["payload"]["delta"]["text"] for e in events if e["event"] == "contentBlockDelta")
+    assert text == "The key is REDACTED-secret-access-key and that is all."

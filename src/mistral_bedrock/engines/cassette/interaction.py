@@ -37,6 +37,7 @@ __all__ = [
     "body_bytes",
     "file_name",
     "frame_bytes",
+    "later_recordings",
     "load_interactions",
     "recorded_body",
     "recorded_frame",
@@ -51,7 +52,36 @@ FORMAT_VERSION = 1
 _KEPT_HEADERS = re.compile(r"^(content-type|x-amzn-errortype|x-amzn-requestid|x-amzn-bedrock-.*)$")
 _NAME = re.compile(r"^(?P<base>[a-z-]+-[0-9a-f]{12})(?:-(?P<n>[0-9]+))?\.(ya?ml|json)$")
 _EVENT_HEADERS = (":event-type", ":content-type", ":message-type")
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# YAML 1.1's implicit types that JSON does not have (or spells otherwise); :class:`_Loader` reads them as text.
+_YAML11_ONLY = frozenset(
+    {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp"}
+)
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """YAML read as JSON reads: only ``true``/``false`` are booleans; no dates, no ``12:30`` as 750, no ``yes``.
+
+    A hand-edited cassette with an unquoted date or ``on`` in a prompt then holds the text that was written.
+    """
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _YAML11_ONLY]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?(?:0|[1-9][0-9]*))$"), list("-+0123456789")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
 
 
 @dataclass(frozen=True)
@@ -71,6 +101,12 @@ def file_name(operation: str, key: str, occurrence: int) -> str:
     return f"{kebab}-{key[:12]}" + (f"-{occurrence}" if occurrence > 1 else "") + ".yaml"
 
 
+def later_recordings(directory: Path, operation: str, key: str) -> list[Path]:
+    """The files of a request's second and later recordings (``…-2.yaml``, ``…-3.yaml``), which a rewrite replaces."""
+    base = file_name(operation, key, 1).removesuffix(".yaml")
+    return [path for path in directory.glob(f"{base}-*.yaml") if (match := _NAME.match(path.name)) and match["n"]]
+
+
 def _order(path: Path) -> tuple[str, int]:
     match = _NAME.match(path.name)
     return (match["base"], int(match["n"] or 1)) if match else (path.stem, 0)
@@ -88,7 +124,7 @@ def load_interactions(directory: Path) -> list[Interaction]:
 
 def _read(path: Path) -> Interaction:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ValueError(f"cassette file {path}: cannot be read ({exc})") from None
     if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
@@ -97,11 +133,12 @@ def _read(path: Path) -> Interaction:
     if not isinstance(request, dict) or not isinstance(response, dict):
         raise ValueError(f"cassette file {path}: needs a 'request' and a 'response' mapping")
     missing = [k for k in ("operation", "model", "body") if k not in request]
-    if missing or not isinstance(response.get("status"), int):
+    if missing or type(response.get("status")) is not int:
         what = f"request.{missing[0]}" if missing else "response.status (an integer)"
         raise ValueError(f"cassette file {path}: {what} is missing")
-    if not isinstance(response.get("events", []), list):
-        raise ValueError(f"cassette file {path}: response.events must be a list of frames")
+    events = response.get("events", [])
+    if not isinstance(events, list) or not all(isinstance(frame, dict) for frame in events):
+        raise ValueError(f"cassette file {path}: response.events must be a list of frames, each a mapping")
     return Interaction(path.name, str(request["operation"]), str(request["model"]), request["body"], response)
 
 
@@ -131,6 +168,12 @@ class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[mi
 
 _Dumper.add_representer(
     _FrameEntry, lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
+)
+# A string with a line break, double-quoted with escapes: plain or single-quoted, YAML folds it over several lines,
+# and a frame would no longer be one line.
+_Dumper.add_representer(
+    str,
+    lambda dumper, data: dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"' if "\n" in data else None),
 )
 
 

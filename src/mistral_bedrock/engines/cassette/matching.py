@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["Difference", "drop_fields", "first_difference", "match_key", "nearest"]
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_$-]+$")
 
 
 def drop_fields(body: Any, paths: Sequence[str]) -> Any:
@@ -36,19 +39,42 @@ def _drop(node: Any, parts: list[str]) -> Any:
     return node
 
 
+def _canonical(node: Any) -> Any:
+    """JSON's meaning, not one SDK's spelling: ``1.0`` (boto3) and ``1`` (the JS and Go SDKs) are one number."""
+    if isinstance(node, dict):
+        return {key: _canonical(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_canonical(value) for value in node]
+    if isinstance(node, float) and node.is_integer():
+        return int(node)
+    return node
+
+
 def match_key(operation: str, model_id: str, body: Any, ignore: Sequence[str] = ()) -> str:
     """The sha256 (hex) of the operation, the resolved model and the canonical body less ``ignore``."""
     canonical = json.dumps(
-        [operation, model_id, drop_fields(body, ignore)], sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        [operation, model_id, _canonical(drop_fields(body, ignore))],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as :func:`match_key` sees them: ``1 == 1.0``, but ``true`` is no number."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    return bool(a == b)
 
 
 def _leaves(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
     """``(path, value)`` of every leaf, in document order; an empty list or map is a leaf."""
     if isinstance(node, dict) and node:
         for key, value in node.items():
-            yield from _leaves(value, f"{path}.{key}" if path else str(key))
+            # A key that could be read as a path of its own is quoted: {"a.b": 1} is not {"a": {"b": 1}}.
+            name = str(key) if _PLAIN_KEY.match(str(key)) else json.dumps(key, ensure_ascii=False)
+            yield from _leaves(value, f"{path}.{name}" if path else name)
     elif isinstance(node, list) and node:
         for index, value in enumerate(node):
             yield from _leaves(value, f"{path}[{index}]")
@@ -83,7 +109,7 @@ def first_difference(sent: Any, recorded: Any) -> Difference | None:
     """The first leaf (in the sent body's order, then the recording's) whose value differs; None if equal."""
     mine = dict(_leaves(sent))
     theirs = dict(_leaves(recorded))
-    differing = [path for path in mine if theirs.get(path, _MISSING) != mine[path]]
+    differing = [path for path in mine if path not in theirs or not _same(theirs[path], mine[path])]
     differing += [path for path in theirs if path not in mine]
     if not differing:
         return None

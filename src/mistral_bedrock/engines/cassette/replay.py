@@ -34,6 +34,7 @@ from .interaction import (
     file_name,
     frame_bytes,
     header_document,
+    later_recordings,
     load_interactions,
     recorded_body,
     recorded_frame,
@@ -43,6 +44,7 @@ from .interaction import (
 from .matching import drop_fields, match_key, nearest
 from .secrets import SecretScanner, SecretsFound
 from .settings import RecordMode, ReplaySettings
+from .stream_secrets import stream_findings
 
 __all__ = ["Redactor", "ReplayEngine"]
 
@@ -251,6 +253,10 @@ class ReplayEngine:
             return
         name = file_name(name_key[0], name_key[1], occurrence)
         try:
+            if occurrence == 1 and self.settings.mode is RecordMode.ALL:
+                # A rewrite: this run's recordings of the request replace every earlier one, not just as many.
+                for stale in later_recordings(self.settings.directory, *name_key):
+                    stale.unlink()
             write_interaction(self.settings.directory, name, document)
         except OSError as exc:
             self._problem(document, f"it could not be written: {exc}")
@@ -263,12 +269,14 @@ class ReplayEngine:
         creds = self._upstream.credentials()
         secrets = SecretScanner.for_credentials(creds.access_key, creds.secret_key, creds.token)
         document = self._patterns.redact(document)[0]
-        if self.settings.secrets == "redact":
+        redact = self.settings.secrets == "redact"
+        if redact:
             document = secrets.redact(document)[0]
-        else:
-            found = secrets.find(document)
-            if found:
-                raise SecretsFound(found)
+        found = [] if redact else secrets.find(document)
+        # A secret streamed a few characters per frame is in no one frame: the frames' joined text is scanned too.
+        found += stream_findings(document["response"].get("events", ()), secrets, redact=redact)
+        if found and not redact:
+            raise SecretsFound(found)
         left = secrets.find_in_text(dump(document))
         if left:
             raise SecretsFound(left)

@@ -52,7 +52,8 @@ class Timing:
         return cls(scale)
 
     def __str__(self) -> str:
-        return {0.0: "instant", 1.0: "recorded"}.get(self.scale, f"scaled:{self.scale:g}")
+        factor = repr(self.scale).removesuffix(".0")  # repr: the shortest text that reads back the same float
+        return {0.0: "instant", 1.0: "recorded"}.get(self.scale, f"scaled:{factor}")
 
 
 _SECRETS = ("redact", "refuse")
