@@ -156,7 +156,7 @@ def test_a_bad_setting_fails_the_test_in_one_line(pytester: pytest.Pytester) -> 
     result.assert_outcomes(errors=3)
     result.stdout.fnmatch_lines(
         [
-            "*bedrock: bedrock marker: unknown key engin; it takes engine, faults, cassette, record, assert_all_used",
+            "*bedrock: bedrock marker: unknown key engin; it takes engine, faults, cassette, record, assert_all_used, match_ignore, timing, secrets, redact, redactors",
             "*bedrock: fault 'throttle:count=x': *",
             "*bedrock: Cannot read rules file missing.yaml*",
         ]

@@ -42,7 +42,10 @@ def test_a_cassette_and_an_engine_replace_each_other() -> None:
 @pytest.mark.parametrize(
     ("layer", "message"),
     [
-        ({"engin": "builtin"}, "marker: unknown key engin; it takes engine, faults, cassette, record, assert_all_used"),
+        (
+            {"engin": "builtin"},
+            "marker: unknown key engin; it takes engine, faults, cassette, record, assert_all_used, match_ignore, timing, secrets, redact, redactors",
+        ),
         ({"engine": "builtin", "cassette": True}, "marker: give engine or cassette, not both*"),
         ({"record": "sometimes"}, "marker: record must be one of none, once, new_episodes, all, got 'sometimes'"),
         ({"assert_all_used": "no"}, "marker: assert_all_used must be True or False, got 'no'"),
