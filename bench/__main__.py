@@ -197,6 +197,7 @@ _OWN_SUMMARIES = {
     "client_concurrency": "client_concurrency",
     "client_long_prompt": "client_long_prompt",
     "engine": "engine_overhead",
+    "replay": "replay_speed",
 }
 _OWN_FIGURES = ("fairness", "memory", "pacing")
 for _name, _module in _OWN_SUMMARIES.items():

@@ -32,7 +32,6 @@ __all__ = [
     "EventStreamResponse",
     "JSONBytesResponse",
     "StreamEnd",
-    "error_code_of",
     "error_response",
     "exception_frame",
 ]
@@ -108,14 +107,6 @@ def exception_frame(operation: Operation, error: BedrockError) -> bytes:
         member = "modelStreamErrorException"
         body = {"message": error.message, "originalStatusCode": error.status or 500, "originalMessage": error.message}
     return encode_exception(member, json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
-
-
-def error_code_of(headers: dict[str, str]) -> str | None:
-    """The AWS error code an error response's ``x-amzn-ErrorType`` header names (``Code:http://…`` → ``Code``)."""
-    for name, value in headers.items():
-        if name.lower() == ERROR_TYPE_HEADER.lower():
-            return value.split(":", 1)[0] or None
-    return None
 
 
 _YIELD_EVERY = 8  # frames between two turns given to the event loop by a stream that never waits

@@ -507,9 +507,8 @@ def test_only_allow_listed_response_headers_are_kept_lower_cased() -> None:
             "Connection": "keep-alive",
         }
     )
-    assert kept == {
+    assert kept == {  # the request id differs on every call: kept, it would make every re-record differ
         "content-type": "application/json",
-        "x-amzn-requestid": "abc",
         "x-amzn-errortype": "ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/",
         "x-amzn-bedrock-input-token-count": "12",
     }

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
+from botocore.credentials import ReadOnlyCredentials
 from botocore.exceptions import ClientError
 
 from mistral_bedrock.engines.cassette import RecordMode, ReplayEngine, ReplaySettings
@@ -319,3 +320,40 @@ def test_unreachable_bedrock_is_a_service_unavailable_error(serving: Callable[..
         CALLS["converse"](serving(engine).client)
     assert failed.value.response["Error"]["Code"] == "ServiceUnavailableException"
     assert not cassette.exists()
+
+
+def test_a_refusal_of_the_recording_credentials_is_not_recorded(
+    upstream: ServerThread, serving: Callable[..., Served], cassette: Path
+) -> None:
+    wrong = ReadOnlyCredentials(CREDENTIALS.access_key, "not-the-secret-0123456789", CREDENTIALS.token)
+    settings = ReplaySettings(cassette, RecordMode.ONCE, upstream_url=upstream.url, region=REGION)
+    engine = ReplayEngine(settings, credentials=wrong)
+    with pytest.raises(ClientError) as refused:
+        CALLS["converse"](serving(engine).client)
+    assert refused.value.response["Error"]["Code"] == "InvalidSignatureException"  # the client sees it
+    assert not cassette.exists() or list(cassette.iterdir()) == []  # a later run with good credentials records
+    (problem,) = engine.problems
+    assert "refused the recording credentials (InvalidSignatureException)" in problem
+
+
+def test_recording_everything_anew_leaves_nothing_unused(
+    recorder: Callable[..., ReplayEngine], serving: Callable[..., Served]
+) -> None:
+    CALLS["converse"](serving(recorder()).client)
+    again = recorder()
+    assert again.unused() == []  # mode all plays nothing, so nothing is left unplayed
+    CALLS["invoke"](serving(again).client)
+    assert again.unused() == []
+
+
+def test_a_missing_cassette_is_empty_when_allowed(cassette: Path, serving: Callable[..., Served]) -> None:
+    engine = ReplayEngine(ReplaySettings(cassette), missing_ok=True)
+    assert engine.unused() == []
+    with pytest.raises(ClientError, match="the cassette is empty"):
+        CALLS["converse"](serving(engine).client)
+
+
+def test_a_cassette_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match="is not a directory"):
+        ReplayEngine(ReplaySettings(tmp_path / "file"), missing_ok=True)

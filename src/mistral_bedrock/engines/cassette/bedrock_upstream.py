@@ -68,6 +68,8 @@ class BedrockUpstream:
             )
         self._credentials = credentials
         self.url = (url or f"https://bedrock-runtime.{self.region}.amazonaws.com").rstrip("/")
+        # Loading the CA certificates takes ~20 ms: once here, not for every request's client.
+        self._tls = httpx.create_ssl_context()
 
     def credentials(self) -> ReadOnlyCredentials:
         """The credentials as they are now (refreshable ones may have rotated): also what a cassette must not hold."""
@@ -92,7 +94,9 @@ class BedrockUpstream:
             ServiceUnavailableException: Bedrock could not be reached.
         """
         url, headers = self._signed(request)
-        client = httpx.AsyncClient(timeout=_TIMEOUT)
+        # A client per request: the runtime serves from several event loops (workers, test threads), and a
+        # recording is no hot path; a model's answer takes far longer than a new connection.
+        client = httpx.AsyncClient(timeout=_TIMEOUT, verify=self._tls)
         try:
             response = await client.send(
                 client.build_request(request.operation.method, url, headers=headers, content=request.body),

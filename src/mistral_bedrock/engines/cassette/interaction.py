@@ -1,7 +1,7 @@
 """The cassette on disk: a directory with one readable YAML file per recorded request.
 
-One file per interaction keeps a re-record's diff to the requests that changed, lets several runs write side by
-side, and lets a person read, review and edit a recording. What a file holds, and why:
+One file per interaction keeps a re-record's diff to the files of the requests it made, lets several runs write
+side by side, and lets a person read, review and edit a recording. What a file holds, and why:
 
 * the request as Bedrock saw it — operation, resolved model, path, parsed body — and never a header: signatures,
   key ids and tokens live in headers, so none can be written;
@@ -47,9 +47,9 @@ __all__ = [
 
 FORMAT_VERSION = 1
 
-# Response headers worth keeping: they carry meaning a client reads. Everything else (dates, connection, trace
-# ids) is left out.
-_KEPT_HEADERS = re.compile(r"^(content-type|x-amzn-errortype|x-amzn-requestid|x-amzn-bedrock-.*)$")
+# Response headers worth keeping: they carry meaning a client reads. Everything else (dates, connection, request
+# and trace ids, which differ on every call and would make every re-record differ) is left out.
+_KEPT_HEADERS = re.compile(r"^(content-type|x-amzn-errortype|x-amzn-bedrock-.*)$")
 _NAME = re.compile(r"^(?P<base>[a-z-]+-[0-9a-f]{12})(?:-(?P<n>[0-9]+))?\.(ya?ml|json)$")
 _EVENT_HEADERS = (":event-type", ":content-type", ":message-type")
 # YAML 1.1's implicit types that JSON does not have (or spells otherwise); :class:`_Loader` reads them as text.
@@ -150,6 +150,7 @@ def write_interaction(directory: Path, name: str, document: Mapping[str, Any]) -
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as out:
             out.write(text)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; a cassette is meant to be read and committed
         target = directory / name
         os.replace(temporary, target)
     except BaseException:

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ...errors import ValidationException
+from ...protocol.error_codes import parse_error
 from ...protocol.eventstream import EventStreamDecoder
 from ...protocol.stream_envelope import StreamEnvelope
 from ..relay import RelayAnswer, RelayRequest
@@ -48,6 +49,19 @@ from .stream_secrets import stream_findings
 
 __all__ = ["Redactor", "ReplayEngine"]
 
+# Refusals of the credentials themselves (signature, key, token), which say nothing of the request.
+_CREDENTIAL_ERRORS = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "IncompleteSignature",
+        "MissingAuthenticationTokenException",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+        "SignatureDoesNotMatch",
+    }
+)
+
 logger = logging.getLogger("mistral_bedrock.cassette")
 
 #: A body redaction hook: gets an interaction document (``{"request": …, "response": …}``; only ``request`` when
@@ -64,6 +78,9 @@ class ReplayEngine:
             read in mode ``none``.
         redactors: Hooks that clean each interaction before it is written (and each request before matching).
         sleep: How replay waits, for ``recorded`` or scaled timing (tests pass a recorder of the waits).
+        missing_ok: Take a cassette directory that does not exist as an empty cassette (the pytest plugin: a
+            test that sends nothing records nothing, and git keeps no empty directory); by default mode ``none``
+            refuses it, since a mistyped path would otherwise only show as misses.
 
     Raises:
         ValueError: Mode ``none`` without the cassette directory, an unreadable cassette file, or a record mode
@@ -79,6 +96,7 @@ class ReplayEngine:
         credentials: Any = None,
         redactors: Sequence[Redactor] = (),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        missing_ok: bool = False,
     ) -> None:
         self.settings = settings
         self.misses: list[str] = []
@@ -86,7 +104,9 @@ class ReplayEngine:
         self._redactors = tuple(redactors)
         self._sleep = sleep
         directory = settings.directory
-        if settings.mode is RecordMode.NONE and not directory.is_dir():
+        if directory.exists() and not directory.is_dir():
+            raise ValueError(f"cassette {directory} is not a directory")
+        if settings.mode is RecordMode.NONE and not directory.exists() and not missing_ok:
             raise ValueError(f"cassette {directory} does not exist (record one with a record mode, or serve --record)")
         self._interactions = load_interactions(directory) if directory.is_dir() else []
         self._upstream = (
@@ -116,7 +136,9 @@ class ReplayEngine:
         return line
 
     def unused(self) -> list[str]:
-        """The cassette's files that no request has played."""
+        """The cassette's files that no request has played; none while everything is being recorded anew."""
+        if self._recording_all:
+            return []
         return [i.file for i in self._interactions if i.file not in self._played]
 
     def reset(self) -> None:
@@ -145,7 +167,7 @@ class ReplayEngine:
     async def _replay(self, interaction: Interaction, request: RelayRequest) -> RelayAnswer:
         self._played.add(interaction.file)
         response = interaction.response
-        headers = {k: str(v) for k, v in (response.get("headers") or {}).items() if k != "x-amzn-requestid"}
+        headers = {str(k): str(v) for k, v in (response.get("headers") or {}).items()}
         events = response.get("events")
         if events is not None:
             envelope = StreamEnvelope(request.operation, padding=request.padding)
@@ -201,6 +223,15 @@ class ReplayEngine:
         started = time.perf_counter()
         answer = await self._upstream.send(request)
         operation = request.operation.name.value
+        refused = parse_error(answer.headers, answer.body, answer.status)[0] if answer.status in (401, 403) else None
+        if refused in _CREDENTIAL_ERRORS:
+            # Bedrock refused the recorder's credentials, not the request: replayed, it would refuse every later
+            # run, whatever the credentials then. The client gets the refusal; the cassette does not.
+            self.problems.append(
+                f"{operation} request for {request.model_id} not recorded: Amazon Bedrock refused the recording "
+                f"credentials ({refused}); check them (AWS_PROFILE, AWS_ACCESS_KEY_ID…) and the Region"
+            )
+            return RelayAnswer(answer.status, recorded_headers(answer.headers), body=answer.body)
         document = header_document(self._upstream.region, datetime.now(timezone.utc).isoformat(timespec="seconds"))
         document["request"] = {
             "operation": operation,
@@ -211,7 +242,7 @@ class ReplayEngine:
         }
         response: dict[str, Any] = {"status": answer.status, "headers": recorded_headers(answer.headers)}
         document["response"] = response
-        headers = {k: v for k, v in response["headers"].items() if k != "x-amzn-requestid"}
+        headers = dict(response["headers"])
         if answer.chunks is None:
             response["t_ms"] = round((time.perf_counter() - started) * 1000, 1)
             response.update(recorded_body(answer.body))
