@@ -199,7 +199,7 @@ _OWN_SUMMARIES = {
     "engine": "engine_overhead",
     "replay": "replay_speed",
 }
-_OWN_FIGURES = ("fairness", "memory", "pacing")
+_OWN_FIGURES = ("fairness", "memory", "pacing", "replay")
 for _name, _module in _OWN_SUMMARIES.items():
     BENCHES[_name] = f"{_module}.py"
     SUMMARIES[_name] = lambda data, module=_module: _script(module).summary_rows(data)

@@ -142,6 +142,22 @@ def summary_rows(data: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
     ]
 
 
+def report(data: dict[str, Any]) -> str:
+    """The figures table of docs/BENCHMARKS.md."""
+    results = data["results"]
+    calls = results["calls"]
+    rows = ["| | ours, s | reference, s | ours ÷ reference | per call |", "|---|---:|---:|---:|---:|"]
+    for name, reference in (("replay", "built-in engine"), ("record", "upstream direct")):
+        r = results[name]
+        per_call = (r["ours_s"] - r["reference_s"]) / calls * 1000
+        rows.append(
+            f"| {name} (vs {reference}) | {r['ours_s']:.2f} | {r['reference_s']:.2f} | {r['ratio']:.2f}× | "
+            f"{per_call:+.1f} ms |"
+        )
+    rows.append(f"| load {calls} files | {results['load_ms'] / 1000:.2f} | | | {results['load_ms'] / calls:.1f} ms |")
+    return "\n".join(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")

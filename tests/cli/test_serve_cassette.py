@@ -275,7 +275,7 @@ def test_record_proxies_to_the_upstream_and_writes_the_cassette(
     response = boto_client(server.url).converse(modelId=MODEL, messages=messages("Hello"))
     assert response["output"] == direct["output"]
     assert server.stop() == 0  # its output read to the end
-    assert f"cassette {cassette}: mode all, 0 recordings; records from {bedrock_stand_in.url} (Region {REGION})\n" in (
+    assert f"cassette {cassette}: mode all, 0 recordings; records from {bedrock_stand_in.url}, Region {REGION}\n" in (
         server.stderr
     )
 

@@ -77,6 +77,7 @@ def make_call(operation: OperationName, pacing: Pacing, fake: FakeTime, *, engin
         operation=OPERATIONS[operation],
         model=resolve(MODEL),
         path=model_path(MODEL, operation),
+        region=None,
         body=json.dumps(body).encode(),
         headers={},
         faults=faults,

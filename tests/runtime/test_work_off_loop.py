@@ -44,6 +44,7 @@ def make_call(body: dict[str, Any], operation: OperationName = INVOKE) -> Call:
         operation=OPERATIONS[operation],
         model=resolve(MODEL),
         path=model_path(MODEL, operation),
+        region=None,
         body=json.dumps(body).encode(),
         headers={},
         faults=Faults(),

@@ -17,6 +17,10 @@ def test_unmodified_code_and_subprocesses_reach_the_runtime(
     monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", "bedrock-api-key-real")
     monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "http://127.0.0.1:9")
     monkeypatch.setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
+    monkeypatch.setenv("AWS_AUTH_SCHEME_PREFERENCE", "httpBearerAuth")
+    monkeypatch.setenv("AWS_USE_FIPS_ENDPOINT", "true")
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "example.com")
     write_tests(
         pytester,
         """
@@ -60,6 +64,7 @@ def test_the_environment_is_the_tests_alone(pytester: pytest.Pytester) -> None:
         def test_with(bedrock_env):
             assert os.environ["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] == bedrock_env.url
             assert os.environ["AWS_CONFIG_FILE"] == os.environ["AWS_SHARED_CREDENTIALS_FILE"] == os.devnull
+            assert os.environ["AWS_REGION"] == os.environ["AWS_DEFAULT_REGION"] == bedrock_env.region == "us-east-1"
 
         def test_without(bedrock):
             assert "AWS_ENDPOINT_URL_BEDROCK_RUNTIME" not in os.environ

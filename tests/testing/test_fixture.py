@@ -156,10 +156,110 @@ def test_a_bad_setting_fails_the_test_in_one_line(pytester: pytest.Pytester) -> 
     result.assert_outcomes(errors=3)
     result.stdout.fnmatch_lines(
         [
-            "*bedrock: bedrock marker: unknown key engin; it takes engine, faults, cassette, record, assert_all_used, match_ignore, timing, secrets, redact, redactors",
+            "*bedrock: bedrock marker: unknown key engin; it takes engine, faults, cassette, record, region, assert_all_used, match_ignore, timing, secrets, redact, redactors",
             "*bedrock: fault 'throttle:count=x': *",
             "*bedrock: Cannot read rules file missing.yaml*",
         ]
     )
     result.stdout.no_fnmatch_line("*During handling*")
     result.stdout.no_fnmatch_line("*Traceback*")
+
+
+def test_requests_are_those_the_test_received(pytester: pytest.Pytester) -> None:
+    # A stream the first test leaves open ends during the second, and is journalled then: not the second's.
+    write_tests(
+        pytester,
+        """
+        import time
+
+        LEFT_OPEN = []
+
+        def journalled(bedrock):
+            return bedrock._runtime.state.journal.entries()  # the runtime's whole journal
+
+        def test_leaves_a_stream_open(bedrock):
+            bedrock.script([{"contains": "slow", "reply": {"text": "one two three four five", "token_latency_ms": 100}}])
+            messages = [{"role": "user", "content": [{"text": "slow"}]}]
+            answer = bedrock.client().converse_stream(modelId=MODEL, messages=messages)
+            next(iter(answer["stream"]))
+            LEFT_OPEN.append(answer)
+
+        def test_sees_only_its_own(bedrock):
+            deadline = time.monotonic() + 10
+            while not journalled(bedrock) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert [entry.operation for entry in journalled(bedrock)] == ["ConverseStream"]
+            assert bedrock.requests == []
+            ask(bedrock.client())
+            assert [entry.operation for entry in bedrock.requests] == ["Converse"]
+            bedrock.reset()
+            assert bedrock.requests == []
+        """,
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_one_region_for_every_client(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nbedrock_region = us-west-2\n")
+    write_tests(
+        pytester,
+        """
+        import asyncio
+        import os
+
+        LARGE_2 = "mistral.mistral-large-2407-v1:0"  # served in us-west-2, not in us-east-1
+        MESSAGES = [{"role": "user", "content": [{"text": "Hi"}]}]
+
+        def test_clients(bedrock):
+            assert bedrock.region == "us-west-2"
+            assert bedrock.client().converse(modelId=LARGE_2, messages=MESSAGES)["stopReason"] == "end_turn"
+            assert bedrock.mistral_client().converse("Hi", model=LARGE_2).text
+
+            async def main():
+                async with bedrock.async_client() as client:
+                    return (await client.converse("Hi", model=LARGE_2)).text
+
+            assert asyncio.run(main())
+
+        def test_unmodified_code(bedrock_env):
+            assert os.environ["AWS_REGION"] == os.environ["AWS_DEFAULT_REGION"] == "us-west-2"
+            assert boto3.client("bedrock-runtime").converse(modelId=LARGE_2, messages=MESSAGES)
+
+        @pytest.mark.bedrock(region="eu-west-3")
+        def test_marker(bedrock_env):
+            assert bedrock_env.client().meta.region_name == os.environ["AWS_REGION"] == "eu-west-3"
+        """,
+    )
+    pytester.runpytest().assert_outcomes(passed=3)
+
+
+def test_the_clients_read_no_aws_configuration(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A developer's configuration: a profile that does not exist, and one attempt only (no retry of a throttle).
+    config = pytester.path / "aws_config"
+    config.write_text("[default]\nmax_attempts = 1\nregion = eu-west-3\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_PROFILE", "nope")
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    write_tests(
+        pytester,
+        """
+        import asyncio
+
+        @pytest.mark.bedrock(faults=["throttle:count=1"])
+        def test_boto3(bedrock):
+            client = bedrock.client()
+            assert client.meta.region_name == "us-east-1"
+            assert ask(client)  # retried once, as botocore's defaults do
+            assert [entry.error_code for entry in bedrock.requests] == ["ThrottlingException", None]
+
+        def test_the_projects_clients(bedrock):
+            assert bedrock.mistral_client().converse("Hi", model=MODEL).text
+
+            async def main():
+                async with bedrock.async_client() as client:
+                    return (await client.converse("Hi", model=MODEL)).text
+
+            assert asyncio.run(main())
+        """,
+    )
+    pytester.runpytest().assert_outcomes(passed=2)

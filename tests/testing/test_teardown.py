@@ -1,5 +1,5 @@
 """Teardown checks: a scripted rule the test never used fails it, in one readable block, unless
-``assert_all_used`` is off (marker, ``bedrock_config`` or ini); a test that failed already is not told twice."""
+``assert_all_used`` is off (marker, ``bedrock_config`` or ini); only a test that passed is told, and only once."""
 
 from __future__ import annotations
 
@@ -92,18 +92,51 @@ def test_the_marker_wins_over_bedrock_config(pytester: pytest.Pytester) -> None:
     pytester.runpytest().assert_outcomes(passed=1, errors=1)
 
 
-def test_a_failed_test_is_not_told_about_unused_rules(pytester: pytest.Pytester) -> None:
+def test_only_a_test_that_passed_is_told_what_it_left_unmet(pytester: pytest.Pytester) -> None:
+    pytester.mkdir("cassettes").joinpath("empty").mkdir()  # every request misses
     write_tests(
         pytester,
         f"""
-        def test_app(bedrock):
+        from botocore.exceptions import ClientError
+
+        @pytest.fixture
+        def broken(bedrock):
+            bedrock.script({RULES})
+            raise RuntimeError("set-up failed")
+
+        def test_failed(bedrock):
             bedrock.script({RULES})
             assert ask(bedrock.client(), "weather") == "Rainy."
+
+        def test_skipped(bedrock):
+            bedrock.script({RULES})
+            pytest.skip("not today")
+
+        @pytest.mark.xfail(reason="a known bug", strict=True)
+        def test_xfailed(bedrock):
+            bedrock.script({RULES})
+            assert False
+
+        def test_set_up_failed(broken):
+            pass
+
+        @pytest.mark.bedrock(cassette="empty")
+        def test_failed_on_a_miss(bedrock):
+            ask(bedrock.client(config=ONE_ATTEMPT))
+
+        @pytest.mark.bedrock(cassette="empty", assert_all_used=False)
+        def test_passed_over_a_miss(bedrock):
+            with pytest.raises(ClientError):
+                ask(bedrock.client(config=ONE_ATTEMPT))
         """,
     )
-    result = pytester.runpytest()
-    result.assert_outcomes(failed=1)
+    result = pytester.runpytest("-rA")
+    result.assert_outcomes(passed=1, failed=2, skipped=1, xfailed=1, errors=2)
+    result.stdout.fnmatch_lines(
+        ["*ERROR at setup of test_set_up_failed*", "*ERROR at teardown of test_passed_over_a_miss*"]
+    )
     result.stdout.no_fnmatch_line("*never used*")
+    result.stdout.no_fnmatch_line("*at teardown of test_failed*")
 
 
 def test_the_command_line_engines_rules_are_not_the_tests_expectations(pytester: pytest.Pytester) -> None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-__all__ = ["cassette_spec", "recording_options"]
+__all__ = ["CassetteFlags", "cassette_spec", "recording_options"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -72,18 +73,21 @@ def recording_options(command: F) -> F:
     return command
 
 
-def cassette_spec(
-    engine: str,
-    record: str | None,
-    record_mode: str | None,
-    upstream_url: str | None,
-    upstream_region: str | None,
-    secrets: str | None,
-    redact: tuple[str, ...],
-    match_ignore: tuple[str, ...],
-    replay_timing: str | None,
-    engine_given: bool,
-) -> str:
+@dataclass(frozen=True)
+class CassetteFlags:
+    """The values of :func:`recording_options`' flags, as click passes them."""
+
+    record: str | None = None
+    record_mode: str | None = None
+    upstream_url: str | None = None
+    upstream_region: str | None = None
+    secrets: str | None = None
+    redact: tuple[str, ...] = ()
+    match_ignore: tuple[str, ...] = ()
+    replay_timing: str | None = None
+
+
+def cassette_spec(engine: str, flags: CassetteFlags, *, engine_given: bool) -> str:
     """The engine spec the flags describe: ``engine`` unchanged when no cassette flag is given.
 
     Raises:
@@ -92,33 +96,43 @@ def cassette_spec(
     from ..engines.cassette import RecordMode, ReplaySettings, Timing
 
     tuning = {
-        "--record-mode": record_mode,
-        "--upstream-url": upstream_url,
-        "--upstream-region": upstream_region,
-        "--secrets": secrets,
-        "--redact": redact or None,
-        "--match-ignore": match_ignore or None,
-        "--replay-timing": replay_timing,
+        "--record-mode": flags.record_mode,
+        "--upstream-url": flags.upstream_url,
+        "--upstream-region": flags.upstream_region,
+        "--secrets": flags.secrets,
+        "--redact": flags.redact or None,
+        "--match-ignore": flags.match_ignore or None,
+        "--replay-timing": flags.replay_timing,
     }
     given = [flag for flag, value in tuning.items() if value is not None]
-    if record is not None and engine_given:
+    if flags.record is not None and engine_given:
         raise ValueError("--record DIR is the replay:DIR engine recording: give it instead of --engine.")
-    if record is None and not engine.startswith("replay:"):
+    if flags.record is None and not engine.startswith("replay:"):
         if given:
             raise ValueError(f"{given[0]} tunes a cassette: give --record DIR or --engine replay:DIR.")
         return engine
     settings = (
         ReplaySettings.parse(engine.partition(":")[2])
-        if record is None
-        else ReplaySettings(Path(record), RecordMode.ALL)
+        if flags.record is None
+        else ReplaySettings(Path(flags.record), RecordMode.ALL)
     )
     changes: dict[str, Any] = {
-        "mode": RecordMode(record_mode) if record_mode else None,
-        "upstream_url": upstream_url,
-        "region": upstream_region,
-        "secrets": secrets,
-        "redact": settings.redact + redact if redact else None,
-        "ignore": settings.ignore + match_ignore if match_ignore else None,
-        "timing": Timing.parse(replay_timing) if replay_timing else None,
+        "mode": RecordMode(flags.record_mode) if flags.record_mode else None,
+        "upstream_url": flags.upstream_url,
+        "region": flags.upstream_region,
+        "secrets": flags.secrets,
+        "redact": settings.redact + flags.redact if flags.redact else None,
+        "ignore": settings.ignore + flags.match_ignore if flags.match_ignore else None,
+        "timing": Timing.parse(flags.replay_timing) if flags.replay_timing else None,
     }
-    return dataclasses.replace(settings, **{k: v for k, v in changes.items() if v is not None}).spec()
+    settings = dataclasses.replace(settings, **{k: v for k, v in changes.items() if v is not None})
+    if not settings.mode.records:
+        recording_only = {
+            "--upstream-url": flags.upstream_url,
+            "--upstream-region": flags.upstream_region,
+            "--secrets": flags.secrets,
+        }
+        for flag, value in recording_only.items():
+            if value is not None:
+                raise ValueError(f"{flag} applies to recording: give --record-mode once, new_episodes or all")
+    return settings.spec()

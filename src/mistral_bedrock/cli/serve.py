@@ -15,11 +15,12 @@ import sqlite3
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import click
 
 from .failures import fail
-from .recording import cassette_spec, recording_options
+from .recording import CassetteFlags, cassette_spec, recording_options
 
 __all__ = ["command"]
 
@@ -166,15 +167,8 @@ def command(
     state_dir: str | None,
     journal_bytes: int,
     memo_bytes: int,
-    record: str | None,
-    record_mode: str | None,
-    upstream_url: str | None,
-    upstream_region: str | None,
-    secrets: str | None,
-    redact: tuple[str, ...],
-    match_ignore: tuple[str, ...],
-    replay_timing: str | None,
     allow_insecure_bind: bool,
+    **cassette: Any,
 ) -> None:
     """Serve Bedrock's runtime API for Mistral models on HTTP/1.1 and cleartext HTTP/2."""
     from ..engines import build_engine, close_engine
@@ -205,18 +199,8 @@ def command(
     )
     # Check every setting here, in the parent, so a mistake is one clear line rather than a worker crash.
     try:
-        engine = cassette_spec(
-            engine,
-            record,
-            record_mode,
-            upstream_url,
-            upstream_region,
-            secrets,
-            redact,
-            match_ignore,
-            replay_timing,
-            engine_given=source is not click.core.ParameterSource.DEFAULT,
-        )
+        engine_given = source is not click.core.ParameterSource.DEFAULT
+        engine = cassette_spec(engine, CassetteFlags(**cassette), engine_given=engine_given)
         config = dataclasses.replace(config, engine=engine)
         # A real model is loaded here once to check it (its file, its vocabulary against each routed id), then
         # by each worker.

@@ -26,6 +26,7 @@ class RelayRequest:
         operation: The operation the path names.
         model_id: The model the label resolves to (an alias, a profile or an ARN resolved to its model id).
         path: The raw path, still percent-encoded, as the client sent it.
+        region: The Region the client signed for (SigV4), None for a bearer token: a recording asks Bedrock there.
         body: The body's bytes.
         headers: The request's headers, names lower-cased (signatures included: a relay forwards only what it must).
         padding: Whether stream events the relay encodes itself carry Bedrock's ``p`` padding.
@@ -34,6 +35,7 @@ class RelayRequest:
     operation: Operation
     model_id: str
     path: str
+    region: str | None
     body: bytes
     headers: Mapping[str, str]
     padding: bool = True

@@ -118,7 +118,7 @@ class _ModelEndpoint:
             principal = self._authenticate(scope, exchange, headers)
             resolved = self._resolve(operation, exchange, headers, principal)
             faults = self._faults(operation, exchange, resolved)
-            response = await self._handle(operation, exchange, headers, resolved, faults)
+            response = await self._handle(operation, exchange, headers, resolved, faults, principal.region)
             status, code = _outcome(response)
         except BedrockError as error:
             status, code = error.status or 500, error.error_code
@@ -189,6 +189,7 @@ class _ModelEndpoint:
         headers: list[tuple[str, str]],
         resolved: ResolvedModel,
         faults: Faults,
+        region: str | None,
     ) -> Response:
         """The operation's handler, with everything it needs about the request."""
         config = self.state.config
@@ -197,6 +198,7 @@ class _ModelEndpoint:
             operation=operation,
             model=resolved,
             path=exchange.raw_path,
+            region=region,
             body=exchange.body,
             headers={k.lower(): v for k, v in headers},
             faults=faults,

@@ -53,6 +53,7 @@ class Call:
     operation: Operation
     model: ResolvedModel
     path: str  # raw, as received
+    region: str | None  # the Region a SigV4 request was signed for; None for a bearer token
     body: bytes
     headers: dict[str, str]  # lower-cased names
     faults: Faults

@@ -31,6 +31,7 @@ async def relayed(call: Call, relay: Relay) -> Response:
         operation=call.operation,
         model_id=call.model.model_id,
         path=call.path,
+        region=call.region,
         body=call.body,
         headers=call.headers,
         padding=call.padding,

@@ -2,11 +2,14 @@
 
 At the start of each test the fault rules and the journal are cleared and the test's engine installed, so nothing
 leaks from one test into the next; at its end, what the test left unmet is checked (:mod:`.leftovers`). Clients made
-here point at the runtime with dummy credentials; the synchronous ones are closed with the test.
+here point at the runtime with dummy credentials and the test's Region, and read nothing of the developer's AWS
+configuration (config files, profile, proxy): a test must pass the same on every machine. The synchronous ones are
+closed with the test.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -14,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .environment import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
+from .environment import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 from .leftovers import Section, leftovers
 
 if TYPE_CHECKING:
@@ -70,11 +73,15 @@ class BedrockFixture:
         runtime: The session's runtime.
         engine: The engine the test starts with (a ``ReplayEngine`` with ``cassette``).
         chose: Whether the test named that engine itself (its scripted rules are then checked at teardown).
+        region: The Region the test's clients sign for.
         cassette: The cassette's directory, when ``engine`` replays one (closed and checked at teardown).
     """
 
-    def __init__(self, runtime: SessionRuntime, engine: Any, *, chose: bool, cassette: Path | None = None) -> None:
+    def __init__(
+        self, runtime: SessionRuntime, engine: Any, *, chose: bool, region: str, cassette: Path | None = None
+    ) -> None:
         self._runtime = runtime
+        self._region = region
         self._scripted: list[ScriptedEngine] = []
         self._cassettes: list[tuple[Path, ReplayEngine]] = []
         self._closers: list[Callable[[], object]] = []
@@ -97,21 +104,22 @@ class BedrockFixture:
         fault rules added.
 
         Raises:
-            ValueError: A bad engine spec or fault rule, a missing cassette (naming it).
-            pytest.UsageError: A record mode without the credentials of the session's start.
+            ValueError: A bad engine spec or fault rule, an unreadable cassette (naming it).
+            pytest.UsageError: A record mode the session's start read no credentials for, a bad cassette option.
         """
+        region = settings.region
         if settings.cassette is not None:
             from .cassettes import cassette_directory, replay_engine
 
-            directory = cassette_directory(settings.cassette, item, options.cassette_dir)
-            engine = replay_engine(directory, settings.record, upstream, settings.cassette_options)
-            fixture = cls(runtime, engine, chose=True, cassette=directory)
+            directory = cassette_directory(settings.cassette, item, options.cassette_dir, item.config.rootpath)
+            engine = replay_engine(directory, settings.record, region, upstream, settings.cassette_options)
+            fixture = cls(runtime, engine, chose=True, region=region, cassette=directory)
         elif settings.engine is None:
-            fixture = cls(runtime, runtime.engine(options.engine), chose=False)
+            fixture = cls(runtime, runtime.engine(options.engine), chose=False, region=region)
         elif isinstance(settings.engine, str):
-            fixture = cls(runtime, runtime.engine(settings.engine), chose=True)
+            fixture = cls(runtime, runtime.engine(settings.engine), chose=True, region=region)
         else:
-            fixture = cls(runtime, settings.engine, chose=True)
+            fixture = cls(runtime, settings.engine, chose=True, region=region)
         for rule in settings.faults:
             fixture.faults.add(rule)
         return fixture
@@ -122,31 +130,44 @@ class BedrockFixture:
         return self._runtime.url
 
     @property
+    def region(self) -> str:
+        """The Region the test's clients sign for, and ``bedrock_env`` sets (``--bedrock-region``, the marker's
+        ``region``)."""
+        return self._region
+
+    @property
     def engine(self) -> Engine | Relay:
         """The engine answering now."""
         return self._runtime.state.engine
 
     @property
     def requests(self) -> list[JournalEntry]:
-        """The requests the runtime received during this test, oldest first: ``operation``, ``model``,
-        ``model_id``, ``status``, ``error_code``, ``faults`` and ``body`` (parsed JSON) of each."""
-        return self._runtime.state.journal.entries()
+        """The requests the runtime received during this test (since its last :meth:`reset`), oldest first:
+        ``operation``, ``model``, ``model_id``, ``status``, ``error_code``, ``faults`` and ``body`` (parsed JSON) of
+        each. A request is listed once answered (a stream: once it ended)."""
+        return self._runtime.requests()
 
     def client(self, **kwargs: Any) -> Any:
-        """A boto3 ``bedrock-runtime`` client of the runtime; ``kwargs`` go to ``boto3.client`` (e.g. ``config``).
+        """A boto3 ``bedrock-runtime`` client of the runtime, signing for :attr:`region`, that reads none of the
+        developer's AWS configuration (files, profile, proxy); ``kwargs`` go to ``boto3.client`` (e.g. ``config``).
         Without boto3 the test fails, saying what to install."""
         try:
-            import boto3
+            import boto3  # noqa: F401  (before the session, which is cached: a test may take boto3 away)
+            from botocore.config import Config
         except ImportError:
             pytest.fail("bedrock.client() needs boto3: pip install boto3", pytrace=False)
+        config = Config(proxies={})  # not the shell's HTTP_PROXY, which would take the loopback address for its own
+        if kwargs.get("config") is not None:
+            config = config.merge(kwargs["config"])
         params: dict[str, Any] = {
             "endpoint_url": self.url,
-            "region_name": REGION,
+            "region_name": self._region,
             "aws_access_key_id": ACCESS_KEY_ID,
             "aws_secret_access_key": SECRET_ACCESS_KEY,
             **kwargs,
+            "config": config,
         }
-        client = boto3.client("bedrock-runtime", **params)
+        client = _offline_session().client("bedrock-runtime", **params)
         self._closers.append(client.close)
         return client
 
@@ -167,7 +188,7 @@ class BedrockFixture:
     def _client_settings(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         return {
             "endpoint_url": self.url,
-            "region": REGION,
+            "region": self._region,
             "aws_access_key_id": ACCESS_KEY_ID,
             "aws_secret_access_key": SECRET_ACCESS_KEY,
             **kwargs,
@@ -205,7 +226,8 @@ class BedrockFixture:
         self._runtime.install(engine)
 
     def finish(self, *, unused: bool) -> list[Section]:
-        """End the test: close its clients and cassettes, and say what it left unmet (:func:`.leftovers`).
+        """End the test: close its clients and cassettes (writing what they recorded), and say what it left unmet
+        (:func:`.leftovers`).
 
         Args:
             unused: Whether unused scripted rules and cassette interactions count.
@@ -218,3 +240,19 @@ class BedrockFixture:
         for _, engine in self._cassettes:
             close_engine(engine)
         return leftovers(self._scripted, self._cassettes, unused=unused)
+
+
+@functools.cache
+def _offline_session() -> Any:
+    """A boto3 session that reads no AWS config or credentials file and no profile (``AWS_PROFILE=nope`` would
+    fail every client, a ``max_attempts`` in ``~/.aws/config`` change what a test sees). One per process: a boto3
+    session adds its handlers to its botocore session each time it is made."""
+    import boto3
+    import botocore.session
+    from botocore.configprovider import ConstantProvider
+
+    core = botocore.session.Session()
+    core.set_config_variable("config_file", os.devnull)
+    core.set_config_variable("credentials_file", os.devnull)
+    core.get_component("config_store").set_config_provider("profile", ConstantProvider(None))
+    return boto3.Session(botocore_session=core)

@@ -2,8 +2,9 @@
 
 A scripted rule that answered nothing, or a recorded interaction never played, usually means the code under test
 did not send what the test expects — the test passes only by accident. Those two fail the test unless
-``assert_all_used`` is off (and are not reported over a test that failed already: they would only add noise). A
-cassette miss, or a recording the replay engine refused (it held a secret), always fails it.
+``assert_all_used`` is off. A cassette miss, or a recording the replay engine refused (it held a secret), always
+fails it. All of them fail only a test that passed: over one that failed, was skipped or xfailed they would be noise,
+or the same failure told twice.
 """
 
 from __future__ import annotations

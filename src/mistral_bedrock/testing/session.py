@@ -3,17 +3,21 @@ the engines tests ask for, each built once per session.
 
 One server per session (per xdist worker) keeps a test's set-up to clearing state and swapping the engine: starting a
 server, and above all loading a real model, costs far more than a test. Engines are cached by their spec; a scripted
-engine's sequences start over for each test.
+engine's sequences start over for each test. The server is shared, its journal is not: each test (and each
+``reset()``) starts a generation of :class:`~.generations.Generations`, and sees only the requests that arrived in it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .generations import Generations
 
 if TYPE_CHECKING:
     from mistral_bedrock.engines import Engine
     from mistral_bedrock.engines.relay import Relay
     from mistral_bedrock.runtime import RuntimeState, ServerThread
+    from mistral_bedrock.runtime.journal import JournalEntry
 
 __all__ = ["RUNTIME_EXTRA", "MissingDependency", "SessionRuntime"]
 
@@ -38,7 +42,9 @@ class SessionRuntime:
         except ImportError as exc:
             raise MissingDependency(f"the bedrock fixture needs the runtime extra ({exc}): {RUNTIME_EXTRA}") from None
         self._engines: dict[str, Engine | Relay] = {}
-        self.server: ServerThread = ServerThread(create_app(RuntimeConfig(), engine=self.engine("builtin")))
+        self._app = create_app(RuntimeConfig(), engine=self.engine("builtin"))
+        self._generations = Generations(self._app)
+        self.server: ServerThread = ServerThread(self._generations)
         self.server.start()
 
     @property
@@ -47,9 +53,11 @@ class SessionRuntime:
 
     @property
     def state(self) -> RuntimeState:
-        app: Any = self.server.app  # a RuntimeApp: made above
-        state: RuntimeState = app.state
-        return state
+        return self._app.state
+
+    def requests(self) -> list[JournalEntry]:
+        """The journal's entries of the requests that arrived since the last :meth:`clear`, oldest first."""
+        return self._generations.received(self.state.journal.entries())
 
     def engine(self, spec: str) -> Engine | Relay:
         """The engine for ``spec``, built on first use.
@@ -60,7 +68,14 @@ class SessionRuntime:
         engine = self._engines.get(spec)
         if engine is None:
             from mistral_bedrock.engines import create_engine
+            from mistral_bedrock.engines.cassette import ReplaySettings
 
+            name, _, argument = spec.partition(":")
+            if name == "replay" and ReplaySettings.parse(argument).mode.records:
+                # Recording reads real credentials: only the plugin's own cassettes may, under --bedrock-record.
+                raise ValueError(
+                    f"engine {spec!r} records: use cassette= with --bedrock-record (or record=) to record in tests"
+                )
             engine = self._engines[spec] = create_engine(spec)
         return engine
 
@@ -73,7 +88,8 @@ class SessionRuntime:
         self.state.engine = engine
 
     def clear(self) -> None:
-        """No fault rules, an empty journal."""
+        """No fault rules, an empty journal, and a new generation: what arrived before is another test's."""
+        self._generations.begin()
         self.state.faults.reset()
         self.state.journal.clear()
 

@@ -1,8 +1,10 @@
-"""Real AWS credentials for record modes: read once per session, and only when a record mode is active.
+"""Real AWS credentials for record modes: read once per session, and only when a test will record.
 
-Offline is the default: a session that only replays never looks for credentials. One that records reads them from
-the standard AWS chain when collection ends, before any test runs — so before a test's ``bedrock_env`` (or any
-fixture that cleans the environment) replaces them with dummy ones — and keeps them frozen for the session.
+Offline is the default: a session whose tests only replay never looks for credentials. One that records reads them
+from the standard AWS chain when collection ends, before any test runs — so before a test's ``bedrock_env`` (or any
+fixture that cleans the environment) replaces them with dummy ones — and keeps them frozen for the session. The
+Region is each test's (``--bedrock-region``, or the marker's ``region``), never the chain's: the Region a cassette
+is recorded in is the one its replays sign for, on every machine.
 """
 
 from __future__ import annotations
@@ -20,22 +22,19 @@ class Upstream:
 
     Attributes:
         credentials: botocore's frozen credentials (``access_key``, ``secret_key``, ``token``).
-        region: The Region to sign for and send to; None lets the replay engine choose.
         url: Another endpoint than Amazon Bedrock's, e.g. a second runtime; None: Amazon Bedrock.
     """
 
     credentials: object
-    region: str | None
     url: str | None
 
 
-def read_upstream(region: str | None, url: str | None, why: str) -> Upstream:
-    """The credentials (and, unless ``region`` is given, the Region) of the standard AWS chain.
+def read_upstream(url: str | None, why: str) -> Upstream:
+    """The credentials of the standard AWS chain.
 
     Args:
-        region: ``--bedrock-region``, which wins over the chain's.
         url: ``--bedrock-upstream-url``.
-        why: What asked for a record mode, for the error message.
+        why: The test that will record, and its mode, for the error message.
 
     Raises:
         pytest.UsageError: When the chain finds no credentials, or fails reading them.
@@ -47,10 +46,8 @@ def read_upstream(region: str | None, url: str | None, why: str) -> Upstream:
         raise pytest.UsageError(
             f"{why} records from Amazon Bedrock, which needs botocore: pip install botocore"
         ) from None
-    session = botocore.session.Session()
     try:
-        found = session.get_credentials()
-        chain_region = session.get_config_variable("region")
+        found = botocore.session.Session().get_credentials()
     except BotoCoreError as exc:
         raise pytest.UsageError(
             f"{why} records from Amazon Bedrock, but reading AWS credentials failed: {exc}"
@@ -61,4 +58,4 @@ def read_upstream(region: str | None, url: str | None, why: str) -> Upstream:
             "(environment, shared config files, SSO, instance role): configure them, or replay offline "
             "(--bedrock-record=none)"
         )
-    return Upstream(found.get_frozen_credentials(), region or chain_region, url)
+    return Upstream(found.get_frozen_credentials(), url)

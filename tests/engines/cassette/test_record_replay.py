@@ -6,6 +6,7 @@ what a replayed answer is: the same parsed result, the same stream events, the s
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +18,9 @@ from botocore.credentials import ReadOnlyCredentials
 from botocore.exceptions import ClientError
 
 from mistral_bedrock.engines.cassette import RecordMode, ReplayEngine, ReplaySettings
+from mistral_bedrock.engines.relay import RelayRequest
 from mistral_bedrock.engines.scripted import ScriptedEngine
+from mistral_bedrock.protocol.operations import OPERATIONS, OperationName, model_path
 from mistral_bedrock.runtime import ServerThread, parse_fault_spec
 
 from .conftest import CREDENTIALS, REGION, Served, boto_client
@@ -357,3 +360,90 @@ def test_a_cassette_that_is_a_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     with pytest.raises(ValueError, match="is not a directory"):
         ReplayEngine(ReplaySettings(tmp_path / "file"), missing_ok=True)
+
+
+def test_recording_passes_each_frame_on_as_it_arrives(
+    recorder: Callable[..., ReplayEngine], serving: Callable[..., Served], upstream: ServerThread
+) -> None:
+    # 40 deltas, 250 ms apart: the upstream's stream lasts ten seconds, and is journalled only when it ends.
+    upstream.app.state.engine = ScriptedEngine({"default": {"text": " ".join(["word"] * 40), "token_latency_ms": 250}})
+    engine = recorder()
+    stream = serving(engine).client.converse_stream(modelId=CHAT_MODEL, messages=messages("Go slowly"))["stream"]
+    events = iter(stream)
+    assert "messageStart" in next(events) and "contentBlockDelta" in next(events)
+    assert upstream.app.state.journal.entries() == []  # the upstream's stream is still going
+    stream.close()  # the client leaves: the recorder lets go of Bedrock, and records nothing
+
+
+def test_bedrocks_header_parameters_take_part_in_matching(
+    recorder: Callable[..., ReplayEngine], serving: Callable[..., Served], cassette: Path
+) -> None:
+    def invoke(client: Any, **parameters: str) -> Any:
+        return client.invoke_model(modelId=TEXT_MODEL, body=native("Say hi"), **parameters)["body"].read()
+
+    invoke(serving(recorder()).client, trace="ENABLED")
+    document = yaml.safe_load(next(cassette.iterdir()).read_text())
+    assert document["request"]["parameters"] == {"trace": "ENABLED"}
+    client = serving(ReplayEngine(ReplaySettings(cassette))).client
+    invoke(client, trace="ENABLED")
+    with pytest.raises(ClientError, match="No recording"):
+        invoke(client)  # no trace: another request
+
+
+def test_the_recording_goes_to_the_region_the_client_signed_for(
+    upstream: ServerThread, serving: Callable[..., Served], cassette: Path
+) -> None:
+    settings = ReplaySettings(cassette, RecordMode.ALL, upstream_url=upstream.url)  # no Region pinned
+    CALLS["converse"](serving(ReplayEngine(settings, credentials=CREDENTIALS)).client)  # a us-west-2 client
+    assert yaml.safe_load(next(cassette.iterdir()).read_text())["recorded"]["region"] == REGION
+
+
+def test_a_new_episode_replays_within_the_run_that_recorded_it(
+    recorder: Callable[..., ReplayEngine], serving: Callable[..., Served], upstream: ServerThread, cassette: Path
+) -> None:
+    cassette.mkdir()
+    engine = recorder(RecordMode.NEW_EPISODES)
+    client = serving(engine).client
+    first = CALLS["converse"](client)
+    assert CALLS["converse"](client) == first
+    assert len(upstream.app.state.journal.entries()) == 1 and len(list(cassette.iterdir())) == 1
+    assert engine.unused() == []
+
+
+def test_once_with_recordings_needs_no_credentials(
+    recorder: Callable[..., ReplayEngine], cassette: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = recorder(RecordMode.ALL)
+    asyncio.run(_record_one(engine))
+    monkeypatch.setattr("botocore.session.Session.get_credentials", _forbidden)
+    assert ReplayEngine(ReplaySettings(cassette, RecordMode.ONCE)).unused() != []
+
+
+async def _record_one(engine: ReplayEngine) -> None:
+    operation = OPERATIONS[OperationName.CONVERSE]
+    body = json.dumps({"messages": messages("one")}).encode()
+    request = RelayRequest(operation, CHAT_MODEL, model_path(CHAT_MODEL, operation.name), REGION, body, {})
+    await engine.relay(request)
+
+
+def test_a_lone_surrogate_is_matched_and_recorded_as_the_runtime_reads_it(
+    recorder: Callable[..., ReplayEngine], serving: Callable[..., Served], cassette: Path
+) -> None:
+    body = b'{"prompt": "<s>[INST] a \\ud800 b [/INST]", "max_tokens": 20}'
+    answer = serving(recorder()).client.invoke_model(modelId=TEXT_MODEL, body=body)["body"].read()
+    assert "a \ufffd b" in next(cassette.iterdir()).read_text()
+    replayed = serving(ReplayEngine(ReplaySettings(cassette))).client.invoke_model(modelId=TEXT_MODEL, body=body)
+    assert replayed["body"].read() == answer
+
+
+def test_count_tokens_invoke_model_bodies_are_matched_as_json(
+    recorder: Callable[..., ReplayEngine], serving: Callable[..., Served], cassette: Path
+) -> None:
+    def count(client: Any, body: bytes) -> Any:
+        return client.count_tokens(modelId=CHAT_MODEL, input={"invokeModel": {"body": body}})["inputTokens"]
+
+    compact = json.dumps({"prompt": "<s>[INST] x [/INST]"}, separators=(",", ":")).encode()
+    counted = count(serving(recorder()).client, compact)
+    assert "prompt: <s>[INST] x [/INST]" in next(cassette.iterdir()).read_text()  # readable, not base64
+    spaced = json.dumps({"prompt": "<s>[INST] x [/INST]"}, indent=2).encode()
+    assert count(serving(ReplayEngine(ReplaySettings(cassette))).client, spaced) == counted

@@ -119,7 +119,7 @@ def test_a_stream_the_client_leaves_is_not_recorded_and_is_reported(
 async def leave_after_one_frame(engine: ReplayEngine) -> None:
     operation = OPERATIONS[OperationName.CONVERSE_STREAM]
     body = {"messages": [{"role": "user", "content": [{"text": "a long story"}]}]}
-    request = RelayRequest(operation, MODEL, model_path(MODEL, operation.name), json.dumps(body).encode(), {})
+    request = RelayRequest(operation, MODEL, model_path(MODEL, operation.name), REGION, json.dumps(body).encode(), {})
     answer = await engine.relay(request)
     assert answer.frames is not None
     await anext(answer.frames)

@@ -8,6 +8,7 @@ would. Only the headers that carry meaning for Bedrock are forwarded. Stream byt
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
@@ -45,10 +46,13 @@ class UpstreamAnswer:
 class BedrockUpstream:
     """Sends validated requests on to Bedrock, signed with the user's credentials.
 
+    Each request goes to the Region its client signed for, as the client meant it (a model is served only in some
+    Regions); ``region`` pins one instead. A request without a Region (a bearer token) goes to the default Region:
+    ``AWS_REGION``, ``AWS_DEFAULT_REGION`` or the profile's, else us-east-1.
+
     Args:
-        region: The Region to reach and sign for; default the AWS configuration's (``AWS_REGION``, the profile),
-            else us-east-1.
-        url: Bedrock's runtime endpoint; default ``https://bedrock-runtime.{region}.amazonaws.com``.
+        region: The one Region to reach and sign for, whatever the client signed for.
+        url: Another endpoint than Bedrock's ``https://bedrock-runtime.{region}.amazonaws.com`` (a stand-in).
         credentials: Credentials to sign with (botocore's, or anything with ``access_key``, ``secret_key`` and
             ``token``); default the standard chain's, read now.
 
@@ -58,7 +62,10 @@ class BedrockUpstream:
 
     def __init__(self, *, region: str | None = None, url: str | None = None, credentials: Any = None) -> None:
         session = Session() if credentials is None or region is None else None
-        self.region = region or (session and session.get_config_variable("region")) or "us-east-1"
+        self.pinned_region = region
+        # botocore reads AWS_DEFAULT_REGION and the profile; AWS_REGION is what the other SDKs read first.
+        configured = (session.get_config_variable("region") if session else None) or os.environ.get("AWS_REGION")
+        self.default_region = region or configured or "us-east-1"
         if credentials is None and session is not None:
             credentials = session.get_credentials()
         if credentials is None:
@@ -67,9 +74,26 @@ class BedrockUpstream:
                 "(AWS_ACCESS_KEY_ID…, ~/.aws, SSO, an instance role) has none."
             )
         self._credentials = credentials
-        self.url = (url or f"https://bedrock-runtime.{self.region}.amazonaws.com").rstrip("/")
+        self._url = url.rstrip("/") if url else None
         # Loading the CA certificates takes ~20 ms: once here, not for every request's client.
         self._tls = httpx.create_ssl_context()
+
+    def region_for(self, request: RelayRequest) -> str:
+        """The Region ``request`` is sent to and signed for."""
+        return self.pinned_region or request.region or self.default_region
+
+    def url_for(self, region: str) -> str:
+        """Bedrock's runtime endpoint in ``region``, or the endpoint given."""
+        return self._url or f"https://bedrock-runtime.{region}.amazonaws.com"
+
+    def describe(self) -> str:
+        where = self._url or "https://bedrock-runtime.{Region}.amazonaws.com"
+        region = (
+            f"Region {self.pinned_region}"
+            if self.pinned_region
+            else f"each client's Region (default {self.default_region})"
+        )
+        return f"{where}, {region}"
 
     def credentials(self) -> ReadOnlyCredentials:
         """The credentials as they are now (refreshable ones may have rotated): also what a cassette must not hold."""
@@ -81,10 +105,11 @@ class BedrockUpstream:
         return ReadOnlyCredentials(creds.access_key, creds.secret_key, getattr(creds, "token", None))
 
     def _signed(self, request: RelayRequest) -> tuple[str, dict[str, str]]:
-        url = self.url + request.path
+        region = self.region_for(request)
+        url = self.url_for(region) + request.path
         headers = {name: value for name, value in request.headers.items() if _FORWARDED.match(name)}
         prepared = AWSRequest(method=request.operation.method, url=url, data=request.body, headers=headers)
-        SigV4Auth(self.credentials(), "bedrock", self.region).add_auth(prepared)
+        SigV4Auth(self.credentials(), "bedrock", region).add_auth(prepared)
         return url, {name: str(value) for name, value in prepared.headers.items()}
 
     async def send(self, request: RelayRequest) -> UpstreamAnswer:
@@ -104,7 +129,8 @@ class BedrockUpstream:
             )
         except httpx.HTTPError as exc:
             await client.aclose()
-            raise ServiceUnavailableException(f"Amazon Bedrock could not be reached at {self.url}: {exc}") from None
+            where = url.split("/model/", 1)[0]
+            raise ServiceUnavailableException(f"Amazon Bedrock could not be reached at {where}: {exc}") from None
         answer_headers = dict(response.headers.items())
         if response.status_code == 200 and response.headers.get("content-type", "").startswith(_EVENT_STREAM):
             return UpstreamAnswer(200, answer_headers, chunks=_chunks(client, response))

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gc
 import json
 import os
 import re
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,10 @@ _YAML11_ONLY = frozenset(
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """YAML read as JSON reads: only ``true``/``false`` are booleans; no dates, no ``12:30`` as 750, no ``yes``.
 
-    A hand-edited cassette with an unquoted date or ``on`` in a prompt then holds the text that was written.
+    A hand-edited cassette with an unquoted date or ``on`` in a prompt then holds the text that was written. Every
+    implicit type here is also one to the YAML 1.1 writer, which quotes any string that would read back as one: so
+    what :func:`dump` writes reads back equal (a float needs its dot and a signed exponent, as in YAML 1.1: the
+    writer leaves ``2.5e3`` unquoted, a string).
     """
 
 
@@ -77,9 +81,7 @@ _Loader.add_implicit_resolver(
 )
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
-    re.compile(
-        r"^(?:[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-    ),
+    re.compile(r"^(?:[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
     list("-+0123456789."),
 )
 
@@ -93,6 +95,64 @@ class Interaction:
     model: str
     body: Any
     response: Mapping[str, Any]
+    parameters: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, file: str, data: object) -> Interaction:
+        """The interaction a file's document holds.
+
+        Raises:
+            ValueError: What is wrong, for the caller to name the file: a missing field, a value of the wrong type.
+        """
+        if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
+            raise ValueError(f"not a version {FORMAT_VERSION} interaction")
+        request, response = data.get("request"), data.get("response")
+        if not isinstance(request, dict) or not isinstance(response, dict):
+            raise ValueError("needs a 'request' and a 'response' mapping")
+        missing = [k for k in ("operation", "model", "body") if k not in request]
+        if missing:
+            raise ValueError(f"request.{missing[0]} is missing")
+        parameters = request.get("parameters") or {}
+        if not _strings(parameters):
+            raise ValueError("request.parameters must map names to text")
+        _check_response(response)
+        return cls(file, str(request["operation"]), str(request["model"]), request["body"], response, parameters)
+
+
+def _strings(mapping: object) -> bool:
+    return isinstance(mapping, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items())
+
+
+# A frame's time bound: an hour. A bigger one is a typo that would hang a client replaying with recorded timing.
+_MAX_T_MS = 3_600_000.0
+
+
+def _check_response(response: dict[str, Any]) -> None:
+    status = response.get("status")
+    if type(status) is not int or not 200 <= status <= 599:
+        raise ValueError("response.status must be an HTTP status from 200 to 599")
+    if not _strings(response.get("headers") or {}) or any("\n" in v for v in (response.get("headers") or {}).values()):
+        raise ValueError("response.headers must map header names to one-line text")
+    events = response.get("events")
+    if events is not None:
+        if status != 200:
+            raise ValueError("response.events: a stream is a 200 answer")
+        if not isinstance(events, list) or not all(isinstance(frame, dict) for frame in events):
+            raise ValueError("response.events must be a list of frames, each a mapping")
+    for where, entry in [("response", response), *((f"response.events[{i}]", e) for i, e in enumerate(events or []))]:
+        t_ms = entry.get("t_ms", 0.0)
+        if type(t_ms) not in (int, float) or not 0 <= t_ms <= _MAX_T_MS:
+            raise ValueError(f"{where}.t_ms must be a number of milliseconds from 0 to {_MAX_T_MS:,.0f}")
+        if "event" in entry and not isinstance(entry["event"], str):
+            raise ValueError(f"{where}.event must be an event name")
+        if "headers" in entry and where != "response" and not _strings(entry["headers"]):
+            raise ValueError(f"{where}.headers must map header names to text")
+        for key in ("body_base64", "payload_base64", "chunk_base64"):
+            if key in entry:
+                try:
+                    base64.b64decode(str(entry[key]), validate=True)
+                except binascii.Error:
+                    raise ValueError(f"{where}.{key} is not base64") from None
 
 
 def file_name(operation: str, key: str, occurrence: int) -> str:
@@ -118,8 +178,19 @@ def load_interactions(directory: Path) -> list[Interaction]:
     Raises:
         ValueError: A file that is not an interaction, naming the file and what is wrong.
     """
-    files = sorted((p for p in directory.iterdir() if p.suffix in (".yaml", ".yml", ".json")), key=_order)
-    return [_read(path) for path in files]
+    # Regular files only: a FIFO or a directory named like a cassette file would hang or fail the read.
+    files = sorted(
+        (p for p in directory.iterdir() if p.suffix in (".yaml", ".yml", ".json") and p.is_file()), key=_order
+    )
+    # Reading makes tens of thousands of small objects, none of them garbage: in a process that already holds a
+    # large heap (tokenizers, a runtime), the collections they would set off cost more than the reading.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return [_read(path) for path in files]
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _read(path: Path) -> Interaction:
@@ -127,19 +198,10 @@ def _read(path: Path) -> Interaction:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ValueError(f"cassette file {path}: cannot be read ({exc})") from None
-    if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
-        raise ValueError(f"cassette file {path}: not a version {FORMAT_VERSION} interaction")
-    request, response = data.get("request"), data.get("response")
-    if not isinstance(request, dict) or not isinstance(response, dict):
-        raise ValueError(f"cassette file {path}: needs a 'request' and a 'response' mapping")
-    missing = [k for k in ("operation", "model", "body") if k not in request]
-    if missing or type(response.get("status")) is not int:
-        what = f"request.{missing[0]}" if missing else "response.status (an integer)"
-        raise ValueError(f"cassette file {path}: {what} is missing")
-    events = response.get("events", [])
-    if not isinstance(events, list) or not all(isinstance(frame, dict) for frame in events):
-        raise ValueError(f"cassette file {path}: response.events must be a list of frames, each a mapping")
-    return Interaction(path.name, str(request["operation"]), str(request["model"]), request["body"], response)
+    try:
+        return Interaction.of(path.name, data)
+    except ValueError as exc:
+        raise ValueError(f"cassette file {path}: {exc}") from None
 
 
 def write_interaction(directory: Path, name: str, document: Mapping[str, Any]) -> Path:

@@ -9,16 +9,56 @@ differs, which is what someone fixing the test needs to see.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
+import difflib
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Difference", "drop_fields", "first_difference", "match_key", "nearest"]
+from ...prompt.sanitize import tokenizable
+
+__all__ = ["Difference", "drop_fields", "first_difference", "match_key", "nearest", "parameters_of", "request_body"]
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_$-]+$")
+
+
+# Bedrock's request parameters that travel as headers (trace, guardrail, latency mode, service tier): they change
+# the answer, so they take part in matching. The accept headers do not: SDKs differ in sending their default.
+_PARAMETER_HEADER = re.compile(r"^x-amzn-bedrock-(?!accept$)(.+)$")
+
+
+def parameters_of(headers: Mapping[str, str]) -> dict[str, str]:
+    """The request's ``X-Amzn-Bedrock-*`` parameters, by name less the prefix (``trace``, ``guardrailidentifier``)."""
+    found = {m[1]: value for name, value in headers.items() if (m := _PARAMETER_HEADER.match(name.lower()))}
+    return dict(sorted(found.items()))
+
+
+def request_body(operation: str, raw: bytes) -> Any:
+    """The body as matching and the cassette see it: parsed; lone surrogates read as U+FFFD (as the runtime reads
+    them); and CountTokens' base64 ``invokeModel.body`` decoded, so that its JSON is matched and read as JSON."""
+    body = _tokenizable(json.loads(raw))
+    if operation == "CountTokens" and isinstance(body, dict):
+        inner = body.get("input", {}).get("invokeModel") if isinstance(body.get("input"), dict) else None
+        if isinstance(inner, dict) and isinstance(inner.get("body"), str):
+            # Left as sent when it is no JSON: the runtime validated it, Bedrock's answer says the rest.
+            with contextlib.suppress(ValueError, binascii.Error):
+                inner["body"] = _tokenizable(json.loads(base64.b64decode(inner["body"], validate=True)))
+    return body
+
+
+def _tokenizable(node: Any) -> Any:
+    if isinstance(node, str):
+        return tokenizable(node)
+    if isinstance(node, dict):
+        return {tokenizable(key): _tokenizable(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_tokenizable(value) for value in node]
+    return node
 
 
 def drop_fields(body: Any, paths: Sequence[str]) -> Any:
@@ -50,10 +90,16 @@ def _canonical(node: Any) -> Any:
     return node
 
 
-def match_key(operation: str, model_id: str, body: Any, ignore: Sequence[str] = ()) -> str:
-    """The sha256 (hex) of the operation, the resolved model and the canonical body less ``ignore``."""
+def match_key(
+    operation: str, model_id: str, body: Any, ignore: Sequence[str] = (), parameters: Mapping[str, str] | None = None
+) -> str:
+    """The sha256 (hex) of the operation, the resolved model, the header parameters and the canonical body less
+    ``ignore``."""
+    identity: list[Any] = [operation, model_id, _canonical(drop_fields(body, ignore))]
+    if parameters:
+        identity.append(dict(parameters))
     canonical = json.dumps(
-        [operation, model_id, _canonical(drop_fields(body, ignore))],
+        identity,
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
@@ -122,16 +168,20 @@ def nearest(
 ) -> tuple[int, Difference | None] | None:
     """The index of the candidate ``(operation, model, body)`` closest to the request, and the first difference.
 
-    Closest: the same operation first, then the same model, then the fewest differing leaves.
+    Closest: the same operation first, then the same model, then the fewest differing leaves, then the most alike
+    text (a prompt one letter off beats an unrelated one).
     """
-    best: tuple[tuple[int, int, int], int, Difference | None] | None = None
+    sent = json.dumps(body, sort_keys=True, ensure_ascii=False)
+    best: tuple[tuple[bool, bool, int, float], int, Difference | None] | None = None
     for index, (their_operation, their_model, their_body) in enumerate(candidates):
         difference = first_difference(body, their_body)
+        alike = difflib.SequenceMatcher(None, sent, json.dumps(their_body, sort_keys=True, ensure_ascii=False))
         score = (
             their_operation != operation,
             their_model != model_id,
             difference.count if difference else 0,
+            -alike.quick_ratio(),
         )
         if best is None or score < best[0]:
-            best = ((int(score[0]), int(score[1]), score[2]), index, difference)
+            best = (score, index, difference)
     return None if best is None else (best[1], best[2])
