@@ -37,7 +37,7 @@ from mistral_bedrock.errors import BedrockError, UnknownOperationException, Vali
 from mistral_bedrock.formats.messages import MALFORMED
 from mistral_bedrock.formats.service_constraints import check_envelope
 from mistral_bedrock.prompt.tokenizers import get_tokenizer
-from mistral_bedrock.protocol.error_codes import ERROR_CODES, parse_error
+from mistral_bedrock.protocol.error_codes import ERROR_CODES
 from mistral_bedrock.protocol.operations import Operation, operation_for_suffix, split_model_path
 
 from .auth import AuthPolicy, AuthRequest, Principal, parse_auth_spec
@@ -49,7 +49,7 @@ from .journal import Journal, JournalEntry
 from .limits import WindowPolicy
 from .pacing import Pacing
 from .request_ids import new_request_id
-from .responses import JSONBytesResponse, error_response
+from .responses import JSONBytesResponse, error_response, outcome
 from .store import open_store
 
 __all__ = ["CONTROL_PREFIX", "RuntimeApp", "RuntimeState", "app_from_env", "create_app"]
@@ -119,7 +119,7 @@ class _ModelEndpoint:
             resolved = self._resolve(operation, exchange, headers, principal)
             faults = self._faults(operation, exchange, resolved)
             response = await self._handle(operation, exchange, headers, resolved, faults, principal.region)
-            status, code = _outcome(response)
+            status, code = outcome(response)
         except BedrockError as error:
             status, code = error.status or 500, error.error_code
             response = error_response(status, error.error_code, error.message, exchange.request_id)
@@ -210,13 +210,6 @@ class _ModelEndpoint:
             pacing=self.pacing,
         )
         return await HANDLERS[operation.name](call)
-
-
-def _outcome(response: Response) -> tuple[int, str | None]:
-    """The status and AWS error code of a handler's answer: a relay's may be an error (a recorded refusal)."""
-    if isinstance(response, JSONBytesResponse) and response.status >= 400:
-        return response.status, parse_error(response.headers, response.body, response.status)[0]
-    return 200, None
 
 
 @dataclass

@@ -22,6 +22,7 @@ from mistral_bedrock.protocol.error_codes import (
     error_body,
     error_code_for_stream_member,
     error_type_header,
+    parse_error,
 )
 from mistral_bedrock.protocol.eventstream import decode_message, encode_exception
 from mistral_bedrock.protocol.operations import Operation
@@ -34,6 +35,7 @@ __all__ = [
     "StreamEnd",
     "error_response",
     "exception_frame",
+    "outcome",
 ]
 
 # The message of the CancelledError that ends a response when the server stops, so that code on the way can tell
@@ -107,6 +109,13 @@ def exception_frame(operation: Operation, error: BedrockError) -> bytes:
         member = "modelStreamErrorException"
         body = {"message": error.message, "originalStatusCode": error.status or 500, "originalMessage": error.message}
     return encode_exception(member, json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def outcome(response: object) -> tuple[int, str | None]:
+    """The status and AWS error code of a handler's answer: a relay's may be an error (a recorded refusal)."""
+    if isinstance(response, JSONBytesResponse) and response.status >= 400:
+        return response.status, parse_error(response.headers, response.body, response.status)[0]
+    return 200, None
 
 
 _YIELD_EVERY = 8  # frames between two turns given to the event loop by a stream that never waits
