@@ -106,6 +106,7 @@ def run(quick: bool) -> dict[str, Any]:
         started = time.perf_counter()
         replayer = ReplayEngine(ReplaySettings(cassette))
         load_ms = (time.perf_counter() - started) * 1000
+        files = sum(1 for _ in cassette.glob("*.yaml"))
         with ServerThread(app=create_app(fast, engine=replayer)) as replaying, ServerThread(config=fast) as builtin:
             replay = paired(
                 lambda: timed(client_for(replaying.url), calls), lambda: timed(client_for(builtin.url), calls), rounds
@@ -117,6 +118,7 @@ def run(quick: bool) -> dict[str, Any]:
         "record": record,
         "replay": replay,
         "load_ms": load_ms,
+        "files": files,
     }
 
 
@@ -138,7 +140,13 @@ def summary_rows(data: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
             "≤ 20 ms",
             added_ms <= 20,
         ),
-        (f"loading a {calls}-file cassette", f"{results['load_ms']:.0f} ms", "< 1,000 ms", results["load_ms"] < 1000),
+        (
+            f"loading a cassette of {results['files']:,} files "
+            f"({calls} requests, each recorded {results['rounds']} times)",
+            f"{results['load_ms']:.0f} ms",
+            "< 1,000 ms",
+            results["load_ms"] < 1000,
+        ),
     ]
 
 
@@ -154,7 +162,9 @@ def report(data: dict[str, Any]) -> str:
             f"| {name} (vs {reference}) | {r['ours_s']:.2f} | {r['reference_s']:.2f} | {r['ratio']:.2f}× | "
             f"{per_call:+.1f} ms |"
         )
-    rows.append(f"| load {calls} files | {results['load_ms'] / 1000:.2f} | | | {results['load_ms'] / calls:.1f} ms |")
+    files = results["files"]
+    load_ms = results["load_ms"]
+    rows.append(f"| load {files:,} files | {load_ms / 1000:.2f} | | | {load_ms / files:.2f} ms a file |")
     return "\n".join(rows)
 
 
