@@ -1,0 +1,89 @@
+"""Reading batch input: one JSON object per line, ``{"recordId": …, "modelInput": {…}}``, streamed.
+
+Lines are split on ``\\n`` only: Bedrock writes non-ASCII raw inside JSON strings, and a U+0085 or U+2028 in a
+record would cut it in two under ``str.splitlines()`` [R].
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+__all__ = ["InputRecord", "RecordLineError", "parse_record", "positional_id", "read_records", "split_lines"]
+
+
+@dataclass(frozen=True)
+class InputRecord:
+    """One input line.
+
+    Attributes:
+        index: The line's position among the file's non-blank lines, from 0.
+        record_id: Its ``recordId``; a line without one gets :func:`positional_id` (Bedrock adds one in the output
+            when it is omitted [D]; what Bedrock adds is not documented [I]).
+        model_input: The ``modelInput`` object.
+    """
+
+    index: int
+    record_id: str
+    model_input: Mapping[str, Any]
+
+
+class RecordLineError(ValueError):
+    """A line that is not a batch record: not JSON, not an object, or without an object ``modelInput``."""
+
+    def __init__(self, index: int, message: str) -> None:
+        super().__init__(f"line {index + 1}: {message}")
+        self.index = index
+        self.reason = message
+
+
+def positional_id(index: int) -> str:
+    """``r00000000042``: eleven alphanumerics after the ``r``, so ids sort, join and resume by position."""
+    return f"r{index:011d}"
+
+
+def split_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The lines of a byte stream, split on ``\\n`` alone; blank lines (whitespace only) are skipped."""
+    pending = b""
+    for chunk in chunks:
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            if line.strip():
+                yield line
+    if pending.strip():
+        yield pending
+
+
+def parse_record(index: int, line: bytes) -> InputRecord:
+    """One line as a record.
+
+    Raises:
+        RecordLineError: The line is not a record.
+    """
+    try:
+        data = json.loads(line)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RecordLineError(index, f"not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise RecordLineError(index, "not a JSON object")
+    model_input = data.get("modelInput")
+    if not isinstance(model_input, dict):
+        raise RecordLineError(index, "has no modelInput object")
+    record_id = data.get("recordId", positional_id(index))
+    if not isinstance(record_id, str) or not record_id:
+        raise RecordLineError(index, "recordId must be a non-empty string")
+    return InputRecord(index, record_id, model_input)
+
+
+def read_records(stream: BinaryIO, *, chunk_bytes: int = 1 << 20) -> Iterator[InputRecord]:
+    """The records of a JSONL stream, one at a time (memory stays flat whatever the file's size).
+
+    Raises:
+        RecordLineError: At the first line that is not a record.
+    """
+    chunks = iter(lambda: stream.read(chunk_bytes), b"")
+    for index, line in enumerate(split_lines(chunks)):
+        yield parse_record(index, line)
