@@ -198,8 +198,10 @@ _OWN_SUMMARIES = {
     "client_long_prompt": "client_long_prompt",
     "engine": "engine_overhead",
     "replay": "replay_speed",
+    "batch_preflight": "batch_preflight",
+    "batch_runner": "batch_runner",
 }
-_OWN_FIGURES = ("fairness", "memory", "pacing", "replay")
+_OWN_FIGURES = ("fairness", "memory", "pacing", "replay", "batch_preflight", "batch_runner")
 for _name, _module in _OWN_SUMMARIES.items():
     BENCHES[_name] = f"{_module}.py"
     SUMMARIES[_name] = lambda data, module=_module: _script(module).summary_rows(data)

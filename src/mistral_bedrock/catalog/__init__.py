@@ -10,11 +10,12 @@ from .resolve import (
     on_demand_message,
     resolve,
 )
-from .spec import ConverseFeatures, Dialect, ModelSpec, ParamSpec
+from .spec import BatchSpec, ConverseFeatures, Dialect, ModelSpec, ParamSpec
 
 __all__ = [
     "INVALID_MODEL_MESSAGE",
     "MODELS",
+    "BatchSpec",
     "ConverseFeatures",
     "Dialect",
     "ModelSpec",

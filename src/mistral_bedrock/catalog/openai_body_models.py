@@ -5,7 +5,7 @@ grade beside it; the sources and how their conflicts are decided are in :mod:`.e
 from __future__ import annotations
 
 from .evidence import NO_PROFILES, PROFILES_D1, REGIONS_D1
-from .spec import ConverseFeatures, Dialect, ModelSpec, ParamSpec
+from .spec import BatchSpec, ConverseFeatures, Dialect, ModelSpec, ParamSpec
 
 __all__ = ["OPENAI_BODY_MODELS"]
 
@@ -56,6 +56,37 @@ _R10 = frozenset(
     }
 )
 _TOKENIZER_NEAREST = "[I] its tokenizer does not ship with mistral-common: the nearest tekken stands in"
+
+# Batch inference (CreateModelInvocationJob): both invocation types. Converse-type jobs exist since the API change
+# of 2026-02-27 [D]; that they take every batch-capable model is [I].
+_BATCH_TYPES = frozenset({"InvokeModel", "Converse"})
+_BATCH_PRICE_LIST = (
+    "[R] AWS Price List batch rows (us-west-2), read by No-Stream/ai-safety-experiments' model roster "
+    "(batch_price_verified=True)"
+)
+
+
+def _batch(price_input: float, price_output: float, note: str = "") -> BatchSpec:
+    """A price-list-verified batch record; prices in USD per 1,000 tokens, as everywhere in the catalog."""
+    return BatchSpec(
+        price_input=price_input,
+        price_output=price_output,
+        invocation_types=_BATCH_TYPES,
+        verified="price-list",
+        evidence=_BATCH_PRICE_LIST + note,
+    )
+
+
+# Per model id; every other model's batch record is None (unknown: no source read confirms or rules it out).
+_BATCH: dict[str, BatchSpec] = {
+    # $0.25/$0.75 per million tokens: 50 % of $0.50/$1.50 on demand.
+    "mistral.mistral-large-3-675b-instruct": _batch(0.00025, 0.00075),
+    # $0.10/$0.10 per million: 50 % of $0.20/$0.20.
+    "mistral.ministral-3-14b-instruct": _batch(0.0001, 0.0001),
+    # $0.07/$0.07 per million: 47 % of the $0.15 on-demand price in this catalog (which is [S]), not 50 %: rounding,
+    # or a $0.14 list price [I].
+    "mistral.ministral-3-8b-instruct": _batch(0.00007, 0.00007, "; 47 % of the on-demand price here, not 50 % [I]"),
+}
 
 
 def _params(max_default: int, max_output: int) -> dict[str, ParamSpec]:
@@ -133,6 +164,7 @@ OPENAI_BODY_MODELS: tuple[ModelSpec, ...] = (
             regions="[D~] no EU Region (D1, D7)",
         ),
         released="2025-12",
+        batch=_BATCH["mistral.mistral-large-3-675b-instruct"],
     ),
     *(
         ModelSpec(
@@ -157,6 +189,7 @@ OPENAI_BODY_MODELS: tuple[ModelSpec, ...] = (
                 price="[S] S1 (the card scrape agrees for 8B/14B)",
             ),
             released="2025-12",
+            batch=_BATCH.get(f"mistral.ministral-3-{size}-instruct"),
         )
         for size, price, context in (
             ("3b", 0.0001, "[S] 128K (S1); S2 says 256K: the smaller wins; no AWS card"),

@@ -6,7 +6,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["ConverseFeatures", "Dialect", "ModelSpec", "ParamSpec"]
+__all__ = ["BatchSpec", "ConverseFeatures", "Dialect", "ModelSpec", "ParamSpec"]
 
 
 class Dialect(str, enum.Enum):
@@ -41,6 +41,32 @@ class ConverseFeatures:
 
 
 @dataclass(frozen=True)
+class BatchSpec:
+    """What is known of a model's Bedrock batch inference (CreateModelInvocationJob).
+
+    A model whose :attr:`ModelSpec.batch` is None is *unknown*: nothing read confirms or rules out batch support.
+
+    Attributes:
+        price_input: USD per 1,000 input tokens at the batch price.
+        price_output: USD per 1,000 output tokens at the batch price.
+        invocation_types: The ``modelInvocationType`` values a job may use (``InvokeModel``, ``Converse``).
+        verified: How support was established: ``"price-list"`` (AWS Price List batch rows), ``"probe"`` (a
+            CreateModelInvocationJob probe), ``"doc"`` (the user guide's table), or None (not verified).
+        evidence: The grade and source, as in :attr:`ModelSpec.evidence`.
+    """
+
+    price_input: float
+    price_output: float
+    invocation_types: frozenset[str]
+    verified: str | None
+    evidence: str
+
+    def cost(self, input_tokens: int, output_tokens: int) -> float:
+        """Batch cost in USD."""
+        return (input_tokens * self.price_input + output_tokens * self.price_output) / 1000
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """One Mistral model on Bedrock.
 
@@ -66,6 +92,7 @@ class ModelSpec:
             ``price`` covers both prices. Grades as in the wire spec: [D] AWS documentation, [D~] AWS text
             through a copy, [R] real traffic, [S] third-party data, [I] inference.
         released: Release tag, used to order "newest" aliases.
+        batch: Batch inference support and prices; None where unknown.
     """
 
     model_id: str
@@ -85,6 +112,7 @@ class ModelSpec:
     profiles: Mapping[str, frozenset[str]]
     evidence: Mapping[str, str]
     released: str = ""
+    batch: BatchSpec | None = None
 
     @property
     def requires_profile(self) -> bool:

@@ -19,6 +19,7 @@ __all__ = ["COMMANDS", "main"]
 
 # name → (module, one-line help). The table is the whole command list; modules load on use.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "batch": ("batch", "Bedrock batch inference: build, validate, estimate, submit, wait, results; or run on demand."),
     "bench": ("bench", "Measure parts against a reference from the same run: bench engine SOURCE (runtime vs direct)."),
     "basic": ("basic", "Send one message to Mistral 7B; print the request and response payloads and the answer."),
     "chat": ("chat_repl", "Interactive multi-turn chat (Mixtral 8x7B by default); --stream, --verbose, /save, /load."),

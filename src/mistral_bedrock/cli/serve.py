@@ -33,6 +33,14 @@ JOURNAL_BYTES = 64 * 1024 * 1024
 MEMO_BYTES = 64 * 1024 * 1024
 
 
+# The batch options: giving one of them with several workers is refused (a job lives in one worker process).
+_BATCH_OPTIONS = ("batch_store", "s3_endpoint_url", "batch_timing", "batch_order", "batch_allow_unverified")
+
+
+def _given(name: str) -> bool:
+    return click.get_current_context().get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+
+
 @contextlib.contextmanager
 def loading(engine: str, models: tuple[str, ...]) -> Iterator[None]:
     """A progress line on stderr while real models load (the built-in and scripted engines load at once)."""
@@ -146,6 +154,41 @@ def loading(engine: str, models: tuple[str, ...]) -> Iterator[None]:
     metavar="BYTES",
     help="Token ids and counts the engines keep for repeated text at most; 0 keeps nothing.",
 )
+@click.option(
+    "--batch-store",
+    default=None,
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Batch jobs read and write s3://BUCKET/KEY as DIR/BUCKET/KEY. Default: STATE_DIR/batch-store with "
+    "--state-dir, else a temporary directory.",
+)
+@click.option(
+    "--s3-endpoint-url",
+    default=None,
+    metavar="URL",
+    help="Batch jobs read and write s3:// URIs on this S3 endpoint (moto's server, MinIO, S3) instead of a directory.",
+)
+@click.option(
+    "--batch-timing",
+    default="fast",
+    show_default=True,
+    metavar="TIMING",
+    help="Seconds batch jobs spend in each phase before they run: fast (none), realistic, SECONDS, or "
+    "SUBMITTED,VALIDATING,SCHEDULED.",
+)
+@click.option(
+    "--batch-order",
+    default="shuffled",
+    show_default=True,
+    type=click.Choice(["shuffled", "input"]),
+    help="Order of batch output lines: shuffled (as Bedrock's) or the input's.",
+)
+@click.option(
+    "--batch-allow-unverified",
+    is_flag=True,
+    help="Accept batch jobs for models the catalog does not verify as batch-capable (Bedrock refuses unsupported "
+    "ones).",
+)
 @recording_options
 @click.option("--allow-insecure-bind", is_flag=True, help="Allow a non-loopback bind without strict auth.")
 def command(
@@ -167,6 +210,11 @@ def command(
     state_dir: str | None,
     journal_bytes: int,
     memo_bytes: int,
+    batch_store: str | None,
+    s3_endpoint_url: str | None,
+    batch_timing: str,
+    batch_order: str,
+    batch_allow_unverified: bool,
     allow_insecure_bind: bool,
     **cassette: Any,
 ) -> None:
@@ -176,10 +224,16 @@ def command(
     from ..errors import MistralBedrockError
     from ..runtime import RuntimeConfig, parse_fault_spec, serve
     from ..runtime.auth import parse_auth_spec
+    from ..runtime.batch import check_batch_options
     from ..runtime.server import check_bind, check_port_free
     from ..runtime.store import check_state_dir
 
     source = click.get_current_context().get_parameter_source("engine")
+    if batch_store is not None and s3_endpoint_url is not None:
+        raise fail("--batch-store and --s3-endpoint-url both say where batch files are: give one")
+    if s3_endpoint_url is not None and not s3_endpoint_url.startswith(("http://", "https://")):
+        # Checked here: without its scheme the URL would pass for a directory name.
+        raise fail(f"--s3-endpoint-url must be an http:// or https:// URL; got {s3_endpoint_url!r}")
 
     config = RuntimeConfig(
         engine=engine,
@@ -196,6 +250,11 @@ def command(
         journal_bytes=journal_bytes,
         memo_bytes=memo_bytes,
         state_dir=state_dir,
+        batch=workers == 1,
+        batch_store=s3_endpoint_url or batch_store,
+        batch_timing=batch_timing,
+        batch_order=batch_order,
+        batch_allow_unverified=batch_allow_unverified,
     )
     # Check every setting here, in the parent, so a mistake is one clear line rather than a worker crash.
     try:
@@ -217,6 +276,7 @@ def command(
         check_port_free(host, port)
         if state_dir is not None:
             check_state_dir(state_dir)
+        check_batch_options(config, workers, batch_given=any(_given(name) for name in _BATCH_OPTIONS))
     # A model server that cannot be reached is a BedrockError from its engine; an engine without its extra, an
     # ImportError naming the extra.
     except (ImportError, ValueError, OSError, sqlite3.Error, MistralBedrockError) as exc:

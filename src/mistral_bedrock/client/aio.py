@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio  # sync: -
 import dataclasses
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -165,8 +165,9 @@ class AsyncMistralBedrock(AsyncClosing):
             await asyncio.to_thread(server.stop)  # sync: server.stop()
 
     # -- transport --------------------------------------------------------------------------------------
-    async def _send(self, prepared: Prepared) -> httpx.Response:
-        """POST with retries until a 200 arrives (for streams: until its headers do)."""
+    async def _send(self, prepared: Prepared, retry: RetryPolicy | None = None) -> httpx.Response:
+        """POST with retries (``retry``, else the client's policy) until a 200 arrives (for streams: until its
+        headers do)."""
         if self._closed:
             raise ClientClosedError
         started = time.monotonic()
@@ -188,14 +189,14 @@ class AsyncMistralBedrock(AsyncClosing):
                 if self._closed:  # closed by another task while this call waited
                     raise ClientClosedError from exc
                 error = TransportError(f"{type(exc).__name__}: {exc}")
-            delay = self.retry.next_delay(attempt, error, time.monotonic() - started)
+            delay = (retry or self.retry).next_delay(attempt, error, time.monotonic() - started)
             if delay is None:
                 raise error
             await asyncio.sleep(delay)
 
-    async def _call(self, prepared: Prepared) -> Result:
+    async def _call(self, prepared: Prepared, retry: RetryPolicy | None = None) -> Result:
         started = time.perf_counter()
-        response = await self._send(prepared)
+        response = await self._send(prepared, retry)
         try:
             return self._core.result(prepared, response.headers, response.content, started)
         except httpx.HTTPError as exc:
@@ -269,6 +270,15 @@ class AsyncMistralBedrock(AsyncClosing):
         """ConverseStream (Mistral models do not stream tool use; Bedrock rejects tools here)."""
         p = params(**sampling)
         return AsyncStream(self, self._core.converse_call(messages, model, p, system, tools, tool_choice, stream=True))
+
+    async def invoke_body(
+        self, model: str, body: Mapping[str, Any], *, converse: bool = False, retry: RetryPolicy | None = None
+    ) -> Result:
+        """Send a request body as written: an InvokeModel body in any dialect the model takes, or, with
+        ``converse``, a Converse request without ``modelId`` (a batch record's ``modelInput``). The body is checked
+        first, so one Bedrock would refuse raises its ``ValidationException`` before any I/O; ``retry`` replaces the
+        client's retry policy for this call (``RetryPolicy(max_attempts=1)``: no retries)."""
+        return await self._call(self._core.body_call(model, body, converse=converse), retry)
 
     def conversation(
         self, *, model: str = DEFAULT_MODEL, system: str | None = None, **sampling: Unpack[Sampling]

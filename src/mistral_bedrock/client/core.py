@@ -23,7 +23,7 @@ from ..errors import (
     ValidationException,
     error_from_code,
 )
-from ..formats import Format
+from ..formats import Format, dialect_for_body, format_for
 from ..formats.fields import malformed
 from ..formats.messages import MALFORMED
 from ..formats.selection import chat_format, converse_format, native_format, text_format
@@ -214,6 +214,14 @@ class ClientCore:
             history = [Message.system(system), *history]
         fmt = converse_format()
         return self._build(resolved, fmt, history, params, to_tools(tools), tool_choice, stream=stream)
+
+    def body_call(self, model: str, body: Mapping[str, Any], *, converse: bool = False) -> Prepared:
+        """A body the caller wrote, sent as written: an InvokeModel body in any dialect the model takes (the dialect
+        is read from the body, as the runtime reads it), or, with ``converse``, a Converse request without
+        ``modelId``. It is validated like every call, so a body Bedrock would refuse fails here with its message."""
+        resolved = self.resolve(model)
+        fmt = converse_format() if converse else format_for(dialect_for_body(resolved.spec, body))
+        return self._prepare(resolved, fmt, body, stream=False)
 
     # -- the wire -----------------------------------------------------------------------------------
     def url(self, prepared: Prepared) -> str:

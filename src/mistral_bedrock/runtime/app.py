@@ -41,6 +41,7 @@ from mistral_bedrock.protocol.error_codes import ERROR_CODES
 from mistral_bedrock.protocol.operations import Operation, operation_for_suffix, split_model_path
 
 from .auth import AuthPolicy, AuthRequest, Principal, parse_auth_spec
+from .batch import BATCH_PATHS, BatchEndpoint, batch_endpoint
 from .config import RuntimeConfig
 from .fault_specs import parse_fault_spec
 from .faults import NO_FAULTS, FaultController, FaultRule, Faults
@@ -246,10 +247,6 @@ def _control_json(payload: Any, request_id: str) -> JSONBytesResponse:
     return JSONBytesResponse(200, body, {"content-type": "application/json", "x-amzn-RequestId": request_id})
 
 
-def _invalid_rule(message: str, request_id: str) -> JSONBytesResponse:
-    return error_response(400, "ValidationException", f"invalid fault rule: {message}", request_id)
-
-
 class _ControlPlane:
     """The control endpoints, behind the same auth as the Bedrock surface.
 
@@ -297,7 +294,9 @@ class _ControlPlane:
             try:
                 data = json.loads(body)
             except (ValueError, UnicodeDecodeError):
-                return _invalid_rule("the body is not JSON", request_id)
+                return error_response(
+                    400, "ValidationException", "invalid fault rule: the body is not JSON", request_id
+                )
             items = data if isinstance(data, list) else [data]
             rules: list[FaultRule] = []
             for index, item in enumerate(items):
@@ -305,7 +304,7 @@ class _ControlPlane:
                     rules.append(FaultRule.from_json(item))
                 except ValueError as exc:
                     where = f"rule {index}: " if isinstance(data, list) else ""
-                    return _invalid_rule(f"{where}{exc}", request_id)
+                    return error_response(400, "ValidationException", f"invalid fault rule: {where}{exc}", request_id)
             controller.add_all(rules)  # all or none
         elif method == "DELETE":
             controller.reset()
@@ -324,15 +323,18 @@ def _control_routes(state: RuntimeState) -> list[Route]:
 
 
 class RuntimeApp:
-    """The ASGI app: control paths to starlette, everything else to the Bedrock surface."""
+    """The ASGI app: batch paths to :mod:`.batch`, control paths to starlette, the rest to the Bedrock surface."""
 
-    def __init__(self, state: RuntimeState, control: Starlette, bedrock: _ModelEndpoint) -> None:
+    def __init__(self, state: RuntimeState, control: Starlette, bedrock: _ModelEndpoint, batch: BatchEndpoint) -> None:
         self.state = state
         self.control = control
         self.bedrock = bedrock
+        self.batch = batch
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope["path"].startswith(CONTROL_PREFIX + "/"):
+        if scope["type"] == "http" and scope["path"].startswith(BATCH_PATHS):
+            await self.batch(scope, receive, send)
+        elif scope["type"] == "http" and not scope["path"].startswith(CONTROL_PREFIX + "/"):
             await self.bedrock(scope, receive, send)
         else:  # control endpoints, and lifespan events
             await self.control(scope, receive, send)
@@ -378,7 +380,7 @@ def create_app(
     # The control endpoints are an ordinary starlette app; Bedrock's surface bypasses its routing and middleware
     # (they cost more per request than the rest of a lenient request path) and routes on the raw path itself.
     control = Starlette(routes=_control_routes(state), lifespan=_closing_engine(state.engine))
-    return RuntimeApp(state, control, _ModelEndpoint(state))
+    return RuntimeApp(state, control, _ModelEndpoint(state), batch_endpoint(state))
 
 
 def _closing_engine(engine: Engine | Relay) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:

@@ -60,6 +60,17 @@ class RuntimeConfig:
         memo_entry_bytes: The largest memo entry kept (a prompt of ~60k tokens and its count); a bigger one is
             recomputed each time rather than kept among transient allocations of its size, where it would pin as
             much memory again in the allocator's free lists.
+        batch: Serve the batch control plane (CreateModelInvocationJob and the rest). ``serve`` turns it off with
+            several workers: jobs live in the process that runs them. See :mod:`mistral_bedrock.runtime.batch`.
+        batch_store: Where batch jobs' ``s3://`` URIs point: a directory (``DIR/bucket/key``) or an S3 endpoint
+            URL (moto's server, MinIO, S3 itself). None: ``STATE_DIR/batch-store`` with ``state_dir``, else a
+            temporary directory.
+        batch_timing: Seconds batch jobs spend in each phase before they run: ``fast`` (none), ``realistic``,
+            ``S`` or ``S1,S2,S3`` (Submitted, Validating, Scheduled).
+        batch_order: Output line order: ``shuffled`` (as Bedrock's) or ``input``.
+        batch_seed: Seed of the output shuffle.
+        batch_allow_unverified: Accept batch jobs for models the catalog does not verify as batch-capable.
+        batch_in_progress_cap: Jobs per model that may be submitted or in progress at once.
     """
 
     engine: str = "builtin"
@@ -79,6 +90,13 @@ class RuntimeConfig:
     freeze_gc: bool = False
     memo_bytes: int = 64 * 1024 * 1024
     memo_entry_bytes: int = 256 * 1024
+    batch: bool = True
+    batch_store: str | None = None
+    batch_timing: str = "fast"
+    batch_order: str = "shuffled"
+    batch_seed: int = 0
+    batch_allow_unverified: bool = False
+    batch_in_progress_cap: int = 10
 
     def to_env(self) -> str:
         return json.dumps(asdict(self))

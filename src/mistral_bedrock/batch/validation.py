@@ -1,0 +1,475 @@
+"""Validation of a batch input before anything is uploaded: every record, streamed, with the runtime's own validators.
+
+Bedrock checks little up front: its Validating phase reads the files, the JSON and the quotas, and "doesn't check if
+the modelInput value matches the request body for the model" [D]. A record it cannot answer becomes an error line in a
+job that still reports Completed; a whole job of them is the failure users meet most [R]. So each ``modelInput`` goes
+through exactly what the runtime runs for one InvokeModel or Converse call (:mod:`mistral_bedrock.formats`), and a
+problem carries Bedrock's own message with the record's line and ``recordId``.
+
+Batch-only checks beside them:
+
+* the file name ends ``.jsonl``; every line is a record (:class:`~.records.RecordLineError` otherwise);
+* ``recordId`` unique (kept as 64-bit hashes and a bitmap of positional ids: memory stays small at a million);
+* no ``modelId`` inside a Converse-type ``modelInput``; a native body's own schema already refuses it, in the words
+  used here too (each such record failed on Bedrock, bifrost#4516 [R]);
+* no ``toolConfig`` under the Converse type (those records fail with a 400 [D]);
+* the model batch-capable per the catalog (unknown: a warning, or an error on request);
+* the record count against the per-job floor and the per-file ceiling, the file's size against its quota.
+
+Where a record's ``max_tokens`` passes the model's real limit but not the catalog's, and the catalog's figure is not
+documented exactly, the problem is a warning: refusing what Bedrock accepts is a fidelity bug too (Bedrock enforces
+262,144 for Mistral Large 3 and Ministral 3 [R]).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ..catalog import ModelSpec, lookup
+from ..errors import MistralBedrockError
+from ..formats import ParsedRequest, dialect_for_body, format_for
+from ..formats.messages import SchemaViolation, schema_error
+from ..formats.selection import converse_format
+from .invocation import InvocationType
+from .limits import DEFAULT_LIMITS, BatchLimits, batch_support
+from .records import InputRecord, RecordLineError, parse_record
+
+__all__ = [
+    "CONVERSE_TOOLS_REFUSED",
+    "Problem",
+    "RecordValidator",
+    "Severity",
+    "ValidationReport",
+    "parse_model_input",
+    "validate_lines",
+    "validate_records",
+]
+
+Severity = Literal["error", "warning"]
+
+#: What a Converse-type record with ``toolConfig`` gets: the documented rule, in the docs' words; Bedrock's exact
+#: error text for it is not known [I].
+CONVERSE_TOOLS_REFUSED = (
+    "Batch inference doesn't support tool calling for jobs that use the Converse invocation type. To use tool "
+    "calling, use the InvokeModel invocation type and format each modelInput in the model's native request format."
+)
+# The schema validator's words for an unknown key, as native bodies already answer a modelId inside them.
+_MODEL_ID_REFUSED = schema_error([SchemaViolation("#", "extraneous key [modelId] is not permitted")]).message
+
+# Positional ids (``r`` + 11 digits) up to this index are remembered in a bitmap (16 MB at most); others by hash.
+_BITMAP_MAX = 1 << 27
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input.
+
+    Attributes:
+        line: The record's line, from 1, counting non-blank lines (blank lines are no records); 0 for the file.
+        record_id: The record's ``recordId``; None for a line that is no record, and for the file.
+        message: What is wrong: for a ``modelInput``, Bedrock's own message.
+        severity: ``error`` (Bedrock would refuse the job or fail the record) or ``warning``.
+    """
+
+    line: int
+    record_id: str | None
+    message: str
+    severity: Severity = "error"
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """The outcome of validating one input.
+
+    Attributes:
+        records: Lines read (records, and lines that are no records).
+        errors: Problems of severity ``error``, all of them.
+        warnings: Problems of severity ``warning``.
+        problems: The first ``max_problems`` problems, in input order (file-level ones last).
+        input_bytes: Bytes of the lines read, each with its ``\\n`` (0 where records came without their bytes).
+    """
+
+    records: int
+    errors: int
+    warnings: int
+    problems: tuple[Problem, ...]
+    input_bytes: int
+
+    @property
+    def ok(self) -> bool:
+        """No errors (warnings allowed)."""
+        return self.errors == 0
+
+    @property
+    def truncated(self) -> bool:
+        """More problems were found than :attr:`problems` lists."""
+        return self.errors + self.warnings > len(self.problems)
+
+
+def parse_model_input(spec: ModelSpec, invocation: InvocationType, body: Mapping[str, Any]) -> ParsedRequest:
+    """A record's ``modelInput`` parsed as the runtime parses the same on-demand call (runtime/handlers.py): an
+    InvokeModel body by the format of its dialect, a Converse request by the Converse format.
+
+    Raises:
+        BedrockError: The body is refused, with Bedrock's message.
+    """
+    if invocation is InvocationType.CONVERSE:
+        return converse_format().parse_request(spec, body, stream=False)
+    return format_for(dialect_for_body(spec, body)).parse_request(spec, body, stream=False)
+
+
+class _SeenIds:
+    """Which recordIds were seen: a bitmap for positional ids (``r00000000042``), 64-bit hashes for the rest.
+
+    A hash collision (about 3e-8 for a million distinct ids) would report a false duplicate; a set of the strings
+    would cost ~100 MB per million ids [M].
+    """
+
+    def __init__(self) -> None:
+        self._bits = bytearray()
+        self._hashes: set[int] = set()
+
+    def add(self, record_id: str) -> bool:
+        """Remember ``record_id``; False if it was seen before."""
+        if len(record_id) == 12 and record_id[0] == "r" and record_id[1:].isdigit() and record_id[1:].isascii():
+            index = int(record_id[1:])
+            if index < _BITMAP_MAX:
+                byte, bit = index >> 3, 1 << (index & 7)
+                if byte >= len(self._bits):
+                    self._bits.extend(bytes(max(byte + 1 - len(self._bits), len(self._bits))))
+                if self._bits[byte] & bit:
+                    return False
+                self._bits[byte] |= bit
+                return True
+        key = hash(record_id)
+        if key in self._hashes:
+            return False
+        self._hashes.add(key)
+        return True
+
+
+def _max_tokens_of(model_input: Mapping[str, Any], invocation: InvocationType) -> tuple[Mapping[str, Any], str] | None:
+    """Where a record's max tokens sit: (the object holding it, its key)."""
+    if invocation is InvocationType.CONVERSE:
+        config = model_input.get("inferenceConfig")
+        return (config, "maxTokens") if isinstance(config, Mapping) else None
+    return model_input, "max_tokens"
+
+
+def _catalog_limit_is_exact(spec: ModelSpec) -> bool:
+    """Whether the catalog's ``max_output`` is documented exactly ([D], not a rounded card or third-party figure)."""
+    return spec.evidence.get("max_output", "").startswith(("[D]", "[R]"))
+
+
+class RecordValidator:
+    """Validates records one at a time; :func:`validate_records` and :func:`validate_lines` drive it.
+
+    Use it directly to validate while doing something else with each record (estimating, writing)::
+
+        validator = RecordValidator(model="mistral-large-3", invocation=InvocationType.INVOKE_MODEL)
+        for record in records:
+            validator.add(record)
+        report = validator.report()
+
+    Raises:
+        ValidationException: At construction, for a model the catalog does not know.
+    """
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        invocation: InvocationType,
+        limits: BatchLimits = DEFAULT_LIMITS,
+        region: str | None = None,
+        file_name: str | None = None,
+        max_problems: int = 100,
+        unknown_batch: Severity = "warning",
+    ) -> None:
+        self.spec = lookup(model)
+        self.invocation = InvocationType(invocation)
+        self.limits = limits
+        self.region = region
+        self.file_name = file_name
+        self.max_problems = max_problems
+        self.unknown_batch = unknown_batch
+        self.records = 0
+        self.errors = 0
+        self.warnings = 0
+        self.input_bytes = 0
+        self._problems: list[Problem] = []
+        self._seen = _SeenIds()
+        self._exact_limit = _catalog_limit_is_exact(self.spec)
+        self._report: ValidationReport | None = None
+
+    # -- recording -------------------------------------------------------------------------------------------
+    def _problem(self, line: int, record_id: str | None, message: str, severity: Severity = "error") -> None:
+        if severity == "error":
+            self.errors += 1
+        else:
+            self.warnings += 1
+        if len(self._problems) < self.max_problems:
+            self._problems.append(Problem(line, record_id, message, severity))
+
+    # -- records ---------------------------------------------------------------------------------------------
+    def add_line_error(self, error: RecordLineError, size: int = 0) -> None:
+        """Count a line that is not a record (not JSON, not an object, no ``modelInput``…)."""
+        self.records += 1
+        self.input_bytes += size
+        self._problem(error.index + 1, None, error.reason)
+
+    def add(self, record: InputRecord, size: int = 0) -> None:
+        """Validate one record; ``size`` is its line's bytes with the ``\\n`` (for the size quotas)."""
+        self._add_checked(record.index, record.record_id, size, self.check_model_input(record.model_input))
+
+    def _add_checked(self, index: int, record_id: str, size: int, problem: tuple[Severity, str] | None) -> None:
+        """Count a record whose ``modelInput`` is already checked (here, or in a worker process)."""
+        self.records += 1
+        self.input_bytes += size
+        line = index + 1
+        if not self._seen.add(record_id):
+            self._problem(line, record_id, f"recordId {record_id!r} is used by an earlier record")
+        if problem is not None:
+            severity, text = problem
+            self._problem(line, record_id, text, severity)
+
+    def check_model_input(self, body: Mapping[str, Any]) -> tuple[Severity, str] | None:
+        """The record's problem, if any: what Bedrock would answer the same body on demand, or a batch-only rule."""
+        if self.invocation is InvocationType.CONVERSE:
+            if "modelId" in body:
+                return "error", _MODEL_ID_REFUSED
+            if body.get("toolConfig") is not None:
+                return "error", CONVERSE_TOOLS_REFUSED
+        try:
+            self._parse(body)
+        except MistralBedrockError as exc:
+            message = getattr(exc, "message", str(exc))
+            return self._over_catalog_limit(body, message) or ("error", message)
+        return None
+
+    def _parse(self, body: Mapping[str, Any]) -> None:
+        parse_model_input(self.spec, self.invocation, body)
+
+    def _over_catalog_limit(self, body: Mapping[str, Any], message: str) -> tuple[Severity, str] | None:
+        """A warning instead of an error where only the catalog's inexact ``max_output`` refuses the record."""
+        if self._exact_limit:
+            return None
+        where = _max_tokens_of(body, self.invocation)
+        if where is None:
+            return None
+        holder, key = where
+        value = holder.get(key)
+        limit = self.spec.max_output
+        if not isinstance(value, int) or isinstance(value, bool) or value <= limit:
+            return None
+        clamped = {**holder, key: limit}
+        retry = clamped if holder is body else {**body, "inferenceConfig": clamped}
+        try:
+            self._parse(retry)
+        except MistralBedrockError:
+            return None
+        evidence = self.spec.evidence.get("max_output", "[I]")
+        return "warning", (
+            f"max tokens {value} is over this catalog's limit of {limit} for {self.spec.model_id} ({evidence}), which "
+            f"the runtime enforces; Bedrock's own limit may be higher. On demand the answer would be: {message}"
+        )
+
+    # -- the whole input -------------------------------------------------------------------------------------
+    def report(self) -> ValidationReport:
+        """The report, with the file-level checks (name, batch support, record count, size) added: once all the
+        records are in (a second call gives the same report)."""
+        if self._report is not None:
+            return self._report
+        limits = self.limits
+        spec = self.spec
+        if self.file_name is not None and not self.file_name.endswith(".jsonl"):
+            self._problem(0, None, f"{self.file_name}: Bedrock reads only input files whose names end in .jsonl")
+        support = batch_support(spec)
+        if support == "unknown":
+            self._problem(
+                0,
+                None,
+                f"{spec.model_id}: batch support is not verified in this catalog; Bedrock may answer the job "
+                "'Batch inference is not supported for the requested model.'",
+                self.unknown_batch,
+            )
+        elif spec.batch is not None and self.invocation.value not in spec.batch.invocation_types:
+            self._problem(0, None, f"{spec.model_id}: batch jobs of type {self.invocation.value} are not supported")
+        if self.region is not None and not (self.region in spec.regions or spec.profile_for(self.region)):
+            self._problem(0, None, f"{spec.model_id} is not served in {self.region} per this catalog", "warning")
+        if self.records < limits.min_records_per_job:
+            self._problem(
+                0,
+                None,
+                f"{self.records} records: a Bedrock batch job needs at least {limits.min_records_per_job} "
+                "(not adjustable); run them on demand instead (mistral-bedrock batch run)",
+            )
+        if self.records > limits.records_per_file:
+            self._problem(
+                0,
+                None,
+                f"{self.records} records: over the quota of {limits.records_per_file} records per input file; "
+                "split the input (plan_shards) or raise the quota",
+            )
+        if self.input_bytes > limits.bytes_per_file:
+            self._problem(
+                0,
+                None,
+                f"{self.input_bytes} bytes: over the quota of {limits.bytes_per_file} bytes per input file; "
+                "split the input (plan_shards) or raise the quota",
+            )
+        self._report = ValidationReport(
+            records=self.records,
+            errors=self.errors,
+            warnings=self.warnings,
+            problems=tuple(self._problems),
+            input_bytes=self.input_bytes,
+        )
+        return self._report
+
+
+def validate_records(
+    records: Iterable[InputRecord],
+    *,
+    model: str,
+    invocation: InvocationType,
+    limits: BatchLimits = DEFAULT_LIMITS,
+    region: str | None = None,
+    file_name: str | None = None,
+    max_problems: int = 100,
+    unknown_batch: Severity = "warning",
+) -> ValidationReport:
+    """Validate parsed records (streamed: memory stays flat). ``input_bytes`` is 0: records carry no sizes; use
+    :func:`validate_lines` for the size quota.
+
+    Args:
+        model: A model id, ARN, inference profile or alias (the catalog's :func:`~mistral_bedrock.catalog.lookup`).
+        invocation: The job's ``modelInvocationType``.
+        limits: The account's quotas.
+        region: The job's Region: a warning where the catalog does not list the model there.
+        file_name: The input file's name, for the ``.jsonl`` check.
+        max_problems: How many problems the report lists (all are counted).
+        unknown_batch: Severity of "the catalog does not verify batch support for this model".
+
+    Raises:
+        ValidationException: The catalog does not know the model.
+    """
+    validator = RecordValidator(
+        model=model,
+        invocation=invocation,
+        limits=limits,
+        region=region,
+        file_name=file_name,
+        max_problems=max_problems,
+        unknown_batch=unknown_batch,
+    )
+    for record in records:
+        validator.add(record)
+    return validator.report()
+
+
+def validate_lines(
+    lines: Iterable[bytes],
+    *,
+    model: str,
+    invocation: InvocationType,
+    limits: BatchLimits = DEFAULT_LIMITS,
+    region: str | None = None,
+    file_name: str | None = None,
+    max_problems: int = 100,
+    unknown_batch: Severity = "warning",
+    workers: int = 1,
+) -> ValidationReport:
+    """Validate raw lines (from :func:`~.records.split_lines`): a line that is no record is a problem, not a stop.
+
+    Sizes count each line plus its ``\\n``. Arguments as :func:`validate_records`, and:
+
+    Args:
+        workers: Processes that check records (``os.cpu_count()`` for a large file); 1 checks them here. The
+            report is the same either way; workers pay off from some tens of thousands of records (each starts
+            in about half a second).
+    """
+    validator = RecordValidator(
+        model=model,
+        invocation=invocation,
+        limits=limits,
+        region=region,
+        file_name=file_name,
+        max_problems=max_problems,
+        unknown_batch=unknown_batch,
+    )
+    if workers > 1:
+        _validate_in_workers(validator, lines, workers)
+        return validator.report()
+    for index, line in enumerate(lines):
+        try:
+            record = parse_record(index, line)
+        except RecordLineError as exc:
+            validator.add_line_error(exc, len(line) + 1)
+        else:
+            validator.add(record, len(line) + 1)
+    return validator.report()
+
+
+# -- validating in worker processes ----------------------------------------------------------------------------
+
+_BATCH_LINES = 4096  # lines per task: about a megabyte of short chat records
+# A task's answer: each line's recordId (None for a line that is no record), and its problems by offset.
+_Checked = tuple[list[str | None], dict[int, tuple[Severity, str]]]
+
+
+def _check_lines(model: str, invocation: str, start: int, lines: list[bytes]) -> _Checked:
+    """A worker's task: parse and check a run of lines (no recordId bookkeeping: the parent keeps that)."""
+    checker = RecordValidator(model=model, invocation=InvocationType(invocation))
+    ids: list[str | None] = []
+    problems: dict[int, tuple[Severity, str]] = {}
+    for offset, line in enumerate(lines):
+        try:
+            record = parse_record(start + offset, line)
+        except RecordLineError as exc:
+            ids.append(None)
+            problems[offset] = ("error", exc.reason)
+            continue
+        ids.append(record.record_id)
+        problem = checker.check_model_input(record.model_input)
+        if problem is not None:
+            problems[offset] = problem
+    return ids, problems
+
+
+def _validate_in_workers(validator: RecordValidator, lines: Iterable[bytes], workers: int) -> None:
+    """Check runs of lines in ``workers`` processes, at most two runs each in flight (memory stays bounded), and
+    count them here in input order. Workers are spawned, never forked (a forked multi-threaded parent may
+    deadlock), so a script that calls this must guard its top level with ``if __name__ == "__main__":``."""
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from itertools import islice
+
+    model, invocation = validator.spec.model_id, validator.invocation.value
+    pending: deque[tuple[int, list[int], Future[_Checked]]] = deque()
+    iterator = iter(lines)
+
+    def settle() -> None:
+        start, sizes, future = pending.popleft()
+        ids, problems = future.result()
+        for offset, (record_id, size) in enumerate(zip(ids, sizes, strict=True)):
+            problem = problems.get(offset)
+            if record_id is None:
+                assert problem is not None
+                validator.add_line_error(RecordLineError(start + offset, problem[1]), size)
+            else:
+                validator._add_checked(start + offset, record_id, size, problem)
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        start = 0
+        while batch := list(islice(iterator, _BATCH_LINES)):
+            sizes = [len(line) + 1 for line in batch]
+            pending.append((start, sizes, pool.submit(_check_lines, model, invocation, start, batch)))
+            start += len(batch)
+            if len(pending) >= 2 * workers:
+                settle()
+        while pending:
+            settle()

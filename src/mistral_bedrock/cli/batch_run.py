@@ -1,0 +1,205 @@
+"""``mistral-bedrock batch run FILE --model M``: a batch input answered on demand, in Bedrock's output format.
+
+The same records file a job takes, sent record by record through the async client (the runner's HTTP backend) to
+the embedded local runtime (``--local``, or when no AWS credentials are found), another endpoint
+(``--endpoint-url``) or Amazon Bedrock on demand, under ``--concurrency``, ``--rpm`` and ``--tpm``, retrying
+throttling. It writes ``<FILE>.out`` (lines in completion order, as Bedrock's come shuffled) and
+``manifest.json.out`` beside it, exactly as a job writes them under ``{outputUri}/{jobId}/``.
+
+Stopping it (Ctrl-C, or a kill) loses nothing: running the same command again continues where it stopped, and the
+manifest counts every run. At the end it prints what the run cost on demand and what the same records would cost
+as a Bedrock batch job (or that the catalog has no batch price for the model). Exit status 1 when any record failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from ..errors import MistralBedrockError
+from .backend import BackendOptions, backend_options, open_backend
+from .batch_options import invocation
+from .failures import EXIT_INTERRUPTED, fail, guard
+
+if TYPE_CHECKING:
+    from ..batch.runner import Progress, RunReport, RunSettings
+    from ..catalog import ModelSpec
+
+__all__ = ["command"]
+
+
+def _count_records(path: Path) -> int:
+    """Records in the file (non-blank lines), for the progress bar's total; no JSON is parsed."""
+    from ..batch.records import split_lines
+
+    with path.open("rb") as stream:
+        return sum(1 for _ in split_lines(iter(lambda: stream.read(1 << 20), b"")))
+
+
+@contextmanager
+def _progress_display(total: int) -> Iterator[Callable[[Progress], None] | None]:
+    """A rich progress bar on stderr at a terminal; nothing elsewhere (the summary says it all at the end)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
+
+    with Bar(
+        TextColumn("batch run"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+    ) as bar:
+        task = bar.add_task("run", total=total, detail="")
+
+        def show(progress: Progress) -> None:
+            detail = (
+                f"{progress.errors} errors · {progress.retries} retries · {progress.records_per_second:.1f} rec/s · "
+                f"{progress.tokens_per_second:,.0f} tok/s"
+            )
+            bar.update(task, completed=progress.resumed + progress.done, detail=detail)
+
+        yield show
+
+
+def _costs(spec: ModelSpec, report: RunReport) -> list[tuple[str, str]]:
+    manifest = report.manifest
+    rows = [
+        ("tokens", f"{manifest.input_tokens:,} in · {manifest.output_tokens:,} out"),
+        ("on demand", f"${spec.cost(manifest.input_tokens, manifest.output_tokens):,.6f}"),
+    ]
+    if spec.batch is None:
+        rows.append(("as batch", f"unknown: the catalog has no batch price for {spec.model_id}"))
+    else:
+        rows.append(("as batch", f"${spec.batch.cost(manifest.input_tokens, manifest.output_tokens):,.6f}"))
+    return rows
+
+
+async def _run(
+    path: Path, out: Path, backend: BackendOptions, model: str, converse: bool, settings: RunSettings
+) -> tuple[RunReport, ModelSpec]:
+    from ..batch.records import read_records
+    from ..batch.runner import run_records
+    from ..catalog import for_region
+    from ..client import AsyncMistralBedrock
+    from ..client.batch_backend import HttpBackend
+
+    with open_backend(backend) as opened:
+        client = AsyncMistralBedrock.like(opened.client)
+        try:
+            resolved = for_region(model, client.region)
+            click.echo(f"mistral-bedrock: answering with {opened.label}", err=True)
+            with (
+                path.open("rb") as stream,
+                _progress_display(_count_records(path)) as show,
+                _stop_on_interrupt() as stop,
+            ):
+                report = await run_records(
+                    read_records(stream),
+                    HttpBackend(client),
+                    model_id=resolved.identifier,
+                    invocation=invocation(converse),
+                    output=out,
+                    settings=settings,
+                    stop=stop,
+                    progress=show,
+                )
+        finally:
+            await client.close()
+    return report, resolved.spec
+
+
+@contextmanager
+def _stop_on_interrupt() -> Iterator[asyncio.Event]:
+    """An event Ctrl-C sets: the runner then takes no new record and writes those in flight, so the manifest and
+    the resume index stay whole. A second Ctrl-C interrupts at once (the next run still resumes)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def first() -> None:
+        stop.set()
+        loop.remove_signal_handler(signal.SIGINT)  # a second Ctrl-C is an ordinary KeyboardInterrupt
+
+    loop.add_signal_handler(signal.SIGINT, first)
+    try:
+        yield stop
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+
+
+@click.command("run")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--model", "-m", required=True, help="Model id, alias, ARN or inference profile that answers.")
+@click.option("--converse", is_flag=True, help="Records are Converse requests (modelInvocationType Converse).")
+@click.option("--concurrency", type=click.IntRange(1, 1000), default=8, show_default=True, help="Records in flight.")
+@click.option("--rpm", type=click.FloatRange(min=0, min_open=True), help="Requests-per-minute quota to stay under.")
+@click.option("--tpm", type=click.FloatRange(min=0, min_open=True), help="Tokens-per-minute quota to stay under.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file (default: FILE.out).")
+@backend_options
+def command(
+    file: Path,
+    model: str,
+    converse: bool,
+    concurrency: int,
+    rpm: float | None,
+    tpm: float | None,
+    out: Path | None,
+    backend: BackendOptions,
+) -> None:
+    """Answer FILE (JSONL records) on demand and write FILE.out and manifest.json.out as a batch job would.
+
+    Re-running the same command resumes. Exits 1 when any record failed.
+    """
+    from ..batch.output import MANIFEST_NAME
+    from ..batch.records import RecordLineError
+    from ..batch.runner import ResumeError, RunSettings, write_manifest
+
+    output = out or file.with_name(file.name + ".out")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    settings = RunSettings(
+        concurrency=concurrency, requests_per_minute=rpm, tokens_per_minute=tpm, max_attempts=backend.max_attempts
+    )
+    try:
+        with guard():
+            report, spec = asyncio.run(_run(file, output, backend, model, converse, settings))
+    except click.exceptions.Exit as exc:
+        if exc.exit_code == EXIT_INTERRUPTED:
+            click.echo(f"mistral-bedrock: stopped; what was written stays in {output}: run the same command to resume",
+                       err=True)  # fmt: skip
+        raise
+    except RecordLineError as exc:
+        raise fail(f"{file}: {exc}; what was written stays in {output} (batch validate lists every problem)") from None
+    except ResumeError as exc:
+        raise fail(f"{output}: {exc}") from None
+    except (MistralBedrockError, OSError) as exc:
+        raise fail(exc) from None
+    manifest_path = output.with_name(MANIFEST_NAME)
+    write_manifest(manifest_path, report.manifest)
+    manifest = report.manifest
+    if report.stopped:
+        click.echo(
+            f"mistral-bedrock: stopped after {manifest.processed:,} records; they stay in {output}: run the same "
+            "command to resume",
+            err=True,
+        )
+        raise click.exceptions.Exit(EXIT_INTERRUPTED)
+    click.echo(
+        f"wrote {output} and {manifest_path}: {manifest.processed:,} records, {manifest.success:,} succeeded, "
+        f"{manifest.errors:,} failed" + (f" ({report.resumed:,} from an earlier run)" if report.resumed else "")
+    )
+    for label, value in _costs(spec, report):
+        click.echo(f"{label:<10} {value}")
+    if manifest.errors:
+        click.echo(f"mistral-bedrock: {manifest.errors} records failed; their error lines are in {output}", err=True)
+        raise click.exceptions.Exit(1)
