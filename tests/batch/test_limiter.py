@@ -11,6 +11,7 @@ import heapq
 import json
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -25,56 +26,78 @@ from mistral_bedrock.catalog import resolve
 from mistral_bedrock.runtime import RuntimeConfig, ServerThread
 
 SETTINGS = RunSettings(window_s=10, margin_s=0)
+#: 60,000 a minute: 10,000 a window, 1,000 a second; charges up to 500 are small.
+LIMIT = 60_000
 
 
-def test_a_reservation_holds_its_window_until_it_settles_to_what_was_used() -> None:
-    limit = WindowLimit(600, SETTINGS, now=0)  # 100 per 10 s window
-    charge = limit.charge(80, now=0)
-    assert not limit.fits(30, now=1)
-    limit.settle(charge, 20)
-    assert limit.fits(30, now=1) and limit.fits(80, now=1) and not limit.fits(81, now=1)
+def filled(settings: RunSettings = SETTINGS, *, at: float = 0, limit: WindowLimit | None = None) -> WindowLimit:
+    """A limit whose window holds a full budget of small charges made at ``at`` (the pace given 10 s of slack)."""
+    limit = limit or WindowLimit(LIMIT, replace(settings, burst_s=10), now=at)
+    for _ in range(25):
+        assert limit.fits(400, now=at)
+        limit.charge(400, now=at)
+    return limit
 
 
-def test_a_charge_leaves_the_window_after_window_s_and_the_minute_after_sixty() -> None:
-    limit = WindowLimit(600, SETTINGS, now=0)
-    limit.charge(100, now=0)
-    assert not limit.fits(1, now=9.99)
-    assert limit.blocked_until(1, now=9.99) == 10
-    assert limit.fits(100, now=10)
-    # Under a lowered limit the minute binds too: five full windows leave no room in it for a sixth.
-    limit = WindowLimit(600, SETTINGS, now=0)
-    for start in range(0, 50, 10):
-        assert limit.fits(100, now=start)
-        limit.charge(100, now=start)
-    limit.current = 500
+def test_a_reservation_holds_the_minute_until_it_settles_to_what_was_used() -> None:
+    limit = WindowLimit(LIMIT, SETTINGS, now=0)
+    charge = limit.charge(50_000, now=0)
+    assert not limit.fits(20_000, now=1)
+    limit.settle(charge, 30_000)
+    assert limit.fits(20_000, now=1) and limit.fits(30_000, now=1) and not limit.fits(30_001, now=1)
+
+
+def test_small_charges_fill_a_window_and_wait_for_its_oldest_to_leave() -> None:
+    limit = filled()
+    assert not limit.fits(400, now=9.99)
+    assert limit.blocked_until(400, now=9.99) == 10
+    assert limit.fits(400, now=10)
+
+
+def test_a_settlement_gives_the_window_back_what_was_not_used() -> None:
+    limit = WindowLimit(LIMIT, replace(SETTINGS, burst_s=10), now=0)
+    first = limit.charge(400, now=0)
+    for _ in range(24):
+        limit.charge(400, now=0)
+    assert not limit.fits(400, now=1)
+    limit.settle(first, 0)
+    assert limit.fits(400, now=1)
+
+
+def test_the_minute_binds_under_a_lowered_limit() -> None:
+    limit = filled()
+    for start in range(10, 50, 10):
+        filled(limit=limit, at=start)
+    limit.current = 50_000
     assert not limit.fits(1, now=55) and limit.fits(1, now=60.5)
 
 
 def test_the_margin_keeps_a_charge_in_its_window_a_little_longer() -> None:
-    limit = WindowLimit(600, RunSettings(window_s=10, margin_s=0.1), now=0)
-    limit.charge(100, now=0)
-    assert limit.blocked_until(1, now=10) == pytest.approx(10.1)
-    assert limit.fits(100, now=10.1)
+    limit = filled(replace(SETTINGS, margin_s=0.1))
+    assert limit.blocked_until(400, now=10) == pytest.approx(10.1)
+    assert limit.fits(400, now=10.1)
 
 
-def test_a_charge_larger_than_a_window_is_admitted_only_into_an_empty_one() -> None:
-    limit = WindowLimit(600, SETTINGS, now=0)
-    limit.charge(1, now=0)
-    assert not limit.fits(150, now=5)
-    assert limit.fits(150, now=10.5)
-    limit.charge(150, now=10.5)
-    assert not limit.fits(1, now=20)  # the oversized charge fills its window alone
+def test_a_large_charge_is_held_to_the_minute_alone_and_counts_in_the_window() -> None:
+    limit = WindowLimit(LIMIT, replace(SETTINGS, burst_s=10), now=0)
+    for _ in range(24):
+        limit.charge(400, now=0)
+    assert limit.fits(40_000, now=0)  # the window is almost full, the minute is not
+    limit.charge(40_000, now=0)
+    assert not limit.fits(10_401, now=0)  # the minute: 9,600 + 40,000 + 10,401 > 60,000
+    assert not limit.fits(400, now=5)  # a small one sees it in the window
+    assert limit.fits(400, now=10)
 
 
 def test_a_run_starts_with_about_burst_s_worth_then_spreads_charges_at_the_rate() -> None:
-    limit = WindowLimit(600, SETTINGS, now=0)  # 10 a second, one second of slack
+    limit = WindowLimit(LIMIT, SETTINGS, now=0)  # 1,000 a second, one second of slack
     admitted = 0
-    while limit.fits(3, now=0):
-        limit.charge(3, now=0)
-        admitted += 3
-    assert admitted == 12  # a second's worth, and the charge that crossed it
-    assert limit.blocked_until(3, now=0) == pytest.approx(0.2)
-    assert limit.fits(3, now=0.2) and not limit.fits(3, now=0.19)
+    while limit.fits(300, now=0):
+        limit.charge(300, now=0)
+        admitted += 300
+    assert admitted == 1_200  # a second's worth, and the charge that crossed it
+    assert limit.blocked_until(300, now=0) == pytest.approx(0.2)
+    assert limit.fits(300, now=0.2) and not limit.fits(300, now=0.19)
 
 
 def test_aimd_cuts_on_throttling_and_recovers_per_calm_window_up_to_the_limit() -> None:
@@ -127,7 +150,9 @@ class VirtualTime:
         self.advance(until)
 
 
-def simulate(settings: RunSettings, requests: int, seed: int) -> list[tuple[float, int, int]]:
+def simulate(
+    settings: RunSettings, requests: int, seed: int, max_tokens_choices: tuple[int, ...] = (64, 128, 192)
+) -> list[tuple[float, int, int]]:
     """Admit ``requests`` records as fast as the limits allow; each settles 0-3 s after it starts.
 
     Returns:
@@ -141,7 +166,7 @@ def simulate(settings: RunSettings, requests: int, seed: int) -> list[tuple[floa
 
     async def drive() -> None:
         for _ in range(requests):
-            input_tokens, max_tokens = rng.randint(20, 400), rng.choice((64, 128, 256))
+            input_tokens, max_tokens = rng.randint(20, 300), rng.choice(max_tokens_choices)
             used = input_tokens + rng.randint(1, max_tokens)
             ticket = await limiter.acquire(input_tokens + max_tokens)
             admitted.append((time.now, input_tokens + max_tokens, used))
@@ -179,6 +204,18 @@ def test_tokens_never_exceed_the_limit_over_any_window_and_reach_it_under_load(s
     assert 0.92 * tpm <= rate <= tpm
 
 
+def test_large_reservations_are_held_to_the_minute_without_starving_the_run() -> None:
+    tpm = 60_000
+    # Records without max_tokens reserve the model's maximum, 8,192, and use a few hundred tokens.
+    admitted = simulate(RunSettings(tokens_per_minute=tpm), 2_000, seed=5, max_tokens_choices=(8_192,))
+    used = [(at, tokens) for at, _, tokens in admitted]
+    assert max(window_sums(used, 60)) <= tpm
+    # Reservations in flight hold 8,192 each until they settle (0-3 s), as on Bedrock; the rest of the minute's
+    # quota goes to the tokens used. Held to a 10 s window, each record would have waited for a near-empty one.
+    duration = admitted[-1][0] - admitted[0][0]
+    assert sum(tokens for _, tokens in used[:-1]) / duration * 60 >= 0.5 * tpm
+
+
 def test_requests_per_minute_hold_from_the_first_second() -> None:
     admitted = simulate(RunSettings(requests_per_minute=120, window_s=10), 600, seed=4)
     starts = [(at, 1) for at, _, _ in admitted]
@@ -198,13 +235,13 @@ def test_a_waiter_is_woken_by_a_settlement_before_its_sleep_ends() -> None:
         async def sleep(seconds: float) -> None:
             await forever.wait()  # never set: only a settlement can wake the waiter
 
-        limiter = Limiter(RunSettings(tokens_per_minute=600, window_s=10), lambda: now[0], sleep)
-        first = await limiter.acquire(100)  # ten seconds of the rate: the next charge waits for it
-        waiter = asyncio.create_task(limiter.acquire(60))
+        limiter = Limiter(RunSettings(tokens_per_minute=LIMIT), lambda: now[0], sleep)
+        first = await limiter.acquire(50_000)  # most of the minute: the next charge waits for it to leave
+        waiter = asyncio.create_task(limiter.acquire(20_000))
         await asyncio.sleep(0)
         assert not waiter.done()
         now[0] = 2.0
-        limiter.settle(first, 10, throttled=False)  # it used one second's worth
+        limiter.settle(first, 30_000, throttled=False)
         second = await asyncio.wait_for(waiter, timeout=10)
         assert second.tokens is not None
         return second.tokens.at

@@ -24,8 +24,10 @@ from mistral_bedrock.batch.outcome import RecordError, RecordOutcome
 from mistral_bedrock.batch.output import Manifest
 from mistral_bedrock.batch.records import InputRecord, RecordLineError, read_records
 from mistral_bedrock.batch.runner import Progress, RunSettings, index_path, run_records, write_manifest
+from mistral_bedrock.catalog import resolve
 from mistral_bedrock.client import AsyncMistralBedrock
 from mistral_bedrock.client.batch_backend import HttpBackend
+from mistral_bedrock.prompt import count_prompt_tokens
 from mistral_bedrock.runtime import CONTROL_PREFIX, RuntimeConfig, ServerThread
 
 TEXT_MODEL = "mistral.mistral-7b-instruct-v0:2"
@@ -408,3 +410,97 @@ def test_an_input_file_is_read_lazily_and_the_manifest_written_whole(tmp_path: P
         "inputTokenCount": 100, "outputTokenCount": 150,
     }  # fmt: skip
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []
+
+
+class Metered:
+    """A stand-in backend with a known cost (the runtime's pacing is not what is under test): it reads each record's
+    exact input count and writes half its ``max_tokens``, at once, noting the (virtual) time of each call."""
+
+    def __init__(self, clock: Callable[[], float], throttle_first: int = 0) -> None:
+        self.clock = clock
+        self.spec = resolve(TEXT_MODEL).spec
+        self.calls: list[tuple[float, int]] = []
+        self.throttle_first = throttle_first
+
+    async def invoke(self, model_id: str, invocation: InvocationType, model_input: Mapping[str, Any]) -> RecordOutcome:
+        if len(self.calls) < self.throttle_first:
+            self.calls.append((self.clock(), 0))
+            error = RecordError(429, "Too many requests, please wait before trying again.")
+            return RecordOutcome(error=error, error_code="ThrottlingException", retryable=True)
+        max_tokens = model_input["max_tokens"]
+        input_tokens = count_prompt_tokens(model_input["prompt"], self.spec)
+        self.calls.append((self.clock(), input_tokens + max_tokens // 2))
+        return RecordOutcome(output={}, input_tokens=input_tokens, output_tokens=max_tokens // 2)
+
+
+class Clock:
+    """Virtual time: sleeping moves it on (the limiter's waits are taken one at a time, so they add up)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+def test_a_token_limit_paces_the_run_by_reservation_and_refund(tmp_path: Path) -> None:
+    clock = Clock()
+    backend = Metered(clock)
+    records = [
+        InputRecord(i, f"m{i}", {"prompt": f"<s>[INST] Count to {i} please [/INST]", "max_tokens": 100})
+        for i in range(1_000)
+    ]
+    settings = RunSettings(tokens_per_minute=60_000, margin_s=0)
+    report = asyncio.run(
+        run_records(
+            records,
+            backend,
+            model_id=TEXT_MODEL,
+            invocation=InvocationType.INVOKE_MODEL,
+            output=tmp_path / "m.out",
+            settings=settings,
+            sleep=clock.sleep,
+            clock=clock,
+        )
+    )
+    used = sum(tokens for _, tokens in backend.calls)
+    assert report.manifest.input_tokens + report.manifest.output_tokens == used
+    windows = [sum(tokens for at, tokens in backend.calls if start <= at < start + 10) for start, _ in backend.calls]
+    assert max(windows) <= 10_000  # 60,000 a minute is 10,000 a 10 s window
+    # Each record reserves its input and all 100 max_tokens (about 125), uses about 75 and gets the rest back at
+    # once: paced by its reservation alone the run would reach 60 % of the limit.
+    span = backend.calls[-1][0] // 10 * 10  # whole windows, so the bound is exact
+    rate = sum(tokens for at, tokens in backend.calls if at < span) / span * 60
+    assert 0.95 * 60_000 <= rate <= 60_000
+
+
+def test_throttling_lowers_the_rate_the_progress_reports(tmp_path: Path) -> None:
+    clock = Clock()
+    backend = Metered(clock, throttle_first=2)
+    reports: list[Progress] = []
+    records = [InputRecord(i, f"t{i}", {"prompt": "<s>[INST] Hi [/INST]", "max_tokens": 10}) for i in range(3)]
+    settings = RunSettings(concurrency=1, tokens_per_minute=60_000, requests_per_minute=600, progress_interval=0)
+    report = asyncio.run(
+        run_records(
+            records,
+            backend,
+            model_id=TEXT_MODEL,
+            invocation=InvocationType.INVOKE_MODEL,
+            output=tmp_path / "t.out",
+            settings=settings,
+            progress=reports.append,
+            sleep=clock.sleep,
+            clock=clock,
+        )
+    )
+    assert report.retries == 2 and report.manifest.success == 3
+    first = reports[0]
+    assert first.retries == 2
+    assert (first.requests_per_minute, first.tokens_per_minute) == (
+        pytest.approx(600 * 0.49),
+        pytest.approx(60_000 * 0.49),
+    )

@@ -24,7 +24,7 @@ from typing import Any
 
 from ..errors import SerializationException
 from ..formats.messages import coral_error
-from ..formats.service_constraints import _Walk
+from ..formats.service_constraints import ConstraintWalk
 from ..formats.service_model import Shape
 from .invocation import InvocationType
 from .limits import DEFAULT_LIMITS, BatchLimits
@@ -190,7 +190,7 @@ def check_create_request(body: Mapping[str, Any], limits: BatchLimits = DEFAULT_
     """
     if not isinstance(body, Mapping):
         raise SerializationException("Start of list found where not expected")
-    walk = _Walk()
+    walk = ConstraintWalk()
     walk.structure(_create_shape(limits), body, "", False)
     if walk.problems:
         raise coral_error(walk.problems)
@@ -203,7 +203,7 @@ def check_job_identifier(identifier: str) -> str:
         ValidationException: The identifier breaks the service model's constraint, in the front end's words.
     """
     shape = Shape("ModelInvocationJobIdentifier", "string", min=0, max=1011, pattern=re.compile(JOB_IDENTIFIER_PATTERN))
-    walk = _Walk()
+    walk = ConstraintWalk()
     walk.value(shape, identifier, "jobIdentifier", False)
     if walk.problems:
         raise coral_error(walk.problems)

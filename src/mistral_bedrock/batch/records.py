@@ -6,10 +6,11 @@ record would cut it in two under ``str.splitlines()`` [R].
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO
+
+from mistral_bedrock.formats.json_body import load_json
 
 __all__ = ["InputRecord", "RecordLineError", "parse_record", "positional_id", "read_records", "split_lines"]
 
@@ -64,7 +65,9 @@ def parse_record(index: int, line: bytes) -> InputRecord:
         RecordLineError: The line is not a record.
     """
     try:
-        data = json.loads(line)
+        # The runtime's own reader: a bare NaN or Infinity stays a token that the record's body check then refuses
+        # with the on-demand message, rather than a float that would be echoed as non-JSON [I].
+        data = load_json(line)
     except (ValueError, UnicodeDecodeError) as exc:
         raise RecordLineError(index, f"not valid JSON ({exc})") from None
     if not isinstance(data, dict):

@@ -43,6 +43,7 @@ from .service_model import OPERATIONS, Shape, input_shape
 
 __all__ = [
     "OPERATIONS",
+    "ConstraintWalk",
     "check_envelope",
     "check_members",
     "envelope_violations",
@@ -108,8 +109,12 @@ def _decoded_length(text: str) -> int:
     return len(stripped) * 3 // 4
 
 
-class _Walk:
-    """One request's walk: constraint violations in member order; a value of the wrong type is raised at once."""
+class ConstraintWalk:
+    """One request's walk: constraint violations in member order; a value of the wrong type is raised at once.
+
+    Public so that other services' shapes (the batch control plane's, :mod:`mistral_bedrock.batch.jobs`) are worded
+    by this same code.
+    """
 
     def __init__(self) -> None:
         self.problems: list[str] = []
@@ -254,7 +259,7 @@ def envelope_violations(
         body: The raw body; only its length is looked at, and only where the body is the payload blob.
     """
     by_name = {k.lower(): v for k, v in (headers.items() if isinstance(headers, Mapping) else headers)}
-    walk = _Walk()
+    walk = ConstraintWalk()
     for name, member, location, wire in _envelope_members(operation):
         value: object
         if location == "uri":
@@ -304,7 +309,7 @@ def member_violations(operation: str, body: Mapping[str, Any]) -> list[str]:
     Raises:
         SerializationException: A member holds a value of the wrong JSON type, or NaN/Infinity.
     """
-    walk = _Walk()
+    walk = ConstraintWalk()
     walk.structure(input_shape(operation), body, "", False)
     return walk.problems
 

@@ -1,27 +1,32 @@
 """Client-side pacing under Bedrock's on-demand quotas: requests per minute and tokens per minute.
 
-What "a rate of L per minute" means here: **no span of ``window_s`` seconds (10 by default) carries more than
-``L * window_s / 60``**, so no span of a whole number of windows does either, the minute included; a span in between
-(25 s) carries at most its whole windows' worth (30 s of budget). A token bucket cannot promise that: a bucket
-holding a minute's worth lets a full minute's quota through at the start and then the steady rate on top, twice the
-limit over the first minute; a small bucket smooths that but then cannot admit one large request at all. So each
-quota is a log of charges (:class:`WindowLimit`): a charge is admitted only when it fits the budget of the last
-``window_s`` seconds and of the last minute (the minute binds while AIMD has lowered the limit). A charge larger than
-a whole window's budget is admitted alone, into an empty window: no pacing can split one request.
-
-Within a window the charges are spread too (:class:`Pace`): a charge starts once those before it are paid off at
-the limit's rate, less ``burst_s`` seconds (1 by default) of slack, so a run starts with at most about a second's
-worth at once rather than a whole window's. Neither rule costs rate under steady demand: both admit exactly the
-limit, less the reservations not yet settled.
-
-The spans are measured at admission; a request reaches Bedrock a little later, and by a delay that varies (the
-process may be descheduled, the network queues), so two requests admitted just over ``window_s`` apart may arrive
-just under it. Each charge therefore stays in its spans ``margin_s`` (0.1 s) longer than they last, which costs about
-1 % of the rate and keeps the bound where the requests arrive [I].
-
 Tokens are charged as Bedrock charges them [D]: at the start of a request, ``input_tokens + max_tokens`` is
 reserved; when it ends, the charge is settled to what it used (``input_tokens + output_tokens``), and the difference
-goes back to the windows it was charged in. A request that failed used nothing.
+goes back. A request that failed used nothing. Each quota (:class:`WindowLimit`) keeps a log of its charges and
+admits a new one only under three rules:
+
+* **The minute**, always: the charges of the last 60 seconds, the new one included, stay within the limit ``L``. This
+  is the quota itself, reservations counted until they settle, as Bedrock counts them. A charge larger than the
+  whole limit is admitted alone, into an empty minute.
+* **The window**: the charges of the last ``window_s`` seconds (10 by default) stay within ``L * window_s / 60``. So
+  no span of a whole number of windows carries more than its share of the limit (a span in between, 25 s, at most
+  its whole windows' worth, 30 s), and a run does not spend a minute's quota in its first second, as a token bucket
+  holding a minute's worth would (twice the limit over the first minute), nor start every minute with a burst.
+* **The pace** (:class:`Pace`): a charge starts once those before it are paid off at the limit's rate, less
+  ``burst_s`` seconds (1 by default) of slack, so a run starts with about a second's worth rather than a window's.
+
+A charge is admitted only while its whole reservation fits, so under steady demand about one reservation per window
+stays unused, and reservations in flight hold their share until they settle. The window and the pace therefore
+apply only to **small** charges, at most :data:`SMALL_SHARE` of a window's budget, which they cost at most 5 % of
+the rate. A larger reservation (a record without ``max_tokens`` reserves the model's maximum, 8k to 40k tokens) is
+held to the minute alone, as Bedrock holds it: under the window it would wait for an almost empty window, and under
+the pace it would hold back every record after it until it settles; either would leave most of the quota unused.
+Small charges still see it in the window's sum.
+
+The rules are checked at admission; a request reaches Bedrock a little later, by a delay that varies (the process is
+descheduled, the network queues), so two requests admitted just over ``window_s`` apart may arrive just under it.
+Each charge therefore stays in its spans ``margin_s`` (0.1 s) longer than they last, which costs about 1 % of the
+rate and keeps the bounds where the requests arrive [I].
 
 AIMD: a ``ThrottlingException`` multiplies each limit's current value by ``decrease`` (0.7); every ``window_s``
 without one adds ``increase`` (5 %) of it back, never above the configured limit, and never below
@@ -37,21 +42,24 @@ from dataclasses import dataclass
 
 from .settings import RunSettings
 
-__all__ = ["FLOOR", "MINUTE", "Charge", "Limiter", "Pace", "Ticket", "WindowLimit"]
+__all__ = ["FLOOR", "MINUTE", "SMALL_SHARE", "Charge", "Limiter", "Pace", "Ticket", "WindowLimit"]
 
 MINUTE = 60.0
 #: The lowest a limit falls under throttling, as a fraction of its configured value.
 FLOOR = 0.01
+#: The largest charge held to the window and the pace, as a share of the window's budget (see above).
+SMALL_SHARE = 0.05
 
 
 class Charge:
     """One admitted request's charge against a quota; its amount changes once, when the request settles."""
 
-    __slots__ = ("amount", "at", "in_minute", "in_window")
+    __slots__ = ("amount", "at", "in_minute", "in_window", "paced")
 
-    def __init__(self, at: float, amount: float) -> None:
+    def __init__(self, at: float, amount: float, *, paced: bool) -> None:
         self.at = at
         self.amount = amount
+        self.paced = paced  # a small charge, which the pace counted
         self.in_window = True
         self.in_minute = True
 
@@ -126,15 +134,19 @@ class WindowLimit:
         """The current limit per second."""
         return self.current / MINUTE
 
+    def _small(self, amount: float) -> bool:
+        return amount <= SMALL_SHARE * self.current * self._share
+
     def blocked_until(self, amount: float, now: float) -> float | None:
         """None when ``amount`` may be charged at ``now``; else the earliest time it might be, barring a settlement
         (every rule that refuses it must change first, and none changes before the time given for it)."""
         self._window.expire(now, "in_window")
         self._minute.expire(now, "in_minute")
+        small = self._small(amount)
         rules: tuple[tuple[bool, Callable[[], float]], ...] = (
-            (self._window.fits(amount, self.current * self._share), self._window.next_expiry),
             (self._minute.fits(amount, self.current), self._minute.next_expiry),
-            (self._pace.ready_at() <= now, self._pace.ready_at),
+            (not small or self._window.fits(amount, self.current * self._share), self._window.next_expiry),
+            (not small or self._pace.ready_at() <= now, self._pace.ready_at),
         )
         waits = [until() for allowed, until in rules if not allowed]
         return max(waits) if waits else None
@@ -144,15 +156,16 @@ class WindowLimit:
         return self.blocked_until(amount, now) is None
 
     def charge(self, amount: float, now: float) -> Charge:
-        charge = Charge(now, amount)
+        charge = Charge(now, amount, paced=self._small(amount))
         for span in (self._window, self._minute):
             span.charges.append(charge)
             span.total += amount
-        self._pace.charge(amount, self._rate, now)
+        if charge.paced:
+            self._pace.charge(amount, self._rate, now)
         return charge
 
     def settle(self, charge: Charge, amount: float) -> None:
-        """Replace ``charge``'s reservation with what the request used, in the windows it still counts in, and
+        """Replace ``charge``'s reservation with what the request used, in the spans it still counts in, and
         give the pace back the time the difference was charged."""
         difference = amount - charge.amount
         charge.amount = amount
@@ -160,7 +173,8 @@ class WindowLimit:
             self._window.total += difference
         if charge.in_minute:
             self._minute.total += difference
-        self._pace.refund(-difference, self._rate)
+        if charge.paced:
+            self._pace.refund(-difference, self._rate)
 
     def throttled(self, now: float) -> None:
         self.current = max(self.current * self._decrease, self.limit * FLOOR)

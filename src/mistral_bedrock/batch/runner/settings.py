@@ -22,13 +22,14 @@ class RunSettings:
         backoff_base: Seconds; attempt ``n`` waits up to ``backoff_base * 2**(n-1)`` before the next, with full
             jitter (a uniform draw from zero), as botocore's standard mode does.
         backoff_cap: The longest single wait, in seconds.
-        window_s: The span, in seconds, over which a limit holds exactly: no ``window_s`` seconds carry more than
-            ``limit * window_s / 60``, so no whole number of windows does either. It must divide the minute, so that
-            the minute itself holds (see :mod:`.limiter`).
+        window_s: The span, in seconds, over which a limit holds for small charges: no ``window_s`` seconds carry
+            more than ``limit * window_s / 60`` of them, so no whole number of windows does either. It must divide
+            the minute. A reservation larger than a twentieth of that budget is held to the minute alone (see
+            :mod:`.limiter`).
         margin_s: Seconds a charge counts beyond its window (and its minute): the margin for the varying delay
             between admitting a request and Bedrock receiving it, so the bound holds where requests arrive [I].
         burst_s: Seconds of a limit's rate that may start at once (at the start of a run, after a pause): beyond
-            it, charges are spread at the limit's rate (see :mod:`.limiter`).
+            it, small charges are spread at the limit's rate (see :mod:`.limiter`).
         decrease: AIMD: the factor the current rate is multiplied by on a ``ThrottlingException``.
         increase: AIMD: the fraction of its current value the rate grows by after each throttle-free ``window_s``,
             never above the configured limit.
