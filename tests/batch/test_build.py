@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from mistral_bedrock.batch.build import ConversationFileError, build_records, read_conversations
+from mistral_bedrock.batch.build import ConversationFileError, RecordBuildError, build_records, read_conversations
 from mistral_bedrock.batch.invocation import InvocationType
-from mistral_bedrock.batch.records import parse_record, positional_id
+from mistral_bedrock.batch.records import InputRecord, parse_record, positional_id
 from mistral_bedrock.batch.validation import validate_records
-from mistral_bedrock.catalog import MODELS
+from mistral_bedrock.catalog import MODELS, lookup
 from mistral_bedrock.conversation import Message, Params, Tool, ToolCall
 from mistral_bedrock.errors import ValidationException
+from mistral_bedrock.formats.selection import converse_format, native_format
 
 TOOL = Tool("get_weather", "The weather in a city", {"type": "object", "properties": {"city": {"type": "string"}}})
 CONVERSATIONS = [
@@ -74,6 +75,47 @@ def test_bodies_by_invocation_type() -> None:
     assert "modelId" not in body  # Converse-type modelInput is the request minus modelId [R]
     assert body["system"] == [{"text": "Answer briefly."}]
     assert body["inferenceConfig"] == {"maxTokens": 5}
+
+
+@pytest.mark.parametrize(
+    ("params", "invocation", "model"),
+    [
+        (Params(temperature=7), InvocationType.INVOKE_MODEL, "mistral.mistral-large-3-675b-instruct"),
+        (Params(max_tokens=0), InvocationType.INVOKE_MODEL, "mistral.mistral-7b-instruct-v0:2"),
+        (Params(max_tokens=100_000), InvocationType.INVOKE_MODEL, "mistral.ministral-3-8b-instruct"),  # a warning
+        (Params(max_tokens=300_000), InvocationType.INVOKE_MODEL, "mistral.ministral-3-8b-instruct"),
+        (Params(temperature=7), InvocationType.CONVERSE, "mistral.mistral-large-2402-v1:0"),
+    ],
+)
+def test_a_body_the_model_refuses_is_not_built(params: Params, invocation: InvocationType, model: str) -> None:
+    """The first refused body raises, with its position and Bedrock's message, before any record is yielded."""
+    records = build_records(CONVERSATIONS, model=model, invocation=invocation, params=params)
+    with pytest.raises(RecordBuildError) as info:
+        next(records)
+    assert isinstance(info.value, ValueError)
+    assert info.value.index == 0
+    spec = lookup(model)
+    fmt = converse_format() if invocation is InvocationType.CONVERSE else native_format(spec)
+    body = dict(fmt.build_body(spec, CONVERSATIONS[0], params, (), None))
+    report = validate_records([InputRecord(0, "one", body)], model=model, invocation=invocation)
+    assert report.problems[0].message == info.value.reason
+    assert str(info.value) == f"conversation 1: the record's body would be refused: {info.value.reason}"
+
+
+def test_the_first_refusal_stops_the_build_at_its_conversation() -> None:
+    long_one = [Message.user("word " * 40_000)]  # past the 7B's 32,000-token window
+    conversations = [*CONVERSATIONS[:3], long_one, *CONVERSATIONS[3:]]
+    built: list[dict[str, object]] = []
+    records = build_records(
+        conversations,
+        model="mistral.mistral-7b-instruct-v0:2",
+        invocation=InvocationType.INVOKE_MODEL,
+        params=Params(max_tokens=8),
+    )
+    with pytest.raises(RecordBuildError) as info:
+        built.extend(records)
+    assert len(built) == 3
+    assert (info.value.index, info.value.reason) == (3, "Input is too long for requested model.")
 
 
 def test_tools_are_refused_under_the_converse_type() -> None:

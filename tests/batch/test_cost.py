@@ -84,12 +84,24 @@ def test_sampling_counts_a_spread_and_scales(as_list: bool) -> None:
     source = records if as_list else iter(records)
     sampled = estimate(source, model=LARGE_3, invocation=INVOKE, sample=50)
     assert not sampled.exact
-    assert 50 <= sampled.counted <= 100
+    assert sampled.counted == 50  # exactly the sample, whether the total is known or not
     assert sampled.input_tokens == pytest.approx(exact.input_tokens, rel=0.02)
     assert sampled.output_tokens_max == exact.output_tokens_max  # the bound is always over every record
-    assert any("scaled" in note for note in sampled.notes)
-    if as_list:
-        assert sampled.counted == 50  # known total: a fixed stride of 20
+    assert "input tokens counted on 50 of 1000 valid records, evenly spread, and scaled to all of them" in sampled.notes
+
+
+@pytest.mark.parametrize(("size", "sample"), [(150, 10), (150, 40), (151, 150), (7, 10)])
+@pytest.mark.parametrize("as_list", [True, False])
+def test_the_sample_is_exactly_the_records_counted(size: int, sample: int, as_list: bool) -> None:
+    records = _chat(size)
+    result = estimate(records if as_list else iter(records), model=LARGE_3, invocation=INVOKE, sample=sample)
+    assert result.counted == min(size, sample)
+    assert result.exact is (sample >= size)
+    if sample < size:
+        assert (
+            f"input tokens counted on {sample} of {size} valid records, evenly spread, and scaled to all of them"
+            in (result.notes)
+        )
 
 
 def test_invalid_records_are_not_counted() -> None:
@@ -97,7 +109,27 @@ def test_invalid_records_are_not_counted() -> None:
     records[3] = InputRecord(3, "x", {"messages": [{"role": "user", "content": "hi"}], "temperature": "hot"})
     result = estimate(records, model=LARGE_3, invocation=INVOKE)
     assert (result.counted, result.invalid) == (99, 1)
-    assert any("refused by the model's format" in note for note in result.notes)
+    assert (
+        "1 record is refused by the model's format: Bedrock bills nothing for it, so neither its input nor its max "
+        "tokens is counted" in result.notes
+    )
+
+
+@pytest.mark.parametrize("sample", [None, 10])
+def test_a_refused_record_adds_no_tokens_and_no_cost(sample: int | None) -> None:
+    good = _chat(100)
+    refused = InputRecord(100, "huge", {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 1_000_000_000})
+    alone = estimate(good, model=LARGE_3, invocation=INVOKE, sample=sample)
+    result = estimate([*good, refused], model=LARGE_3, invocation=INVOKE, sample=sample)
+    assert (result.records, result.invalid) == (101, 1)
+    assert result.counted == alone.counted  # counted and invalid never overlap
+    assert (result.input_tokens, result.output_tokens_max) == (alone.input_tokens, 100 * 100)
+    assert result.on_demand_cost == alone.on_demand_cost
+    two = estimate([*good, refused, InputRecord(101, "t", {"prompt": 7})], model=LARGE_3, invocation=INVOKE)
+    assert (
+        "2 records are refused by the model's format: Bedrock bills nothing for them, so neither their input "
+        "nor their max tokens is counted" in two.notes
+    )
 
 
 def test_helpers() -> None:

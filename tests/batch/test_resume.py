@@ -19,9 +19,9 @@ import pytest
 from mistral_bedrock.batch.invocation import InvocationType
 from mistral_bedrock.batch.outcome import RecordError, RecordOutcome
 from mistral_bedrock.batch.output import Manifest, output_line
-from mistral_bedrock.batch.records import InputRecord
+from mistral_bedrock.batch.records import InputRecord, positional_id
 from mistral_bedrock.batch.runner import ResumeError, index_path, run_records
-from mistral_bedrock.batch.runner.resume import ENTRY, Bitmap, OutputWriter, recover
+from mistral_bedrock.batch.runner.resume import ENTRY, Bitmap, OutputWriter, rebuild_index, recover
 
 MODEL = "mistral.mistral-7b-instruct-v0:2"
 OK = RecordOutcome(output={"outputs": []}, input_tokens=5, output_tokens=7)
@@ -84,8 +84,9 @@ def test_entries_beyond_the_output_are_dropped(tmp_path: Path) -> None:
 def test_an_output_without_its_index_is_refused(tmp_path: Path) -> None:
     output = tmp_path / "a.out"
     output.write_bytes(b'{"recordId": "x"}\n')
-    with pytest.raises(ResumeError, match=r"a.out holds records but a.out.idx is missing"):
+    with pytest.raises(ResumeError, match=r"a.out holds records but a.out.idx is missing") as info:
         recover(output)
+    assert "rebuild a.out.idx from the output's recordIds (rebuild_index" in str(info.value)
 
 
 def test_an_index_that_does_not_match_is_refused(tmp_path: Path) -> None:
@@ -203,3 +204,65 @@ def test_every_record_is_written_exactly_once_across_kills(tmp_path: Path) -> No
     redone = len(calls_made) - count
     assert 0 < redone <= 3 * 4  # at most the records in flight at each kill (four workers, all blocked)
     assert int(done[1]) >= 30 + 60 + 70 - redone  # the last run skipped what the killed ones had written
+
+
+def _records(ids: list[str]) -> list[InputRecord]:
+    return [InputRecord(i, record_id, {"n": i}) for i, record_id in enumerate(ids)]
+
+
+@pytest.mark.parametrize("positional", [True, False])
+def test_a_lost_index_is_rebuilt_from_the_outputs_record_ids(tmp_path: Path, positional: bool) -> None:
+    """After the rebuild, a run skips exactly the records the output answers, and the manifest counts them."""
+    ids = [positional_id(i) if positional else f"id{i}" for i in range(100)]
+    output = tmp_path / "input.jsonl.out"
+    usage = {"usage": {"prompt_tokens": 11, "completion_tokens": 3}}
+    writer = OutputWriter(output)
+    for i in (5, 0, 42, 99, 7):
+        outcome = FAILED if i == 42 else RecordOutcome(output=usage, input_tokens=11, output_tokens=3)
+        writer.write(i, output_line(_records(ids)[i], outcome), outcome)
+    writer.close()
+    before = recover(output).manifest
+    index_path(output).unlink()
+    with output.open("ab") as out:
+        out.write(b'{"recordId":"')  # a line cut short by a kill: dropped, its record re-done
+    with pytest.raises(ResumeError):
+        recover(output)
+    assert rebuild_index(output, iter(_records(ids))) == 5
+    resumed = recover(output)
+    assert resumed.manifest == before == Manifest(processed=5, success=4, errors=1, input_tokens=44, output_tokens=12)
+    backend = Echo()
+    report = asyncio.run(
+        run_records(_records(ids), backend, model_id=MODEL, invocation=InvocationType.INVOKE_MODEL, output=output)
+    )
+    assert sorted(backend.calls) == [i for i in range(100) if i not in (5, 0, 42, 99, 7)]
+    assert report.resumed == 5 and report.manifest.processed == 100
+    assert sorted(record_ids(output)) == sorted(ids)
+
+
+def test_the_rebuilt_counts_are_zero_without_a_usage_in_the_body(tmp_path: Path) -> None:
+    output = tmp_path / "a.out"
+    written(output, [(3, OK)])  # the text body carries no usage: its 5 and 7 tokens were in headers
+    index_path(output).unlink()
+    ids = [f"id{i}" for i in range(5)]
+    assert rebuild_index(output, _records(ids)) == 1
+    assert recover(output).manifest == Manifest(processed=1, success=1)
+
+
+def test_a_rebuild_is_refused_where_ids_cannot_say_which_record(tmp_path: Path) -> None:
+    output = tmp_path / "a.out"
+    written(output, [(0, OK), (1, OK)])
+    index_path(output).unlink()
+    with pytest.raises(ResumeError, match="recordId 'id1' is not unique"):
+        rebuild_index(output, _records(["id0", "id1", "id1"]))
+    with pytest.raises(ResumeError, match="recordId 'r00000000001' is not unique"):
+        rebuild_index(output, _records(["r00000000001", positional_id(1)]))
+    with pytest.raises(ResumeError, match="line 2: recordId 'id1' is not in the input"):
+        rebuild_index(output, _records(["id0", "other"]))
+    assert not index_path(output).exists()  # nothing half-written
+    written(tmp_path / "b.out", [(0, OK), (0, OK)])
+    index_path(tmp_path / "b.out").unlink()
+    with pytest.raises(ResumeError, match="line 2: recordId 'id0' is answered twice"):
+        rebuild_index(tmp_path / "b.out", _records(["id0"]))
+    written(tmp_path / "c.out", [(0, OK)])
+    with pytest.raises(ResumeError, match=r"c\.out\.idx exists"):
+        rebuild_index(tmp_path / "c.out", _records(["id0"]))

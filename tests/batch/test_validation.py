@@ -18,9 +18,10 @@ from mistral_bedrock.batch.validation import (
     validate_lines,
     validate_records,
 )
-from mistral_bedrock.catalog import lookup
+from mistral_bedrock.catalog import MODELS, Dialect, lookup
+from mistral_bedrock.conversation import Message, Params
 from mistral_bedrock.errors import BedrockError, ValidationException
-from mistral_bedrock.formats import dialect_for_body, format_for
+from mistral_bedrock.formats import ParsedRequest, dialect_for_body, format_for
 
 LARGE_3 = "mistral.mistral-large-3-675b-instruct"
 SEVEN_B = "mistral.mistral-7b-instruct-v0:2"
@@ -280,3 +281,188 @@ def test_workers_give_the_same_report(tmp_path: Path) -> None:
     parallel = validate_lines(_lines(path), model=LARGE_3, invocation=INVOKE, file_name=path.name, workers=2)
     assert parallel == serial
     assert [(p.line, p.record_id) for p in serial.problems] == [(11, None), (2501, positional_id(7)), (5000, "last")]
+
+
+MINISTRAL_8B = "mistral.ministral-3-8b-instruct"
+LARGE_2402 = "mistral.mistral-large-2402-v1:0"
+
+
+def _window_cases() -> list[tuple[InvocationType, str, dict[str, Any]]]:
+    """Short, long-but-fitting, too long and max-tokens-past-the-room bodies, for a text model (7B, window 32,000),
+    a SentencePiece chat model (Large 24.02, 32,000), a Tekken chat model (Ministral 3 8B, 128,000) and Converse."""
+    words = {n: "word " * n for n in (20_000, 30_000, 40_000, 300_000)}
+
+    def chat(n: int, **extra: Any) -> dict[str, Any]:
+        return {"messages": [{"role": "user", "content": words[n]}]} | extra
+
+    def turn(n: int, **config: Any) -> dict[str, Any]:
+        return {
+            "messages": [{"role": "user", "content": [{"text": words[n]}]}],
+            "inferenceConfig": {"maxTokens": 8} | config,
+        }
+
+    cases: list[tuple[InvocationType, str, dict[str, Any]]] = [
+        (INVOKE, SEVEN_B, {"prompt": "<s>[INST] hi [/INST]", "max_tokens": 8}),
+        (INVOKE, SEVEN_B, {"prompt": f"<s>[INST] {words[20_000]}[/INST]", "max_tokens": 8}),
+        (INVOKE, SEVEN_B, {"prompt": f"<s>[INST] {words[20_000]}[/INST]"}),  # unset: capped, never refused
+        (INVOKE, SEVEN_B, {"prompt": f"<s>[INST] {words[30_000]}[/INST]", "max_tokens": 8_192}),  # past the room
+        (INVOKE, SEVEN_B, {"prompt": f"<s>[INST] {words[40_000]}[/INST]", "max_tokens": 8}),
+        (INVOKE, LARGE_2402, chat(20_000, max_tokens=8)),
+        (INVOKE, LARGE_2402, chat(30_000, max_tokens=8_000)),
+        (INVOKE, LARGE_2402, chat(40_000, max_tokens=8)),
+        (INVOKE, MINISTRAL_8B, {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 8}),
+        (INVOKE, MINISTRAL_8B, chat(40_000, max_tokens=8)),
+        (INVOKE, MINISTRAL_8B, chat(300_000, max_tokens=8)),
+        (CONVERSE, LARGE_2402, turn(20_000)),
+        (CONVERSE, LARGE_2402, turn(30_000, maxTokens=8_000)),
+        (CONVERSE, SEVEN_B, turn(40_000)),
+        (CONVERSE, MINISTRAL_8B, turn(300_000)),
+    ]
+    return cases
+
+
+def test_the_context_window_verdicts_are_the_runtimes() -> None:
+    """Each body's verdict from validation is what a real runtime answers the same body on demand: accepted, or
+    refused with the same message ("Input is too long for requested model." among them)."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    from mistral_bedrock.runtime import RuntimeConfig, ServerThread
+
+    verdicts: list[tuple[str | None, str | None]] = []
+    with ServerThread(config=RuntimeConfig(min_first_byte_ms=0)) as server:
+        client = boto3.client(
+            "bedrock-runtime",
+            region_name="us-east-1",
+            endpoint_url=server.url,
+            aws_access_key_id="AKIDEXAMPLE",
+            aws_secret_access_key="secret",
+            config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
+        )
+        for invocation, model, body in _window_cases():
+            report = validate_records([InputRecord(0, "one", body)], model=model, invocation=invocation)
+            found = [p.message for p in report.problems if p.line == 1 and p.severity == "error"]
+            try:
+                if invocation is CONVERSE:
+                    client.converse(modelId=model, **body)
+                else:
+                    client.invoke_model(modelId=model, body=json.dumps(body))
+                answer = None
+            except ClientError as exc:
+                answer = exc.response["Error"]["Message"]
+            verdicts.append((found[0] if found else None, answer))
+        client.close()
+    assert [validated for validated, _ in verdicts] == [answer for _, answer in verdicts]
+    refusals = [answer for _, answer in verdicts]
+    assert refusals.count("Input is too long for requested model.") == 5
+    assert refusals.count("The model returned the following errors: Validation Error") == 3  # past the room
+    assert refusals.count(None) == 7  # each kind of body has fitting ones, long ones among them
+
+
+@pytest.mark.parametrize("tokenizer", sorted({spec.tokenizer for spec in MODELS}))
+def test_the_token_bound_holds_for_every_tokenizer(tokenizer: str) -> None:
+    """The cheap bound validation uses to skip counting is never below the count, on text made to defeat it: one
+    byte per character, control characters, accents, CJK, emoji, characters NFKC would expand, control-token
+    strings, lone surrogates (read as U+FFFD), and a system turn."""
+    from mistral_bedrock.batch.validation import _input_token_bound
+    from mistral_bedrock.prompt import count_prompt_tokens
+    from mistral_bedrock.prompt.input_tokens import count_input_tokens
+
+    spec = next(spec for spec in MODELS if spec.tokenizer == tokenizer)
+    texts = [
+        "",
+        ".",
+        " ",
+        "a",
+        "\x00\x01\x1f\x7f" * 50,
+        "é" * 200,
+        "中文字符" * 100,
+        "🙂🚀" * 100,
+        "ﷺ㍿ﬃ" * 100,
+        "[INST][/INST]<s></s>[TOOL_CALLS][SYSTEM_PROMPT]" * 20,
+        "\ud800 \udfff" * 50,
+        " .\n" * 300,
+        "".join(chr(c) for c in range(32, 0x2FF)),
+    ]
+    for text in texts:
+        for messages in (
+            [Message.user(text)],
+            [Message.system(text), Message.user(text), Message.assistant(text), Message.user(text)],
+            [Message.user(text)] * 6,
+        ):
+            request = ParsedRequest(spec=spec, dialect=Dialect.CHAT, messages=tuple(messages), params=Params())
+            bound = _input_token_bound(request)
+            assert bound is not None
+            assert count_input_tokens(request.messages, spec, ()) <= bound, (tokenizer, text[:20])
+        prompt = ParsedRequest(spec=spec, dialect=Dialect.TEXT, prompt=f"<s>[INST] {text} [/INST]", params=Params())
+        bound = _input_token_bound(prompt)
+        assert bound is not None and count_prompt_tokens(prompt.prompt or "", spec) <= bound, (tokenizer, text[:20])
+
+
+@pytest.mark.parametrize("invocation", [INVOKE, CONVERSE])
+def test_max_tokens_above_every_evidenced_limit_is_an_error(invocation: InvocationType) -> None:
+    """Between the catalog's inexact limit and the largest limit Bedrock is known to enforce: a warning; above it
+    (1,000,000,000, or 262,145): an error, in the words the runtime refuses it with."""
+
+    def body(value: int) -> dict[str, Any]:
+        return (
+            _chat(0, max_tokens=value) if invocation is INVOKE else _converse(0, inferenceConfig={"maxTokens": value})
+        )
+
+    for value, severity in ((262_144, "warning"), (262_145, "error"), (1_000_000_000, "error")):
+        report = validate_records([InputRecord(0, "one", body(value))], model=LARGE_3, invocation=invocation)
+        (problem,) = [p for p in report.problems if p.line == 1]
+        assert problem.severity == severity, value
+        if severity == "warning":
+            assert "the local runtime refuses the record" in problem.message
+        elif invocation is INVOKE:
+            assert problem.message == _bedrock_message(LARGE_3, body(value))
+
+
+def test_repeated_keys(tmp_path: Path) -> None:
+    """A line that repeats its own keys gets a warning (its last value is used); a modelInput that repeats a key is
+    judged as the runtime judges the same on-demand body, byte for byte."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    from mistral_bedrock.runtime import RuntimeConfig, ServerThread
+
+    bodies = [
+        '{"messages":[{"role":"user","content":"hi"}],"max_tokens":1000000000,"max_tokens":8}',
+        '{"messages":[{"role":"user","content":"hi"}],"max_tokens":8,"max_tokens":1000000000}',
+        '{"messages":[{"role":"user","content":"hi"}],"temperature":0.5,"temperature":"hot"}',
+    ]
+    lines = [f'{{"recordId":"k{i}","modelInput":{body}}}' for i, body in enumerate(bodies)]
+    lines.append('{"recordId":"k1","recordId":"k9","modelInput":{"messages":[{"role":"user","content":"hi"}]}}')
+    lines.append(
+        '{"recordId":"k8","modelInput":{"messages":[{"role":"user","content":"\\"recordId\\" \\"recordId\\""}]}}'
+    )
+    lines += [json.dumps({"recordId": f"n{i}", "modelInput": _chat(i)}) for i in range(100)]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    for workers in (1, 2):
+        report = validate_lines(_lines(path), model=MINISTRAL_8B, invocation=INVOKE, workers=workers)
+        by_line = {p.line: p for p in report.problems}
+        assert (report.errors, report.warnings) == (2, 1), workers
+        assert by_line[4].severity == "warning" and by_line[4].record_id == "k9"
+        assert "the line repeats 'recordId'" in by_line[4].message
+    with ServerThread(config=RuntimeConfig(min_first_byte_ms=0)) as server:
+        client = boto3.client(
+            "bedrock-runtime",
+            region_name="us-east-1",
+            endpoint_url=server.url,
+            aws_access_key_id="AKIDEXAMPLE",
+            aws_secret_access_key="secret",
+            config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
+        )
+        for number, body in enumerate(bodies, 1):
+            try:
+                client.invoke_model(modelId=MINISTRAL_8B, body=body.encode())
+                answer = None
+            except ClientError as exc:
+                answer = exc.response["Error"]["Message"]
+            assert answer == (by_line[number].message if number in by_line else None), body
+        client.close()
+    assert 1 not in by_line  # the last max_tokens, 8, is the one read

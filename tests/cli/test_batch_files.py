@@ -95,7 +95,7 @@ def test_estimate_counts_input_tokens_exactly_and_prices_batch_only_where_known(
     known = json.loads(ok(run_cli("batch", "estimate", str(path), "-m", MODEL, "--json")).stdout)
     # The oracle: the runtime's own usage for the same records, summed in the manifest of a local run.
     ok(run_cli("batch", "run", str(path), "-m", MODEL, "--local"))
-    manifest = json.loads((tmp_path / "manifest.json.out").read_text())
+    manifest = json.loads((tmp_path / "in.out" / "manifest.json.out").read_text())
     assert (known["exact"], known["records"]) == (True, 120)
     assert known["input_tokens"] == manifest["inputTokenCount"]
     assert known["output_tokens_max"] == 120 * 16 >= manifest["outputTokenCount"]

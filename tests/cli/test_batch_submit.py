@@ -48,7 +48,8 @@ def test_a_crash_between_create_and_saving_the_arn_creates_no_second_job(plane: 
     assert json.loads(handle_file.read_text())["job_arn"] == arn
 
     changed = submit(plane, work, path, "--name", "crash-one", "--timeout-hours", "48")
-    assert changed.returncode == 0  # the handle has its ARN again: nothing is re-sent, whatever the options
+    assert changed.returncode == 2  # the handle has its ARN again: nothing is re-sent, and another setting is refused
+    assert "was already submitted with another --timeout-hours" in changed.stderr
     assert [job["jobArn"] for job in plane.jobs_named("crash-one")] == [arn]
 
 

@@ -7,6 +7,10 @@
 * Converse type: the Converse request (:func:`~.selection.converse_format`), which has no ``modelId``. Tools are
   refused: Converse-type records with ``toolConfig`` fail [D].
 
+Each body is checked as :mod:`.validation` checks a record (the runtime's parse, the context window, the batch-only
+rules) as it is built: a body it finds a problem with raises :class:`RecordBuildError` before it is yielded, so a
+writer that stops on it has written no record the runtime refuses.
+
 Records get positional ids (:func:`~.records.positional_id`), so a join and a resume are O(1) by position.
 
 :func:`read_conversations` reads prompts from a ``.txt`` (one per line), a ``.jsonl`` (one conversation per line:
@@ -28,8 +32,24 @@ from ..formats.chat_wire import message_from_wire
 from ..formats.selection import chat_format, converse_format, native_format
 from .invocation import InvocationType
 from .records import positional_id, split_lines
+from .validation import RecordValidator
 
-__all__ = ["ConversationFileError", "build_records", "conversation_from_json", "read_conversations"]
+__all__ = ["ConversationFileError", "RecordBuildError", "build_records", "conversation_from_json", "read_conversations"]
+
+
+class RecordBuildError(ValueError):
+    """A built body that Bedrock would refuse: the options given make every record (or this conversation's) fail.
+
+    Attributes:
+        index: The conversation's position in the input, from 0 (its record's id is ``positional_id(index)``).
+        reason: Bedrock's message for the body, as validation reports it.
+    """
+
+    def __init__(self, index: int, reason: str) -> None:
+        super().__init__(f"conversation {index + 1}: the record's body would be refused: {reason}")
+        self.index = index
+        self.reason = reason
+
 
 _ROLES = frozenset({"system", "user", "assistant", "tool"})
 
@@ -56,6 +76,9 @@ def build_records(
 
     Raises:
         ValidationException: Tools under the Converse type; a body the format cannot build (its message says why).
+        RecordBuildError: A built body that validation finds a problem with (a parameter out of range, a prompt
+            past the context window, a max tokens the local runtime refuses), at the first one: no later record is
+            built.
         ModelNotServedError: ``region`` does not serve the model.
     """
     spec = for_region(model, region).spec if region is not None else lookup(model)
@@ -69,9 +92,16 @@ def build_records(
         fmt = converse_format()
     else:
         fmt = chat_format(spec) if tools else native_format(spec)
+    validator = RecordValidator(model=spec.model_id, invocation=invocation)
     for index, messages in enumerate(conversations):
-        body = fmt.build_body(spec, messages, params, tools, tool_choice)
-        yield {"recordId": positional_id(index), "modelInput": dict(body)}
+        body = dict(fmt.build_body(spec, messages, params, tools, tool_choice))
+        problem = validator.check_model_input(body)
+        # A warning stops the build too: the only one a body can get is a max tokens over an inexact catalog
+        # limit, which Bedrock may accept but the local runtime (and so ``batch run``) refuses; its message says
+        # both, and the user who wants it for Bedrock can still write it by hand.
+        if problem is not None:
+            raise RecordBuildError(index, problem[1])
+        yield {"recordId": positional_id(index), "modelInput": body}
 
 
 class ConversationFileError(ValueError):

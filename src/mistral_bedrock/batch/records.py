@@ -8,11 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from mistral_bedrock.formats.json_body import load_json
 
-__all__ = ["InputRecord", "RecordLineError", "parse_record", "positional_id", "read_records", "split_lines"]
+__all__ = [
+    "InputRecord",
+    "Line",
+    "RecordLineError",
+    "numbered_lines",
+    "parse_record",
+    "positional_id",
+    "read_records",
+    "split_lines",
+]
 
 
 @dataclass(frozen=True)
@@ -45,17 +54,49 @@ def positional_id(index: int) -> str:
     return f"r{index:011d}"
 
 
+class Line(NamedTuple):
+    """One non-blank line of a byte stream, and where it is.
+
+    Attributes:
+        number: Its physical line number, from 1 (blank lines counted, as an editor counts them).
+        offset: The byte offset of its first byte.
+        data: Its bytes, without the ``\\n``.
+    """
+
+    number: int
+    offset: int
+    data: bytes
+
+
+def numbered_lines(chunks: Iterable[bytes]) -> Iterator[Line]:
+    """The non-blank lines of a byte stream with their line numbers and offsets; split as :func:`split_lines`.
+
+    Only each new chunk is split: a line longer than a chunk is kept as a list of pieces and joined once, so a long
+    line costs its length, not its length times its chunks.
+    """
+    pieces: list[bytes] = []  # the line under way: the tail of earlier chunks
+    number, offset = 1, 0
+    for chunk in chunks:
+        *ends, tail = chunk.split(b"\n")
+        for end in ends:
+            if pieces:
+                pieces.append(end)
+                end = b"".join(pieces)
+                pieces = []
+            if end and not end.isspace():
+                yield Line(number, offset, end)
+            number += 1
+            offset += len(end) + 1
+        if tail:
+            pieces.append(tail)
+    last = b"".join(pieces)
+    if last and not last.isspace():
+        yield Line(number, offset, last)
+
+
 def split_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
     """The lines of a byte stream, split on ``\\n`` alone; blank lines (whitespace only) are skipped."""
-    pending = b""
-    for chunk in chunks:
-        pending += chunk
-        *lines, pending = pending.split(b"\n")
-        for line in lines:
-            if line.strip():
-                yield line
-    if pending.strip():
-        yield pending
+    return (line.data for line in numbered_lines(chunks))
 
 
 def parse_record(index: int, line: bytes) -> InputRecord:

@@ -37,9 +37,14 @@ class ObjectStore(Protocol):
         """Create or replace an object from chunks (multipart where the store has it)."""
         ...
 
+    def check_writable(self, prefix_uri: str) -> None:
+        """Raise :class:`StoreError` where objects under the prefix could not be written (before any is)."""
+        ...
+
 
 class StoreError(OSError):
-    """A URI the store cannot serve: a missing bucket or object, or a key that escapes the store."""
+    """A URI the store cannot serve: a missing bucket or object, a key that escapes the store, or (a directory
+    store) a path the file system refuses."""
 
 
 @dataclass(frozen=True)
@@ -133,23 +138,58 @@ class DirStore:
 
     @staticmethod
     def _chunks(path: Path) -> Iterator[bytes]:
-        with path.open("rb") as stream:
-            while chunk := stream.read(_CHUNK_BYTES):
-                yield chunk
+        try:
+            with path.open("rb") as stream:
+                while chunk := stream.read(_CHUNK_BYTES):
+                    yield chunk
+        except OSError as exc:
+            raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from None
 
     def write(self, uri: str, chunks: Iterator[bytes]) -> None:
-        """Write the object whole: into a temporary file beside it, then renamed, so no reader sees half of it."""
+        """Write the object whole: into a temporary file beside it, then renamed, so no reader sees half of it.
+
+        Raises:
+            StoreError: The key leaves the store, or the file system refuses the path (a key below an existing
+                object's, which S3 allows and a directory cannot hold; no space; no permission).
+        """
         path = self._path(parse_s3_uri(uri))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
+        except OSError as exc:
+            raise StoreError(f"cannot write {uri}: {exc.strerror or exc}") from None
         try:
             with os.fdopen(fd, "wb") as stream:
                 for chunk in chunks:
                     stream.write(chunk)
             os.replace(temporary, path)
-        except BaseException:
+        except BaseException as exc:
             Path(temporary).unlink(missing_ok=True)
+            if isinstance(exc, OSError) and not isinstance(exc, StoreError):
+                raise StoreError(f"cannot write {uri}: {exc.strerror or exc}") from None
             raise
+
+    def check_writable(self, prefix_uri: str) -> None:
+        """The bucket exists, and no object stands where a directory of the prefix must go.
+
+        S3 lets ``a/in.jsonl`` and ``a/in.jsonl/x/out`` both be keys; a directory cannot hold both, so such a
+        prefix is refused here, before a job answers any record, rather than when its output is written.
+
+        Raises:
+            StoreError: The bucket does not exist, the prefix leaves the store, or an object is in the way.
+        """
+        uri = parse_s3_uri(prefix_uri)
+        bucket = self._bucket(uri)
+        if not bucket.is_dir():
+            raise StoreError(f"no such bucket: {uri.bucket}")
+        directory = uri.key.rpartition("/")[0]
+        path = self._path(S3Uri(uri.bucket, directory)) if directory else bucket
+        for ancestor in (path, *path.parents):
+            if ancestor == bucket:
+                break
+            if ancestor.exists() and not ancestor.is_dir():
+                key = ancestor.relative_to(bucket).as_posix()
+                raise StoreError(f"the object s3://{uri.bucket}/{key} is where a folder of {prefix_uri} must be")
 
 
 class _ChunkReader:
@@ -229,6 +269,22 @@ class S3Store:
             yield from body.iter_chunks(_CHUNK_BYTES)
         finally:
             body.close()
+
+    def check_writable(self, prefix_uri: str) -> None:
+        """The bucket exists (S3 keys are flat: any key under an existing bucket can be written, permissions
+        aside, which the emulation does not model [I]).
+
+        Raises:
+            StoreError: The bucket does not exist.
+        """
+        uri = parse_s3_uri(prefix_uri)
+        try:
+            self.client.list_objects_v2(Bucket=uri.bucket, Prefix=uri.key, MaxKeys=1)
+        except Exception as exc:
+            missing = self._missing(exc)
+            if missing is None:
+                raise
+            raise missing from None
 
     def write(self, uri: str, chunks: Iterator[bytes]) -> None:
         """Upload through the transfer manager (multipart for large objects)."""

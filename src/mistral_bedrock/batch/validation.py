@@ -16,33 +16,54 @@ Batch-only checks beside them:
 * the model batch-capable per the catalog (unknown: a warning, or an error on request);
 * the record count against the per-job floor and the per-file ceiling, the file's size against its quota.
 
-Where a record's ``max_tokens`` passes the model's real limit but not the catalog's, and the catalog's figure is not
-documented exactly, the problem is a warning: refusing what Bedrock accepts is a fidelity bug too (Bedrock enforces
-262,144 for Mistral Large 3 and Ministral 3 [R]).
+The context window is checked by the runtime's own rule (``fit_window`` in formats/window.py, under the runtime's
+default policy, ``refuse``; a test holds the two to the same answers): a prompt that fills the window is refused
+with ``Input is too long for requested model.``, and a set ``max_tokens`` that runs past the room left with the
+container's message. Tokens are counted
+only where a cheap bound says the prompt could come near the window (:func:`_input_token_bound`): exact counting is
+some four times slower than the rest of validation.
+
+Where a record's ``max_tokens`` is over the catalog's limit, and the catalog's figure is not documented exactly, the
+local runtime refuses the record but Bedrock may not: the problem is a warning as long as the value is within the
+largest limit any evidence gives (:data:`EVIDENCED_MAX_OUTPUT`: Bedrock enforces 262,144 for Mistral Large 3 and
+Ministral 3 [R]), since refusing what Bedrock accepts is a fidelity bug too. Above that no evidence has Bedrock
+accept it, and the runtime refuses it: an error.
+
+A line that repeats one of its own keys (``recordId`` twice) is read as the runtime's JSON reader reads it, the
+last value winning, with a warning: which one Bedrock keeps is not documented [I]. A ``modelInput`` that repeats a
+key is judged as the runtime judges the same on-demand body, which reads it the same way (last value wins), so
+validation passes or refuses it as the runtime does.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..catalog import ModelSpec, lookup
-from ..errors import MistralBedrockError
+from ..errors import MistralBedrockError, ValidationException
 from ..formats import ParsedRequest, dialect_for_body, format_for
 from ..formats.messages import SchemaViolation, schema_error
 from ..formats.selection import converse_format
+from ..formats.window import INPUT_TOO_LONG, WindowPolicy, fit_window
+from ..prompt import count_prompt_tokens
+from ..prompt.input_tokens import count_input_tokens
 from .invocation import InvocationType
 from .limits import DEFAULT_LIMITS, BatchLimits, batch_support
 from .records import InputRecord, RecordLineError, parse_record
 
 __all__ = [
     "CONVERSE_TOOLS_REFUSED",
+    "EVIDENCED_MAX_OUTPUT",
+    "INPUT_TOO_LONG",
     "Problem",
     "RecordValidator",
     "Severity",
     "ValidationReport",
     "parse_model_input",
+    "repeated_line_keys",
     "validate_lines",
     "validate_records",
 ]
@@ -57,6 +78,17 @@ CONVERSE_TOOLS_REFUSED = (
 )
 # The schema validator's words for an unknown key, as native bodies already answer a modelId inside them.
 _MODEL_ID_REFUSED = schema_error([SchemaViolation("#", "extraneous key [modelId] is not permitted")]).message
+
+
+#: The largest max-tokens limit any evidence has Bedrock enforce for a Mistral model: 262,144 for Mistral Large 3 and
+#: Ministral 3 (BATCH-RESEARCH.md §1.6) [R]. Over an inexact catalog limit but within this: a warning; above: an error.
+EVIDENCED_MAX_OUTPUT = 262_144
+
+# Tokens a conversation's rendering may add to its text, per message and once more for the whole: control tokens
+# (BOS, ``[INST]``, ``[/INST]``, ``</s>``, ``[SYSTEM_PROMPT]``…), a SentencePiece dummy prefix per encoded piece, and
+# the ``\n\n`` that joins a system prompt to a user turn. Measured with every tokenizer in use: at most 4.5 per
+# message, in v1, whose ``[INST]`` markers are text tokenized as such; 8 leaves room for what was not measured.
+_RENDER_SLACK = 8
 
 # Positional ids (``r`` + 11 digits) up to this index are remembered in a bitmap (16 MB at most); others by hash.
 _BITMAP_MAX = 1 << 27
@@ -150,6 +182,63 @@ class _SeenIds:
         return True
 
 
+def _input_token_bound(request: ParsedRequest) -> int | None:
+    """An upper bound on the request's input tokens, or None where only counting can tell (tools, tool calls and
+    tool results are rendered as JSON, whose escapes and spacing may outgrow the body's text).
+
+    Why text bytes bound tokens: in every tokenizer the catalog uses, a token of text covers at least one byte of
+    it. Tekken (v3-tekken) is byte-level BPE: each ordinary token is one or more bytes, and control-token strings
+    in text are encoded as ordinary bytes. SentencePiece (v1, v2, v3, v7-mm) has no normalization that
+    expands text in these models and falls back to one token per byte for what its vocabulary lacks, so a piece
+    is at least one byte, plus one dummy-prefix ``▁`` per encoded piece; a control-token string in a raw prompt
+    (``<s>``, ``[INST]``, three bytes or more) becomes one token. What rendering adds is in ``_RENDER_SLACK``.
+    ``test_the_token_bound_holds_for_every_tokenizer`` checks this on adversarial text for each tokenizer.
+    """
+    if request.prompt is not None:
+        return _utf8_bytes(request.prompt) + _RENDER_SLACK
+    if request.tools or any(message.tool_calls or message.role == "tool" for message in request.messages):
+        return None
+    return sum(_utf8_bytes(message.content) for message in request.messages) + _RENDER_SLACK * (
+        len(request.messages) + 1
+    )
+
+
+def _utf8_bytes(text: str) -> int:
+    # ``surrogatepass``: a lone surrogate is tokenized as U+FFFD, three bytes either way.
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+def repeated_line_keys(line: bytes) -> list[str]:
+    """The record's own keys (``recordId``, ``modelInput``) that a line repeats: the runtime's reader keeps the last
+    value of each, and which one Bedrock keeps is not documented [I].
+
+    Only a line that holds one of the keys twice somewhere is parsed again, with a hook that sees the outermost
+    object's pairs: the rest of the input costs one substring count each.
+    """
+    if line.count(b'"recordId"') < 2 and line.count(b'"modelInput"') < 2:
+        return []
+    outermost: list[list[tuple[str, Any]]] = []
+
+    def pairs_of(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        outermost[:] = [pairs]  # objects close inside out: the outermost one is the last seen
+        return dict(pairs)
+
+    try:
+        json.loads(line, object_pairs_hook=pairs_of)
+    except ValueError:
+        return []  # not JSON: the line's error says so
+    keys = [key for key, _ in outermost[0]] if outermost else []
+    return [key for key in ("recordId", "modelInput") if keys.count(key) > 1]
+
+
+def _repeated_keys_warning(keys: list[str]) -> str:
+    named = " and ".join(repr(key) for key in keys)
+    return (
+        f"the line repeats {named}: the last value is used here, as the runtime reads it, but which one Bedrock "
+        "keeps is not documented; write each key once"
+    )
+
+
 def _max_tokens_of(model_input: Mapping[str, Any], invocation: InvocationType) -> tuple[Mapping[str, Any], str] | None:
     """Where a record's max tokens sit: (the object holding it, its key)."""
     if invocation is InvocationType.CONVERSE:
@@ -220,15 +309,21 @@ class RecordValidator:
         self.input_bytes += size
         self._problem(error.index + 1, None, error.reason)
 
-    def add(self, record: InputRecord, size: int = 0) -> None:
-        """Validate one record; ``size`` is its line's bytes with the ``\\n`` (for the size quotas)."""
-        self._add_checked(record.index, record.record_id, size, self.check_model_input(record.model_input))
+    def add(self, record: InputRecord, size: int = 0, repeated_keys: list[str] | None = None) -> None:
+        """Validate one record; ``size`` is its line's bytes with the ``\\n`` (for the size quotas), and
+        ``repeated_keys`` the record's own keys its line repeats (:func:`repeated_line_keys`), for a warning."""
+        problem = self.check_model_input(record.model_input)
+        self._add_checked(record.index, record.record_id, size, problem, repeated_keys or [])
 
-    def _add_checked(self, index: int, record_id: str, size: int, problem: tuple[Severity, str] | None) -> None:
+    def _add_checked(
+        self, index: int, record_id: str, size: int, problem: tuple[Severity, str] | None, repeated_keys: list[str]
+    ) -> None:
         """Count a record whose ``modelInput`` is already checked (here, or in a worker process)."""
         self.records += 1
         self.input_bytes += size
         line = index + 1
+        if repeated_keys:
+            self._problem(line, record_id, _repeated_keys_warning(repeated_keys), "warning")
         if not self._seen.add(record_id):
             self._problem(line, record_id, f"recordId {record_id!r} is used by an earlier record")
         if problem is not None:
@@ -243,14 +338,35 @@ class RecordValidator:
             if body.get("toolConfig") is not None:
                 return "error", CONVERSE_TOOLS_REFUSED
         try:
-            self._parse(body)
+            request = self._parse(body)
         except MistralBedrockError as exc:
             message = getattr(exc, "message", str(exc))
             return self._over_catalog_limit(body, message) or ("error", message)
-        return None
+        return self._window_problem(request)
 
-    def _parse(self, body: Mapping[str, Any]) -> None:
-        parse_model_input(self.spec, self.invocation, body)
+    def _parse(self, body: Mapping[str, Any]) -> ParsedRequest:
+        return parse_model_input(self.spec, self.invocation, body)
+
+    def _window_problem(self, request: ParsedRequest) -> tuple[Severity, str] | None:
+        """The runtime's context-window refusal of a parsed request (its default policy, ``refuse``), if any.
+
+        The prompt is counted only where its bound reaches what the window allows: the whole window, or the room
+        a set ``max_tokens`` leaves. Counting stops at the window, as the runtime's does.
+        """
+        window = self.spec.context_window
+        bound = _input_token_bound(request)
+        requested = request.params.max_tokens
+        if bound is not None and bound < window and bound + (requested or 0) <= window:
+            return None
+        if request.prompt is not None:
+            count = count_prompt_tokens(request.prompt, self.spec, window)
+        else:
+            count = count_input_tokens(request.messages, self.spec, request.tools)
+        try:
+            fit_window(request, count, WindowPolicy.REFUSE)  # the runtime's own rule, under its default policy
+        except ValidationException as exc:
+            return "error", exc.message
+        return None
 
     def _over_catalog_limit(self, body: Mapping[str, Any], message: str) -> tuple[Severity, str] | None:
         """A warning instead of an error where only the catalog's inexact ``max_output`` refuses the record."""
@@ -262,7 +378,7 @@ class RecordValidator:
         holder, key = where
         value = holder.get(key)
         limit = self.spec.max_output
-        if not isinstance(value, int) or isinstance(value, bool) or value <= limit:
+        if not isinstance(value, int) or isinstance(value, bool) or value <= limit or value > EVIDENCED_MAX_OUTPUT:
             return None
         clamped = {**holder, key: limit}
         retry = clamped if holder is body else {**body, "inferenceConfig": clamped}
@@ -272,8 +388,9 @@ class RecordValidator:
             return None
         evidence = self.spec.evidence.get("max_output", "[I]")
         return "warning", (
-            f"max tokens {value} is over this catalog's limit of {limit} for {self.spec.model_id} ({evidence}), which "
-            f"the runtime enforces; Bedrock's own limit may be higher. On demand the answer would be: {message}"
+            f"max tokens {value} is over this catalog's limit of {limit} for {self.spec.model_id} ({evidence}): the "
+            f"local runtime refuses the record, with: {message} Bedrock's own limit may be higher (it enforces up to "
+            f"{EVIDENCED_MAX_OUTPUT:,} for some Mistral models [R])."
         )
 
     # -- the whole input -------------------------------------------------------------------------------------
@@ -409,15 +526,16 @@ def validate_lines(
         except RecordLineError as exc:
             validator.add_line_error(exc, len(line) + 1)
         else:
-            validator.add(record, len(line) + 1)
+            validator.add(record, len(line) + 1, repeated_line_keys(line))
     return validator.report()
 
 
 # -- validating in worker processes ----------------------------------------------------------------------------
 
 _BATCH_LINES = 4096  # lines per task: about a megabyte of short chat records
-# A task's answer: each line's recordId (None for a line that is no record), and its problems by offset.
-_Checked = tuple[list[str | None], dict[int, tuple[Severity, str]]]
+# A task's answer: each line's recordId (None for a line that is no record), its problems by offset, and the
+# record keys each line repeats, by offset.
+_Checked = tuple[list[str | None], dict[int, tuple[Severity, str]], dict[int, list[str]]]
 
 
 def _check_lines(model: str, invocation: str, start: int, lines: list[bytes]) -> _Checked:
@@ -425,6 +543,7 @@ def _check_lines(model: str, invocation: str, start: int, lines: list[bytes]) ->
     checker = RecordValidator(model=model, invocation=InvocationType(invocation))
     ids: list[str | None] = []
     problems: dict[int, tuple[Severity, str]] = {}
+    repeated: dict[int, list[str]] = {}
     for offset, line in enumerate(lines):
         try:
             record = parse_record(start + offset, line)
@@ -436,7 +555,9 @@ def _check_lines(model: str, invocation: str, start: int, lines: list[bytes]) ->
         problem = checker.check_model_input(record.model_input)
         if problem is not None:
             problems[offset] = problem
-    return ids, problems
+        if keys := repeated_line_keys(line):
+            repeated[offset] = keys
+    return ids, problems, repeated
 
 
 def _validate_in_workers(validator: RecordValidator, lines: Iterable[bytes], workers: int) -> None:
@@ -454,14 +575,14 @@ def _validate_in_workers(validator: RecordValidator, lines: Iterable[bytes], wor
 
     def settle() -> None:
         start, sizes, future = pending.popleft()
-        ids, problems = future.result()
+        ids, problems, repeated = future.result()
         for offset, (record_id, size) in enumerate(zip(ids, sizes, strict=True)):
             problem = problems.get(offset)
             if record_id is None:
                 assert problem is not None
                 validator.add_line_error(RecordLineError(start + offset, problem[1]), size)
             else:
-                validator._add_checked(start + offset, record_id, size, problem)
+                validator._add_checked(start + offset, record_id, size, problem, repeated.get(offset, []))
 
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         start = 0

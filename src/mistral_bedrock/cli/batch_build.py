@@ -5,8 +5,11 @@ of messages) or a ``.json`` conversation as ``chat``'s ``/save`` writes it. Each
 ``{"recordId": "r00000000000", "modelInput": …}``, whose body the project's formats build: the model's native
 InvokeModel body, or with ``--converse`` a Converse request. The sampling options go into every record.
 
-The records are written whole or not at all (a temporary file renamed over ``--out``), so a failure midway leaves
-no half-built input behind.
+Every record is checked as ``batch validate`` checks it while it is built (``build_records``): a value Bedrock
+would refuse (``--temperature 7``, ``--max-tokens 0``), or a max tokens the local runtime refuses, stops the build
+with the message. The records are written whole or not at all (a temporary file renamed over ``--out``, which must
+end in ``.jsonl``), so a refusal or a failure midway leaves no half-built input behind; a FILE with no
+conversations builds nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import click
 from ..conversation import Message, Params
 from ..errors import MistralBedrockError
 from .batch_options import invocation
-from .failures import fail
+from .batch_words import plural
+from .failures import UsageFailure, fail
 from .options import inference_options
 
 __all__ = ["command", "records_path"]
@@ -52,11 +56,16 @@ def command(
     params: Params,
 ) -> None:
     """Build a records file (JSONL) from FILE's prompts or conversations, one record each."""
-    from ..batch.build import ConversationFileError, build_records, read_conversations
+    from ..batch.build import ConversationFileError, RecordBuildError, build_records, read_conversations
 
     target = out or records_path(file)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    if not target.name.endswith(".jsonl"):
+        raise fail(f"--out {target}: a batch input's name must end in .jsonl (Bedrock reads no other)")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    except OSError as exc:
+        raise fail(f"cannot write {target}: {exc.strerror or exc}") from None
     conversations = (
         ([Message.system(system), *conversation] if system else conversation)
         for conversation in read_conversations(file)
@@ -69,11 +78,16 @@ def command(
             ):
                 stream.write(json.dumps(record, ensure_ascii=False) + "\n")
                 count += 1
+        if count == 0:
+            raise UsageFailure(f"no conversations in {file}: nothing to build")
         os.replace(temporary, target)
+    except RecordBuildError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise fail(f"{file}: {' '.join(str(exc).split())}; nothing was written") from None
     except (ConversationFileError, MistralBedrockError, OSError) as exc:
         Path(temporary).unlink(missing_ok=True)
         raise fail(f"{file}: {exc}") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    click.echo(f"wrote {count} records to {target}")
+    click.echo(f"wrote {plural(count, 'record')} to {target}")

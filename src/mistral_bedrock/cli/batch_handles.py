@@ -17,7 +17,7 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import asdict, dataclass, replace
+from dataclasses import MISSING, asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -89,11 +89,49 @@ def load_handle(state_dir: Path, name: str) -> JobHandle | None:
     path = handle_path(state_dir, name)
     try:
         data: Any = json.loads(path.read_bytes())
-        return JobHandle(**data)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, TypeError) as exc:
-        raise UsageFailure(f"{path} is not a batch job handle ({exc}); move it away or pass another --name") from None
+    except OSError as exc:
+        raise UsageFailure(f"cannot read the job handle {path}: {exc.strerror or exc}") from None
+    except ValueError:
+        raise UsageFailure(
+            f"{path} is not a batch job handle (not JSON); move it away or pass another --name"
+        ) from None
+    problem = _handle_problem(data)
+    if problem is not None:
+        raise UsageFailure(f"{path} is not a batch job handle ({problem}); move it away or pass another --name")
+    return JobHandle(**data)
+
+
+_JSON_TYPES = {str: "a string", int: "an integer"}
+
+
+def _handle_problem(data: Any) -> str | None:
+    """What makes a handle file's JSON no handle, in the file's own terms (its fields), or None."""
+    if not isinstance(data, dict):
+        return "not a JSON object"
+    known = {field.name: field for field in fields(JobHandle)}
+    for key in data:
+        if key not in known:
+            return f"unknown field {key!r}"
+    for field in known.values():
+        if field.name not in data:
+            if field.default is MISSING:
+                return f"no field {field.name!r}"
+            continue
+        value = data[field.name]
+        base = int if field.name in _INTEGER_FIELDS else str
+        optional = field.name in _OPTIONAL_FIELDS
+        # bool is an int to Python, never a count to a handle.
+        if (value is None and optional) or (isinstance(value, base) and not isinstance(value, bool)):
+            continue
+        expected = _JSON_TYPES[base] + (" or null" if optional else "")
+        return f"field {field.name!r} must be {expected}, not {json.dumps(value)}"
+    return None
+
+
+_INTEGER_FIELDS = frozenset({"records", "timeout_hours"})
+_OPTIONAL_FIELDS = frozenset({"endpoint_url", "store", "timeout_hours", "job_arn"})
 
 
 def save_handle(state_dir: Path, handle: JobHandle) -> Path:

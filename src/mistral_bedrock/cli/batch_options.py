@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_STATE_DIR",
     "ControlOptions",
+    "chosen_endpoint",
     "control_options",
     "invocation",
     "open_control",
@@ -42,6 +44,8 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# A Region's form (us-east-1, eu-central-2): anything else would only fail later, inside a host name or a signature.
+_REGION = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 DEFAULT_STATE_DIR = Path(".mistral-bedrock") / "batch"
 BOTO3_MISSING = "S3 needs boto3: pip install 'mistral-bedrock[batch]' (or pass --store DIR for a local directory)"
 
@@ -106,6 +110,8 @@ def control_options(func: F) -> F:
 
         if endpoint_url is not None:
             check_endpoint(endpoint_url, "--endpoint-url")
+        if region is not None and not _REGION.fullmatch(region):
+            raise UsageFailure(f"--region {region!r} is not a Region name (lowercase letters, digits and hyphens)")
         return func(*args, control=ControlOptions(endpoint_url, region, profile, state_dir), **kwargs)
 
     decorated: Callable[..., Any] = wrapper
@@ -133,6 +139,12 @@ def _environment_endpoint() -> str | None:
     return None
 
 
+def chosen_endpoint(options: ControlOptions, handle: JobHandle | None = None) -> str | None:
+    """The control plane's endpoint: ``--endpoint-url``, else the job's handle, else the environment; None for
+    Amazon Bedrock. ``submit`` records this one, so a later command in another shell reaches the same plane."""
+    return options.endpoint_url or (handle.endpoint_url if handle else None) or _environment_endpoint()
+
+
 @contextmanager
 def open_control(options: ControlOptions, handle: JobHandle | None = None) -> Iterator[BatchControl]:
     """The control client the options ask for, closed afterwards.
@@ -152,7 +164,7 @@ def open_control(options: ControlOptions, handle: JobHandle | None = None) -> It
     from ..client.signing import default_region
     from .backend import NO_REGION, credentials_available
 
-    endpoint = options.endpoint_url or (handle.endpoint_url if handle else None) or _environment_endpoint()
+    endpoint = chosen_endpoint(options, handle)
     chosen_region = options.region or (handle.region if handle else None) or default_region(options.profile)
     placeholder = False
     if endpoint is not None:

@@ -27,6 +27,7 @@ from ..errors import MistralBedrockError
 from .batch_handles import resolve_job
 from .batch_options import ControlOptions, control_options, open_control, open_object_store, store_option
 from .batch_show import verdict
+from .batch_words import plural
 from .failures import CommandFailure, fail, guard
 
 if TYPE_CHECKING:
@@ -71,14 +72,24 @@ def _inputs(store: ObjectStore, job: BatchJob) -> list[InputRecord]:
     return records
 
 
-def _outputs(paths: list[Path]) -> list[OutputRecord]:
-    from ..batch.results import is_manifest, read_output
+def _outputs(paths: list[Path], problems: list[str]) -> list[OutputRecord]:
+    """The output records of the downloaded files. A line that is no record (a torn last line) is added to
+    ``problems`` and skipped, so the readable lines are still joined and the job reported, not refused whole."""
+    from ..batch.records import split_lines
+    from ..batch.results import OutputLineError, is_manifest, parse_output_line
 
     records: list[OutputRecord] = []
     for path in paths:
         if path.name.endswith(".out") and not is_manifest(path.name):
             with path.open("rb") as stream:
-                records.extend(read_output(iter(lambda: stream.read(1 << 20), b"")))
+                for index, line in enumerate(split_lines(iter(lambda: stream.read(1 << 20), b""))):
+                    try:
+                        record = parse_output_line(index, line)
+                    except OutputLineError as exc:
+                        problems.append(f"{path}: {exc}: the line is not counted")
+                        continue
+                    if record is not None:
+                        records.append(record)
     return records
 
 
@@ -109,18 +120,21 @@ def command(job: str, out: Path, store: str | None, control: ControlOptions) -> 
     where = store if store is not None else (resolved.handle.store if resolved.handle else None)
     objects = open_object_store(where, region=region, profile=control.profile)
     folder = out / found.job_id
+    problems: list[str] = []
     try:
         paths = _download(objects, found, folder)
         inputs = _inputs(objects, found)
-        outputs = _outputs(paths)
+        outputs = _outputs(paths, problems)
         manifest_path = next((path for path in paths if path.name == "manifest.json.out"), None)
         manifest = read_manifest([manifest_path.read_bytes()]) if manifest_path else None
     except StoreError as exc:
         raise fail(f"reading the job's files failed: {exc}") from None
-    except ValueError as exc:  # a line that is no record, a manifest that is none
+    except OSError as exc:  # StoreError is one too: this is the local side, --out
+        raise fail(f"cannot write under {out}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # an input line that is no record, a manifest that is none
         raise fail(f"the job's files cannot be read: {exc}") from None
     joined = join(inputs, outputs)
-    problems = list(joined.errors)
+    problems.extend(joined.errors)
     if manifest is None:
         problems.append(f"no manifest.json.out under {found.output_prefix}")
     else:
@@ -132,14 +146,18 @@ def command(job: str, out: Path, store: str | None, control: ControlOptions) -> 
                 stream.write(json.dumps(line, ensure_ascii=False) + "\n")
     except MistralBedrockError as exc:
         raise fail(exc) from None
+    except OSError as exc:
+        raise fail(f"cannot write {folder / RESULTS_NAME}: {exc.strerror or exc}") from None
     failed = [record for _, record in joined.pairs if record.error is not None]
     click.echo(
-        f"{folder / RESULTS_NAME}: {len(joined.pairs)} of {len(inputs)} records answered, {len(failed)} failed "
-        f"({found.status.value}; files in {folder})"
+        f"{folder / RESULTS_NAME}: {len(joined.pairs)} of {plural(len(inputs), 'record')} answered, "
+        f"{len(failed)} failed ({found.status.value}; files in {folder})"
     )
     if failed:
         message, count = Counter(record.error.message for record in failed if record.error).most_common(1)[0]
-        click.echo(f"mistral-bedrock: the commonest error ({count} records): {' '.join(message.split())}", err=True)
+        click.echo(
+            f"mistral-bedrock: the commonest error ({plural(count, 'record')}): {' '.join(message.split())}", err=True
+        )
     for problem in problems:
         click.echo(f"mistral-bedrock: {problem}", err=True)
     if failed or problems or verdict(found) is not None:

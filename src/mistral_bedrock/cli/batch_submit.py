@@ -4,16 +4,21 @@ In order, stopping at the first failure with one line and nothing created:
 
 1. every record is validated as Bedrock would answer it (``batch validate``); any error stops the submit, and so
    does a file under Bedrock's 100-record floor (``batch run`` answers those on demand);
-2. the cost is estimated and, unless ``--yes``, confirmed at the terminal;
-3. the file is uploaded to ``--input-uri`` through the object store (Amazon S3 with boto3, or ``--store``);
-4. a handle file is written (:mod:`.batch_handles`): the job's name, Region, URIs, input digest and idempotency
-   token;
-5. CreateModelInvocationJob is sent with a token derived from the name and the input digest, never a per-call
+2. the CreateModelInvocationJob request is built and checked as the service's front end checks it (names, ARNs,
+   URI patterns);
+3. the cost is estimated and, unless ``--yes``, confirmed at the terminal;
+4. a handle file is written (:mod:`.batch_handles`): the job's name, Region, the endpoint used (from
+   ``--endpoint-url`` or the environment), the store (a directory made absolute), URIs, input digest and
+   idempotency token; a state directory that cannot hold it stops the submit here;
+5. the file is uploaded to ``--input-uri`` through the object store (Amazon S3 with boto3, or ``--store``); a
+   failed upload removes the new handle;
+6. CreateModelInvocationJob is sent with a token derived from the name and the input digest, never a per-call
    UUID, and the ARN goes into the handle.
 
-Running the same submit again finds the handle: with an ARN it creates nothing and says so; without one (the
-process died between Create and the write) it uploads again and re-sends Create with the same token, which Bedrock
-answers with the job it already made. The ARN is the one line on stdout; the rest goes to stderr.
+Running the same submit again finds the handle: with an ARN it creates nothing and says so, and refuses when an
+option differs (another ``--name`` submits a new job); without one (the process died between Create and the
+write) it uploads again and re-sends Create with the same token, which Bedrock answers with the job it already
+made. The ARN is the one line on stdout; the rest goes to stderr.
 """
 
 from __future__ import annotations
@@ -29,8 +34,17 @@ import click
 from ..batch.invocation import InvocationType
 from ..errors import BedrockError, MistralBedrockError
 from .batch_handles import JobHandle, handle_path, load_handle, save_handle
-from .batch_options import ControlOptions, control_options, invocation, open_control, open_object_store, store_option
-from .failures import CommandFailure, UsageFailure, fail, guard
+from .batch_options import (
+    ControlOptions,
+    chosen_endpoint,
+    control_options,
+    invocation,
+    open_control,
+    open_object_store,
+    store_option,
+)
+from .batch_words import plural
+from .failures import CommandFailure, UsageFailure, describe, fail, guard
 
 if TYPE_CHECKING:
     from ..batch.storage import ObjectStore
@@ -82,7 +96,7 @@ def _checked(file: Path, model: str, converse: bool, region: str | None) -> Chec
         click.echo(problem_line(checked, problem), err=True)
     if not checked.report.ok:
         raise CommandFailure(
-            f"{file}: {checked.report.errors} errors; nothing was uploaded or submitted "
+            f"{file}: {plural(checked.report.errors, 'error')}; nothing was uploaded or submitted "
             f"(mistral-bedrock batch validate {file} --model {model} lists them)"
         )
     return checked
@@ -109,6 +123,8 @@ def _upload(store: ObjectStore, uri: str, path: Path) -> None:
         store.write(uri, chunks())
     except StoreError as exc:
         raise CommandFailure(f"upload to {uri} failed: {exc}") from None
+    except OSError as exc:  # a --store directory that cannot be written
+        raise CommandFailure(f"upload to {uri} failed: {exc.strerror or exc}: {exc.filename or store}") from None
     except Exception as exc:
         # boto3's transfer manager wraps S3's answer in its own exceptions (boto3.exceptions.S3UploadFailedError).
         if type(exc).__module__.startswith(("boto3.", "botocore.", "s3transfer.")):
@@ -154,16 +170,6 @@ def command(
         raise UsageFailure(
             f"job {job_name} was submitted from other input ({_handle_file(control, job_name)}); pass another --name"
         )
-    if handle is not None and handle.job_arn is not None:
-        _note(f"{job_name} was already submitted; nothing new was created (mistral-bedrock batch status {job_name})")
-        click.echo(handle.job_arn)
-        return
-    if handle is None:
-        for label, value in estimate_rows(estimate_file(file, model=model, kind=invocation(converse))):
-            click.echo(f"{label:<10} {value}", err=True)
-        _confirm(yes)
-    else:
-        _note(f"finishing the submit of {job_name}: Create is sent again with its token, so no second job is made")
     with guard(), open_control(control, handle) as client:
         try:
             model_id = for_region(model, client.region).identifier
@@ -174,8 +180,8 @@ def command(
             model=model_id,
             invocation=invocation(converse).value,
             region=client.region,
-            endpoint_url=control.endpoint_url,
-            store=store,
+            endpoint_url=chosen_endpoint(control, handle),
+            store=_absolute_store(store),
             input_file=str(file.resolve()),
             input_uri=object_uri,
             output_uri=output_uri,
@@ -185,19 +191,81 @@ def command(
             role_arn=role_arn,
             timeout_hours=timeout_hours,
         )
-        if handle is None:
-            handle = asked
-        elif (changed := _changed(handle, asked)) is not None:
+        changed = None if handle is None else _changed(handle, asked)
+        if handle is not None and handle.job_arn is not None:
+            if changed is not None:
+                raise UsageFailure(
+                    f"job {job_name} was already submitted with another {changed} "
+                    f"({_handle_file(control, job_name)}); to submit a new job, pass another --name"
+                )
+            _note(
+                f"{job_name} was already submitted; nothing new was created (mistral-bedrock batch status {job_name})"
+            )
+            click.echo(handle.job_arn)
+            return
+        if changed is not None:
             raise UsageFailure(
                 f"job {job_name} has an unfinished submit with another {changed} ({_handle_file(control, job_name)}): "
                 "run it again as it was; its Create may have created the job"
             )
-        _upload(open_object_store(handle.store, region=client.region, profile=control.profile), handle.input_uri, file)
-        where = save_handle(control.state_dir, handle)
+        _check_create(asked)  # a request the service would refuse stops here, before anything is uploaded
+        if handle is None:
+            for label, value in estimate_rows(estimate_file(file, model=model, kind=invocation(converse))):
+                click.echo(f"{label:<10} {value}", err=True)
+            _confirm(yes)
+        else:
+            _note(f"finishing the submit of {job_name}: Create is sent again with its token, so no second job is made")
+        fresh = handle is None
+        handle = handle or asked
+        # The handle is written before the upload: a state directory that cannot hold it stops the submit while
+        # nothing is in the store yet.
+        where = _save(control, handle)
+        try:
+            store_client = open_object_store(handle.store, region=client.region, profile=control.profile)
+            _upload(store_client, handle.input_uri, file)
+        except BaseException:
+            if fresh:  # nothing was sent to Create: no job can exist, so a re-run starts afresh
+                where.unlink(missing_ok=True)
+            raise
         arn = _create(client, handle, where)
-    save_handle(control.state_dir, handle.with_arn(arn))
+    _save(control, handle.with_arn(arn))
     _note(f"submitted {job_name}; handle {where}; follow it with: mistral-bedrock batch wait {job_name}")
     click.echo(arn)
+
+
+def _absolute_store(store: str | None) -> str | None:
+    """``--store`` as the handle keeps it: a directory made absolute, so a command run elsewhere finds the same one."""
+    if store is None or store.startswith(("http://", "https://")):
+        return store
+    return str(Path(store).resolve())
+
+
+def _check_create(handle: JobHandle) -> None:
+    """Build the Create request the handle makes and check it as the service's front end would."""
+    from ..batch.jobs import create_job_request
+
+    try:
+        create_job_request(
+            job_name=handle.name,
+            role_arn=handle.role_arn,
+            model_id=handle.model,
+            input_uri=handle.input_uri,
+            output_uri=handle.output_uri,
+            invocation=InvocationType(handle.invocation),
+            client_request_token=handle.client_request_token,
+            timeout_hours=handle.timeout_hours,
+        )
+    except MistralBedrockError as exc:
+        raise CommandFailure(f"{describe(exc)}; nothing was uploaded or submitted") from None
+
+
+def _save(control: ControlOptions, handle: JobHandle) -> Path:
+    try:
+        return save_handle(control.state_dir, handle)
+    except OSError as exc:
+        raise CommandFailure(
+            f"cannot write the job's handle in --state-dir {control.state_dir}: {exc.strerror or exc}"
+        ) from None
 
 
 def _handle_file(control: ControlOptions, name: str) -> Path:

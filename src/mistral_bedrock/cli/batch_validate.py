@@ -16,6 +16,7 @@ import click
 
 from ..errors import MistralBedrockError
 from .batch_options import invocation
+from .batch_words import plural
 from .failures import fail
 
 __all__ = ["command"]
@@ -46,8 +47,8 @@ def command(file: Path, model: str, converse: bool, region: str | None, on_deman
         click.echo(problem_line(checked, problem))
     listed = f" (the first {len(report.problems)} listed; --max-problems shows more)" if report.truncated else ""
     click.echo(
-        f"{file}: {report.records} records, {report.errors} error{'s' if report.errors != 1 else ''}, "
-        f"{report.warnings} warning{'s' if report.warnings != 1 else ''}{listed}"
+        f"{file}: {plural(report.records, 'record')}, {plural(report.errors, 'error')}, "
+        f"{plural(report.warnings, 'warning')}{listed}"
     )
     if not report.ok:
         raise click.exceptions.Exit(1)

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING
 import click
 
 from .batch_handles import resolve_job
-from .batch_options import ControlOptions, control_options, open_control
+from .batch_options import ControlOptions, chosen_endpoint, control_options, open_control
 from .batch_show import counts_text, elapsed_text, time_text, verdict
-from .failures import EXIT_INTERRUPTED, guard
+from .failures import EXIT_INTERRUPTED, UsageFailure, guard
 
 if TYPE_CHECKING:
     from ..batch.jobs import BatchJob
@@ -34,6 +34,8 @@ __all__ = ["EXIT_TIMEOUT", "command"]
 #: Gave up waiting; the job goes on (the status timeout(1) exits with).
 EXIT_TIMEOUT = 124
 _JITTER = 0.2
+# Seconds: faster polling only spends the account's GetModelInvocationJob quota; a local runtime has none.
+_BEDROCK_FLOOR = 1.0
 
 
 def progress_text(job: BatchJob, now: datetime) -> str:
@@ -74,7 +76,7 @@ def _display(live: bool) -> Iterator[Callable[[BatchJob], None]]:
 @click.argument("job")
 @click.option(
     "--interval", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
-    help="Seconds between polls (jittered by 20%).",
+    help="Seconds between polls (jittered by 20%); at least 1 against Amazon Bedrock.",
 )  # fmt: skip
 @click.option("--timeout", type=click.FloatRange(min=0), metavar="SECONDS", help="Give up waiting after this long.")
 @control_options
@@ -84,6 +86,11 @@ def command(job: str, interval: float, timeout: float | None, control: ControlOp
     Exits 0 when it completed with no error record, 1 when it ended otherwise, 124 on --timeout.
     """
     resolved = resolve_job(job, control.state_dir)
+    if interval < _BEDROCK_FLOOR and chosen_endpoint(control, resolved.handle) is None:
+        raise UsageFailure(
+            f"--interval {interval:g}: poll Amazon Bedrock at most once a second (GetModelInvocationJob is throttled "
+            "per account); pass 1 or more"
+        )
     deadline = None if timeout is None else time.monotonic() + timeout
     rng = random.Random()
     try:

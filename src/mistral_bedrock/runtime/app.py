@@ -36,6 +36,7 @@ from mistral_bedrock.engines.relay import Relay
 from mistral_bedrock.errors import BedrockError, UnknownOperationException, ValidationException
 from mistral_bedrock.formats.messages import MALFORMED
 from mistral_bedrock.formats.service_constraints import check_envelope
+from mistral_bedrock.formats.window import WindowPolicy
 from mistral_bedrock.prompt.tokenizers import get_tokenizer
 from mistral_bedrock.protocol.error_codes import ERROR_CODES
 from mistral_bedrock.protocol.operations import Operation, operation_for_suffix, split_model_path
@@ -47,7 +48,6 @@ from .fault_specs import parse_fault_spec
 from .faults import NO_FAULTS, FaultController, FaultRule, Faults
 from .handlers import HANDLERS, Call, Response
 from .journal import Journal, JournalEntry
-from .limits import WindowPolicy
 from .pacing import Pacing
 from .request_ids import new_request_id
 from .responses import JSONBytesResponse, error_response, outcome

@@ -36,7 +36,7 @@ class RuntimeConfig:
             off where the catalog's Region data lag Bedrock's.
         window_policy: What a request whose ``max_tokens`` runs past the context window gets: ``refuse`` (a
             ValidationException) or ``cap`` (output stops when the window is full). See
-            :mod:`mistral_bedrock.runtime.limits`.
+            :mod:`mistral_bedrock.formats.window`.
         min_first_byte_ms: No model response (streamed or whole) starts sooner than this many milliseconds after
             its request arrived; engine time counts toward it. 0 turns the floor off (benchmarks). See
             :mod:`mistral_bedrock.runtime.pacing`.

@@ -26,11 +26,11 @@ from mistral_bedrock.formats.json_body import load_json
 from mistral_bedrock.formats.messages import MALFORMED
 from mistral_bedrock.formats.selection import converse_format
 from mistral_bedrock.formats.service_constraints import check_members
+from mistral_bedrock.formats.window import WindowPolicy, fit_window
 from mistral_bedrock.protocol.operations import Operation, OperationName
 from mistral_bedrock.protocol.stream_envelope import StreamEnvelope
 
 from .faults import Faults
-from .limits import WindowPolicy, fit_window
 from .pacing import DEFAULT_PACING, Pacing
 from .relayed import relayed
 from .responses import EventStreamResponse, JSONBytesResponse, exception_frame, json_response

@@ -118,3 +118,44 @@ def test_a_job_over_moto_s3_with_unmodified_boto3(s3_endpoint: str) -> None:
         s3.get_object(Bucket="moto-output", Key=f"results/{job_id(arn)}/manifest.json.out")["Body"].read()
     )
     assert manifest["totalRecordCount"] == 100
+
+
+def test_over_moto_same_names_and_folder_markers(s3_endpoint: str) -> None:
+    # Files of the same name under the bucket each get their own output, and the counts are the lines written;
+    # the console's zero-byte folder markers ("dir/") are prefixes, not input files.
+    s3 = boto3.client(
+        "s3",
+        region_name="us-east-1",
+        endpoint_url=s3_endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    s3.create_bucket(Bucket="moto-names")
+    s3.create_bucket(Bucket="moto-names-out")
+    for folder in ("w", "x", "y", "z"):
+        s3.put_object(Bucket="moto-names", Key=f"{folder}/", Body=b"")
+        body = b"".join(json.dumps(r).encode() + b"\n" for r in records(100))
+        s3.put_object(Bucket="moto-names", Key=f"{folder}/in.jsonl", Body=body)
+
+    with ServerThread(config=RuntimeConfig(batch_store=s3_endpoint)) as runtime, control_client(runtime.url) as control:
+        bedrock = bedrock_client(runtime.url)
+        whole = _create(bedrock, "whole-bucket", "s3://moto-names", "s3://moto-names-out/o/")["jobArn"]
+        marker = _create(bedrock, "marker", "s3://moto-names/x/", "s3://moto-names-out/o/")["jobArn"]
+        jobs = [
+            control.post(f"/jobs/{job_id(arn)}/settle", json={"timeoutSeconds": 60}).json() for arn in (whole, marker)
+        ]
+
+    assert [(job["status"], job["totalRecordCount"], job["successRecordCount"]) for job in jobs] == [
+        ("Completed", 400, 400),
+        ("Completed", 100, 100),
+    ]
+    prefix = f"o/{job_id(whole)}/"
+    keys = sorted(item["Key"] for item in s3.list_objects_v2(Bucket="moto-names-out", Prefix=prefix)["Contents"])
+    assert keys == [prefix + name for name in ("manifest.json.out", *(f"{f}/in.jsonl.out" for f in "wxyz"))]
+    lines = sum(
+        len(s3.get_object(Bucket="moto-names-out", Key=key)["Body"].read().splitlines())
+        for key in keys
+        if key.endswith("in.jsonl.out")
+    )
+    manifest = json.loads(s3.get_object(Bucket="moto-names-out", Key=prefix + "manifest.json.out")["Body"].read())
+    assert lines == manifest["processedRecordCount"] == manifest["successRecordCount"] == 400

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.runtime.batch.conftest import Jobs, control_client, records
+from tests.runtime.batch.conftest import Jobs, bedrock_client, control_client, records
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +57,33 @@ def test_filters(bedrock: Any, listed: list[str]) -> None:
         ({"maxResults": 1001}, "Member must have value less than or equal to 1000"),
         ({"statusEquals": "Done"}, "Member must satisfy enum value set"),
         ({"nextToken": "garbage"}, "pagination token"),
+        ({"nameContains": "my_job"}, "Value 'my_job' at 'nameContains' failed to satisfy constraint: Member must"),
+        ({"nameContains": "a b"}, "at 'nameContains' failed to satisfy constraint: Member must satisfy regular"),
+        ({"nameContains": ""}, "at 'nameContains' failed to satisfy constraint: Member must have length greater"),
+        ({"nextToken": ""}, "at 'nextToken' failed to satisfy constraint: Member must have length greater"),
+        ({"nextToken": "a b"}, "at 'nextToken' failed to satisfy constraint: Member must satisfy regular"),
+        ({"nextToken": "x" * 2049}, "at 'nextToken' failed to satisfy constraint: Member must have length less"),
     ],
 )
-def test_bad_parameters_are_validation_errors(bedrock: Any, params: dict[str, Any], fragment: str) -> None:
+def test_bad_parameters_are_validation_errors(batch_runtime: Any, params: dict[str, Any], fragment: str) -> None:
+    unchecked = bedrock_client(batch_runtime.url, parameter_validation=False)  # boto3 would refuse some itself
     with pytest.raises(ClientError) as excinfo:
-        bedrock.list_model_invocation_jobs(**params)
+        unchecked.list_model_invocation_jobs(**params)
     assert excinfo.value.response["Error"]["Code"] == "ValidationException"
     assert fragment in excinfo.value.response["Error"]["Message"]
+
+
+@pytest.mark.parametrize(
+    ("query", "fragment"),
+    [
+        ("maxResults=%205", "maxResults: ' 5' is not an integer"),
+        ("maxResults=1.5", "maxResults: '1.5' is not an integer"),
+        ("maxResults=1_0", "maxResults: '1_0' is not an integer"),
+        ("submitTimeAfter=2024-01-01", "submitTimeAfter: '2024-01-01' is not an ISO 8601"),
+        ("submitTimeBefore=20240101T000000Z", "submitTimeBefore: '20240101T000000Z' is not an ISO 8601"),
+    ],
+)
+def test_values_that_are_no_number_or_date_time_are_refused(batch_runtime: Any, query: str, fragment: str) -> None:
+    reply = httpx.get(f"{batch_runtime.url}/model-invocation-jobs?{query}", headers={"Authorization": "Bearer t"})
+    assert (reply.status_code, reply.headers["x-amzn-ErrorType"].split(":")[0]) == (400, "ValidationException")
+    assert fragment in reply.json()["message"]

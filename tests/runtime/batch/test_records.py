@@ -91,6 +91,16 @@ def test_converse_records_carry_the_null_union_members(jobs: Jobs) -> None:
     assert block["text"] and block["toolUse"] is None
 
 
+def test_a_null_tool_config_is_an_absent_one(jobs: Jobs) -> None:
+    # Coral reads a null member as absent: only a toolConfig that is there fails the record.
+    def converse(i: int) -> dict[str, Any]:
+        return {"messages": [{"role": "user", "content": [{"text": f"q {i}"}]}], "toolConfig": None}
+
+    arn = jobs.create(jobs.write("converse-null/input.jsonl", records(100, converse)), modelInvocationType="Converse")
+    job = jobs.settle(arn)
+    assert (job["status"], job["successRecordCount"], job["errorRecordCount"]) == ("Completed", 100, 0)
+
+
 @pytest.mark.parametrize(
     ("lines", "key", "fragment"),
     [

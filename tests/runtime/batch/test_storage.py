@@ -54,6 +54,9 @@ class _Renamed:
     def write(self, uri: str, chunks: Iterator[bytes]) -> None:
         self.store.write(self._uri(uri), chunks)
 
+    def check_writable(self, prefix_uri: str) -> None:
+        self.store.check_writable(self._uri(prefix_uri))
+
 
 def test_write_read_list(store: ObjectStore) -> None:
     store.write("s3://bucket-a/in/data.jsonl", iter([b"one\n", "two\u2028\n".encode()]))
@@ -120,3 +123,14 @@ def test_uris() -> None:
     assert parse_s3_uri("s3://b").key == ""
     with pytest.raises(StoreError):
         parse_s3_uri("https://b/k")
+
+
+def test_a_key_below_an_object_is_a_store_error_on_a_directory(tmp_path: Path) -> None:
+    # S3 holds both keys; a directory cannot: refused as a StoreError, before and at the write, never an OSError.
+    store = DirStore(tmp_path)
+    store.write("s3://bucket-a/one/in.jsonl", iter([b"x"]))
+    with pytest.raises(StoreError, match="is where a folder of"):
+        store.check_writable("s3://bucket-a/one/in.jsonl/x/job/")
+    with pytest.raises(StoreError, match="cannot write"):
+        store.write("s3://bucket-a/one/in.jsonl/x/job/out", iter([b"y"]))
+    store.check_writable("s3://bucket-a/one/other/")

@@ -9,7 +9,7 @@ that is killed resumes where it stopped (:mod:`.resume`); :func:`write_manifest`
 from .limiter import Limiter
 from .manifest import write_manifest
 from .progress import Progress
-from .resume import ResumeError, index_path
+from .resume import ResumeError, index_path, rebuild_index
 from .run import RunReport, run_records
 from .settings import RunSettings
 
@@ -20,6 +20,7 @@ __all__ = [
     "RunReport",
     "RunSettings",
     "index_path",
+    "rebuild_index",
     "run_records",
     "write_manifest",
 ]

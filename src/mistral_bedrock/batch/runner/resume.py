@@ -14,20 +14,30 @@ land anywhere, so on start (:func:`recover`):
    their ids) and the manifest's counts so far, so the final manifest covers every run.
 
 Re-done work is therefore at most what was in flight when the run stopped, plus that one line.
+
+An output whose index is lost (copied without it, deleted) is refused by :func:`recover`, but each of its lines
+carries its ``recordId``: :func:`rebuild_index` writes the index again from them, where the input's recordIds are
+unique, with one streaming pass over the input. It is a separate step, taken on request, because it needs the
+input a second time while :func:`~.run.run_records` consumes its records once, lazily. The rebuilt entries' token
+counts come from each line's ``modelOutput.usage`` where the body has one (the OpenAI-style chat body and Converse);
+the other bodies carry none, so those records count 0 tokens in the final manifest.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ..outcome import RecordError, RecordOutcome
 from ..output import Manifest
+from ..records import InputRecord, positional_id, split_lines
 
-__all__ = ["ENTRY", "Bitmap", "OutputWriter", "ResumeError", "Resumed", "index_path", "recover"]
+__all__ = ["ENTRY", "Bitmap", "OutputWriter", "ResumeError", "Resumed", "index_path", "rebuild_index", "recover"]
 
 #: One index entry: the record's input index, flags (bit 0: it failed), input tokens, output tokens.
 ENTRY = struct.Struct("<IIII")
@@ -124,7 +134,8 @@ def recover(output: Path) -> Resumed:
     if not index.exists():
         raise ResumeError(
             f"{output} holds records but {index.name} is missing, so which input records it covers is unknown; "
-            "move the output away to start afresh"
+            f"rebuild {index.name} from the output's recordIds (rebuild_index, when the input's recordIds are "
+            "unique) and run again, or move the output away to start afresh"
         )
     with output.open("r+b") as out, index.open("r+b") as idx:
         size = _last_newline_end(out, output.stat().st_size)
@@ -179,3 +190,97 @@ def _write_all(stream: BinaryIO, data: bytes) -> None:
     while view:
         written = stream.write(view)
         view = view[written or 0 :]
+
+
+class _InputIds:
+    """recordId → input index: positional ids at their own position as bits, the others in a dict."""
+
+    def __init__(self, records: Iterable[InputRecord]) -> None:
+        self._at_position = Bitmap()
+        self._others: dict[str, int] = {}
+        for record in records:
+            if record.record_id == positional_id(record.index):
+                self._at_position.add(record.index)
+            elif self._others.setdefault(record.record_id, record.index) != record.index:
+                raise ResumeError(f"the input's recordId {record.record_id!r} is not unique: {_NOT_UNIQUE}")
+        for record_id in self._others:
+            position = self._positional(record_id)
+            if position >= 0 and position in self._at_position:
+                raise ResumeError(f"the input's recordId {record_id!r} is not unique: {_NOT_UNIQUE}")
+
+    @staticmethod
+    def _positional(record_id: str) -> int:
+        digits = record_id[1:]
+        if len(record_id) == 12 and record_id[0] == "r" and digits.isascii() and digits.isdigit():
+            return int(digits)
+        return -1
+
+    def index_of(self, record_id: str) -> int | None:
+        found = self._others.get(record_id)
+        if found is not None:
+            return found
+        position = self._positional(record_id)
+        return position if position >= 0 and position in self._at_position else None
+
+
+_NOT_UNIQUE = "which input record each output line answers is unknown; move the output away to start afresh"
+
+
+def _usage(line: Mapping[str, Any]) -> tuple[int, int]:
+    """A line's (input, output) tokens from its body's usage: Converse's or the OpenAI-style chat body's; else 0."""
+    output = line.get("modelOutput")
+    usage = output.get("usage") if isinstance(output, Mapping) else None
+    if not isinstance(usage, Mapping):
+        return 0, 0
+
+    def tokens(*keys: str) -> int:
+        value = next((usage[key] for key in keys if key in usage), 0)
+        return min(value, 0xFFFFFFFF) if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+    return tokens("inputTokens", "prompt_tokens"), tokens("outputTokens", "completion_tokens")
+
+
+def rebuild_index(output: Path, records: Iterable[InputRecord]) -> int:
+    """Write ``<output>.idx`` again from the recordIds of ``output``'s lines, matched against the input's.
+
+    A line cut short at the end is dropped (its record is re-done), as :func:`recover` drops it. The index is
+    written whole to a temporary file and then renamed, so a kill leaves either no index or a complete one.
+
+    Args:
+        output: An output whose index is missing.
+        records: The input the output was written from, read once (streamed); its recordIds must be unique.
+
+    Returns:
+        The entries written: the records the next run skips.
+
+    Raises:
+        ResumeError: The index exists; the input's recordIds are not unique; a line is not an output line, names
+            a recordId the input lacks, or repeats an earlier line's.
+    """
+    index = index_path(output)
+    if index.exists():
+        raise ResumeError(f"{index.name} exists: run again to resume from it, or remove it to rebuild it")
+    ids = _InputIds(records)
+    with output.open("r+b") as out:
+        out.truncate(_last_newline_end(out, output.stat().st_size))
+    done = Bitmap()
+    entries = bytearray()
+    with output.open("rb") as out:
+        for number, raw in enumerate(split_lines(iter(lambda: out.read(_CHUNK), b"")), 1):
+            try:
+                line = json.loads(raw)
+                record_id = line["recordId"]
+            except (ValueError, TypeError, KeyError):
+                raise ResumeError(f"{output}, line {number}: not an output line with a recordId") from None
+            position = ids.index_of(record_id) if isinstance(record_id, str) else None
+            if position is None:
+                raise ResumeError(f"{output}, line {number}: recordId {record_id!r} is not in the input")
+            if position in done:
+                raise ResumeError(f"{output}, line {number}: recordId {record_id!r} is answered twice")
+            done.add(position)
+            flags = _FAILED if "error" in line else 0
+            entries += ENTRY.pack(position, flags, *_usage(line))
+    partial = index.with_name(index.name + ".partial")
+    partial.write_bytes(entries)
+    os.replace(partial, index)
+    return len(entries) // ENTRY.size

@@ -3,25 +3,30 @@
 1. The input shape (:func:`~mistral_bedrock.batch.jobs.check_create_request`, shared with the client): every
    constraint in the front end's words [D]. The role ARN's form is one of them; ``iam:PassRole`` is not evaluated
    (a no-op that always passes [I]).
-2. The model: an identifier the catalog does not know gets the runtime's usual ``The provided model identifier is
-   invalid.`` [I]; a known model without verified batch support (or outside the signing Region, or without the
+2. The model: an identifier the catalog does not know, or a model ARN naming another Region than the signing one,
+   gets the runtime's usual ``The provided model identifier is invalid.`` [I] (what InvokeModel answers for the same
+   identifier here); a known model without verified batch support (or outside the signing Region, or without the
    invocation type) gets ``Batch inference is not supported for the requested model.`` [R], unless unverified
    models are allowed.
+
+A body that does not parse (bad JSON, bad encoding, nesting deeper than the parser allows) is refused as the
+on-demand Converse route refuses one: ``SerializationException`` (both APIs are restJson1 services). A null member
+is an absent one, as the front end reads it [I]: the defaults apply.
 
 The idempotency token, the job name and the in-progress cap need the other jobs: :mod:`.registry` checks them.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from mistral_bedrock.batch.invocation import InvocationType
 from mistral_bedrock.batch.jobs import BATCH_NOT_SUPPORTED, check_create_request
 from mistral_bedrock.batch.limits import batch_support
-from mistral_bedrock.catalog import resolve
+from mistral_bedrock.catalog import INVALID_MODEL_MESSAGE, resolve
 from mistral_bedrock.errors import SerializationException, ValidationException
+from mistral_bedrock.formats.json_body import load_json
 
 from .job import JobRequest
 from .settings import BatchSettings
@@ -31,7 +36,7 @@ __all__ = ["parse_create"]
 
 def _body(raw: bytes) -> Mapping[str, Any]:
     try:
-        body = json.loads(raw) if raw.strip() else {}
+        body = load_json(raw) if raw.strip() else {}
     except (ValueError, UnicodeDecodeError):
         raise SerializationException("Could not parse the request body as JSON.") from None
     if not isinstance(body, dict):
@@ -43,6 +48,9 @@ def _catalog_id(model_id: str, invocation: InvocationType, region: str | None, s
     # Batch runs on no on-demand throughput, so a model Bedrock serves only through a profile is not refused for
     # being named by its plain id here [I].
     resolved = resolve(model_id, enforce_profile=False)
+    if region is not None and resolved.region not in (None, region):
+        # A foundation-model or profile ARN names its Region; the model endpoint refuses one naming another [I].
+        raise ValidationException(INVALID_MODEL_MESSAGE)
     spec = resolved.spec
     if settings.allow_unverified:
         return spec.model_id
@@ -71,7 +79,8 @@ def parse_create(raw: bytes, region: str | None, settings: BatchSettings) -> Job
     """
     body = _body(raw)
     check_create_request(body, settings.limits)
-    invocation = InvocationType(body.get("modelInvocationType", InvocationType.INVOKE_MODEL.value))
+    invocation = InvocationType(body.get("modelInvocationType") or InvocationType.INVOKE_MODEL.value)
+    timeout = body.get("timeoutDurationInHours")
     catalog_id = _catalog_id(body["modelId"], invocation, region, settings)
     # The data configs are unions whose one member is S3: the shape check has refused any other.
     return JobRequest(
@@ -82,8 +91,9 @@ def parse_create(raw: bytes, region: str | None, settings: BatchSettings) -> Job
         input_config=body["inputDataConfig"],
         output_config=body["outputDataConfig"],
         invocation=invocation,
-        timeout_hours=body.get("timeoutDurationInHours", settings.default_timeout_hours),
+        # An Integer member given 100.0 holds 100 (the shape check refused a fraction): echoed as the integer.
+        timeout_hours=settings.default_timeout_hours if timeout is None else int(timeout),
         client_token=body.get("clientRequestToken"),
         vpc_config=body.get("vpcConfig"),
-        tags=tuple(body.get("tags", ())),
+        tags=tuple(body.get("tags") or ()),
     )

@@ -24,12 +24,12 @@ from mistral_bedrock.engines import Engine
 from mistral_bedrock.engines.relay import Relay
 from mistral_bedrock.errors import BedrockError
 from mistral_bedrock.formats.messages import MALFORMED
+from mistral_bedrock.formats.window import WindowPolicy
 from mistral_bedrock.protocol.error_codes import parse_error
 from mistral_bedrock.protocol.operations import OPERATIONS, model_path
 
 from ..faults import FaultController
 from ..handlers import HANDLERS, Call
-from ..limits import WindowPolicy
 from ..pacing import Pacing
 from ..request_ids import new_request_id
 from ..responses import JSONBytesResponse
@@ -129,7 +129,8 @@ class EngineBackend:
 
     async def _invoke(self, invocation: InvocationType, model_input: Mapping[str, Any]) -> RecordOutcome:
         context = self.context
-        if invocation is InvocationType.CONVERSE and "toolConfig" in model_input:
+        # A null member is an absent one, as Coral reads it [I]: only a toolConfig that is there refuses the record.
+        if invocation is InvocationType.CONVERSE and model_input.get("toolConfig") is not None:
             # Documented: "Records that include toolConfig fail with a 400 error" [D]; the words are the docs' [I].
             return RecordOutcome(error=RecordError(400, CONVERSE_TOOLS_REFUSED), error_code="ValidationException")
         operation = OPERATIONS[invocation.operation]

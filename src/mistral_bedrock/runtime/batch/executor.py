@@ -6,7 +6,9 @@ status. Each waiting phase lasts what :class:`~.settings.PhaseTiming` says, and 
 Output is written under ``{outputUri}/{jobId}/`` when the job ends, whatever the end: a stopped or expired job
 writes the records it answered, and the manifest counts them [D].
 
-The job's records are answered on this process's engine; blocking storage calls run in worker threads.
+The job's records are answered on this process's engine; blocking storage calls run in worker threads. The job
+has a work directory of its own from Validating on: the copies of its input files (:mod:`.inputs`), and one output
+file per input file, each with the runner's resume index beside it, so no two files share a record index.
 """
 
 from __future__ import annotations
@@ -15,19 +17,19 @@ import asyncio
 import logging
 import random
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mistral_bedrock.batch.output import MANIFEST_NAME, Manifest, output_name
-from mistral_bedrock.batch.records import InputRecord
 from mistral_bedrock.batch.runner import RunSettings, run_records, write_manifest
 from mistral_bedrock.batch.runner.progress import Progress
 from mistral_bedrock.batch.status import JobStatus
 from mistral_bedrock.batch.storage import ObjectStore, StoreError
 
 from .engine_backend import EngineBackend, RecordContext
-from .inputs import InputFile, JobFailure, read_inputs
+from .inputs import Abandoned, InputFile, JobFailure, read_inputs
 from .job import Interrupt, Job
 from .lifecycle import Lifecycle
 from .settings import BatchSettings, OutputOrder
@@ -51,9 +53,9 @@ def _chunks(path: Path) -> Iterator[bytes]:
 
 @dataclass(frozen=True)
 class _Plan:
-    """What the InProgress phase answers: each input file's records, in the order they are fed."""
+    """What the InProgress phase answers: each input file and its records' positions, in the order they are fed."""
 
-    files: Sequence[tuple[InputFile, Sequence[InputRecord]]]
+    files: Sequence[tuple[InputFile, Sequence[int]]]
 
 
 class Executor:
@@ -81,7 +83,8 @@ class Executor:
     async def run(self, job: Job) -> None:
         """The job from Submitted to its final status; a failure anywhere ends it Failed, never raises."""
         try:
-            await self._run(job)
+            with tempfile.TemporaryDirectory(prefix=f"batch-{job.job_id}-", ignore_cleanup_errors=True) as work:
+                await self._run(job, Path(work))
         except JobFailure as failure:
             self.lifecycle.move(job, JobStatus.FAILED, failure.message)
         except asyncio.CancelledError:  # the server is stopping: the job ends with it
@@ -90,15 +93,16 @@ class Executor:
             logger.exception("batch job %s failed", job.job_id)
             self.lifecycle.move(job, JobStatus.FAILED, _INTERNAL)
 
-    async def _run(self, job: Job) -> None:
+    async def _run(self, job: Job, work: Path) -> None:
         lifecycle = self.lifecycle
         if not await self._wait_phase(job, JobStatus.SUBMITTED):
             return
         lifecycle.move(job, JobStatus.VALIDATING)
-        files = await asyncio.to_thread(self._validate, job)
-        job.counts = Manifest(total=sum(len(f.records) for f in files))
-        lifecycle.touch(job)
-        if not await self._wait_phase(job, JobStatus.VALIDATING):
+        files = await self._read(job, work)
+        if files is not None:
+            job.counts = Manifest(total=sum(len(f.offsets) for f in files))
+            lifecycle.touch(job)
+        if not await self._wait_phase(job, JobStatus.VALIDATING) or files is None:
             return
         lifecycle.move(job, JobStatus.SCHEDULED)
         if not await self._wait_phase(job, JobStatus.SCHEDULED):
@@ -106,17 +110,40 @@ class Executor:
         lifecycle.move(job, JobStatus.IN_PROGRESS)
         if JobStatus.IN_PROGRESS in lifecycle.holds:
             job.allowance = 0  # a held InProgress lets records through only by the count (Lifecycle.advance)
-        with tempfile.TemporaryDirectory(prefix=f"batch-{job.job_id}-") as work:
-            await self._process(job, self._plan(job, files), Path(work))
+        await self._process(job, self._plan(job, files), work)
 
-    def _validate(self, job: Job) -> list[InputFile]:
+    async def _read(self, job: Job, work: Path) -> list[InputFile] | None:
+        """The job's input, read in a worker thread; None if the job was stopped or expired meanwhile.
+
+        The thread asks between chunks whether to go on: a stop, an expiry or the server's shutdown (which cancels
+        this task but cannot stop a thread) ends the read within one chunk, not at the end of the file.
+        """
+        cancelled = threading.Event()
         try:
-            self.store.list(job.request.output_uri)
+            return await asyncio.to_thread(self._validate, job, work, cancelled)
+        except Abandoned:
+            return None
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    def _validate(self, job: Job, work: Path, cancelled: threading.Event) -> list[InputFile]:
+        output_uri = job.request.output_uri
+        try:
+            self.store.list(output_uri)
         except StoreError:
-            raise JobFailure(
-                f"Unable to access the output location {job.request.output_uri}: the bucket does not exist."
-            ) from None
-        return read_inputs(self.store, job.request.input_uri, self.settings.limits)
+            raise JobFailure(f"Unable to access the output location {output_uri}: the bucket does not exist.") from None
+        try:
+            self.store.check_writable(_output_prefix(job))
+        except StoreError as exc:
+            raise JobFailure(f"Unable to write to the output location {output_uri}: {exc}.") from None
+        return read_inputs(
+            self.store,
+            job.request.input_uri,
+            self.settings.limits,
+            work,
+            lambda: cancelled.is_set() or job.interrupt is not None,
+        )
 
     async def _wait_phase(self, job: Job, phase: JobStatus) -> bool:
         """Wait out a phase (its timing, then any hold); False if the job ended meanwhile.
@@ -153,11 +180,11 @@ class Executor:
         lifecycle.move(job, JobStatus.STOPPED)
 
     def _plan(self, job: Job, files: Sequence[InputFile]) -> _Plan:
-        """Each file's records in feed order: shuffled (seeded by the job), or the input's."""
+        """Each file's record positions in feed order: shuffled (seeded by the job), or the input's."""
         if self.settings.order is OutputOrder.INPUT:
-            return _Plan([(f, f.records) for f in files])
+            return _Plan([(f, range(len(f.offsets))) for f in files])
         rng = random.Random(f"{self.settings.seed}:{job.job_id}")
-        return _Plan([(f, rng.sample(f.records, len(f.records))) for f in files])
+        return _Plan([(f, rng.sample(range(len(f.offsets)), len(f.offsets))) for f in files])
 
     async def _process(self, job: Job, plan: _Plan, work: Path) -> None:
         lifecycle = self.lifecycle
@@ -170,13 +197,12 @@ class Executor:
         done = Manifest(total=job.counts.total if job.counts else 0)
         written: list[tuple[InputFile, Path]] = []
         try:
-            for input_file, records in plan.files:
+            for index, (input_file, order) in enumerate(plan.files):
                 if stop.is_set():
                     break
-                output = work / output_name(input_file.name)
-                output.parent.mkdir(parents=True, exist_ok=True)
+                output = work / f"output-{index}.jsonl.out"  # its own file, and its own resume index beside it
                 written.append((input_file, output))
-                file_counts = await self._answer(job, records, backend, output, run_settings, stop, done)
+                file_counts = await self._answer(job, input_file, order, backend, output, run_settings, stop, done)
                 done = _plus(done, file_counts)
                 job.counts = replace(done)
                 lifecycle.touch(job)
@@ -197,7 +223,8 @@ class Executor:
     async def _answer(
         self,
         job: Job,
-        records: Sequence[InputRecord],
+        input_file: InputFile,
+        order: Sequence[int],
         backend: EngineBackend,
         output: Path,
         run_settings: RunSettings,
@@ -210,8 +237,8 @@ class Executor:
         run of the file.
         """
         lifecycle = self.lifecycle
-        pending = list(records)
-        counts = Manifest(total=len(records))
+        pending = order
+        counts = Manifest(total=len(order))
 
         def progress(report: Progress) -> None:
             run = Manifest(processed=report.done, success=report.done - report.errors, errors=report.errors)
@@ -229,7 +256,7 @@ class Executor:
             take = len(pending) if job.allowance is None else min(job.allowance, len(pending))
             batch, pending = pending[:take], pending[take:]
             report = await run_records(
-                batch,
+                input_file.records(batch),
                 backend,
                 model_id=job.request.catalog_id,
                 invocation=job.request.invocation,
@@ -238,7 +265,7 @@ class Executor:
                 stop=stop,
                 progress=progress,
             )
-            counts = replace(report.manifest, total=len(records))
+            counts = replace(report.manifest, total=len(order))
             if job.allowance is not None:
                 job.allowance -= take
             job.counts = _plus(before, counts)
@@ -246,7 +273,7 @@ class Executor:
         return counts
 
     def _write_output(self, job: Job, written: list[tuple[InputFile, Path]], manifest: Manifest, work: Path) -> None:
-        prefix = f"{job.request.output_uri.rstrip('/')}/{job.job_id}/"
+        prefix = _output_prefix(job)
         try:
             for input_file, path in written:
                 if path.exists():
@@ -256,6 +283,11 @@ class Executor:
             self.store.write(prefix + MANIFEST_NAME, _chunks(manifest_path))
         except StoreError:
             raise JobFailure(f"Unable to write the output to {prefix}.") from None
+
+
+def _output_prefix(job: Job) -> str:
+    """``{outputUri}/{jobId}/``, where Bedrock writes a job's output [D]."""
+    return f"{job.request.output_uri.rstrip('/')}/{job.job_id}/"
 
 
 def _plus(*manifests: Manifest) -> Manifest:

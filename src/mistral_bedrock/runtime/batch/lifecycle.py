@@ -46,7 +46,15 @@ class JobClock:
     def advance(self, seconds: float) -> None:
         if not seconds >= 0:
             raise ValueError(f"the job clock only moves forward; got {seconds}")
-        self.offset += timedelta(seconds=seconds)
+        try:
+            offset = self.offset + timedelta(seconds=seconds)
+            # A clock past datetime's range (the year 9999) would fail every later job, not this request.
+            self._wall() + offset
+        except OverflowError:
+            raise ValueError(
+                f"advanceSeconds {seconds:g} moves the job clock past the latest time it can show (year 9999)"
+            ) from None
+        self.offset = offset
 
 
 class Lifecycle:

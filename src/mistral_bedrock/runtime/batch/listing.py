@@ -7,15 +7,20 @@ filters, so a token used with other filters is refused rather than silently skip
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime
 
 from mistral_bedrock.batch.limits import BatchLimits
 from mistral_bedrock.batch.status import JobStatus
 from mistral_bedrock.errors import ValidationException
+from mistral_bedrock.formats.messages import coral_error
+from mistral_bedrock.formats.service_constraints import ConstraintWalk
+from mistral_bedrock.formats.service_model import Shape
 
 from .job import Job
 
@@ -26,20 +31,65 @@ DEFAULT_MAX_RESULTS = 100
 _INVALID_TOKEN = "The provided pagination token is invalid."  # [I]: Bedrock's exact words are unknown
 
 
-def _constraint(name: str, value: str, constraint: str) -> ValidationException:
-    return ValidationException(
-        f"1 validation error detected: Value '{value}' at '{name}' failed to satisfy constraint: {constraint}"
-    )
+# restJson1 query timestamps are RFC 3339 date-times [D] (Smithy's default for a query-bound timestamp).
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+# A Java int's text, as the front end parses an Integer query member: no blanks, fractions or underscores [I].
+_INTEGER = re.compile(r"[+-]?\d{1,10}")
+
+
+def _unreadable(name: str, value: str, expected: str) -> ValidationException:
+    # [I]: how the front end words a query value it cannot convert is not known.
+    return ValidationException(f"Invalid value for parameter {name}: {value!r} is not {expected}")
 
 
 def _timestamp(name: str, value: str) -> datetime:
+    if not _TIMESTAMP.fullmatch(value):
+        raise _unreadable(name, value, "an ISO 8601 (RFC 3339) date-time")
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationException(
-            f"Invalid value for parameter {name}: {value!r} is not an ISO 8601 timestamp"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    except ValueError:  # a month 13, a day 32
+        raise _unreadable(name, value, "an ISO 8601 (RFC 3339) date-time") from None
+
+
+@functools.lru_cache(maxsize=8)
+def _query_shape(limits: BatchLimits) -> Shape:
+    """ListModelInvocationJobsRequest's string members, in the model's order, as the front end checks them."""
+    members = (
+        ("statusEquals", Shape("ModelInvocationJobStatus", "string", enum=tuple(s.value for s in JobStatus))),
+        (
+            "nameContains",
+            Shape(
+                "ModelInvocationJobName",
+                "string",
+                min=limits.min_job_name,
+                max=limits.max_job_name,
+                pattern=re.compile(limits.job_name_pattern),
+            ),
+        ),
+        ("maxResults", Shape("MaxResults", "integer", min=limits.min_list_results, max=limits.max_list_results)),
+        ("nextToken", Shape("PaginationToken", "string", min=1, max=2048, pattern=re.compile(r"\S*"))),
+        ("sortBy", Shape("SortJobsBy", "string", enum=("CreationTime",))),
+        ("sortOrder", Shape("SortOrder", "string", enum=("Ascending", "Descending"))),
+    )
+    shape = Shape("ListModelInvocationJobsRequest", "structure")
+    shape.members = members
+    shape.body_members = {name: (order, member) for order, (name, member) in enumerate(members)}
+    return shape
+
+
+def _checked(params: Mapping[str, str], limits: BatchLimits) -> dict[str, str | int]:
+    """The parameters, ``maxResults`` as a number, after every constraint the front end checks (one message)."""
+    values: dict[str, str | int] = dict(params)
+    raw = params.get("maxResults")
+    if raw is not None:
+        if not _INTEGER.fullmatch(raw):
+            raise _unreadable("maxResults", raw, "an integer")
+        values["maxResults"] = int(raw)
+    walk = ConstraintWalk()
+    walk.structure(_query_shape(limits), values, "", False)
+    if walk.problems:
+        raise coral_error(walk.problems)
+    return values
 
 
 @dataclass(frozen=True)
@@ -68,31 +118,22 @@ class ListQuery:
     def parse(cls, params: Mapping[str, str], limits: BatchLimits) -> ListQuery:
         """The query from the request's query parameters.
 
+        Every parameter arrives as text (blank ones kept: a blank ``nameContains`` breaks its minimum length, as it
+        does at the front end); the constraints are the service model's, in the front end's words [D].
+
         Raises:
-            ValidationException: A value outside its enum or range, or a token from another listing.
+            ValidationException: A value outside its enum, range, length or pattern, a value that is no number or
+                date-time, or a token from another listing.
         """
-        status = params.get("statusEquals")
-        if status is not None and status not in {s.value for s in JobStatus}:
-            choices = ", ".join(s.value for s in JobStatus)
-            raise _constraint("statusEquals", status, f"Member must satisfy enum value set: [{choices}]")
-        order = params.get("sortOrder", "Descending")
-        if order not in ("Ascending", "Descending"):
-            raise _constraint("sortOrder", order, "Member must satisfy enum value set: [Ascending, Descending]")
-        sort_by = params.get("sortBy", "CreationTime")
-        if sort_by != "CreationTime":
-            raise _constraint("sortBy", sort_by, "Member must satisfy enum value set: [CreationTime]")
-        name = params.get("nameContains")
-        if name is not None and not 1 <= len(name) <= limits.max_job_name:
-            raise _constraint(
-                "nameContains", name, f"Member must have length less than or equal to {limits.max_job_name}"
-            )
+        values = _checked(params, limits)
+        status, name = params.get("statusEquals"), params.get("nameContains")
         query = cls(
             status=JobStatus(status) if status else None,
             name_contains=name,
             after=_timestamp("submitTimeAfter", params["submitTimeAfter"]) if "submitTimeAfter" in params else None,
             before=_timestamp("submitTimeBefore", params["submitTimeBefore"]) if "submitTimeBefore" in params else None,
-            descending=order == "Descending",
-            max_results=_max_results(params.get("maxResults"), limits),
+            descending=params.get("sortOrder", "Descending") == "Descending",
+            max_results=int(values.get("maxResults", min(DEFAULT_MAX_RESULTS, limits.max_list_results))),
         )
         token = params.get("nextToken")
         return query if token is None else query.resumed(token)
@@ -123,22 +164,6 @@ class ListQuery:
             and (self.after is None or job.submit_time > self.after)
             and (self.before is None or job.submit_time < self.before)
         )
-
-
-def _max_results(raw: str | None, limits: BatchLimits) -> int:
-    if raw is None:
-        return min(DEFAULT_MAX_RESULTS, limits.max_list_results)
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationException(f"Invalid value for parameter maxResults: {raw!r} is not an integer") from None
-    if value < limits.min_list_results:
-        raise _constraint(
-            "maxResults", raw, f"Member must have value greater than or equal to {limits.min_list_results}"
-        )
-    if value > limits.max_list_results:
-        raise _constraint("maxResults", raw, f"Member must have value less than or equal to {limits.max_list_results}")
-    return value
 
 
 def page(jobs: Iterable[Job], query: ListQuery) -> tuple[Sequence[Job], str | None]:

@@ -20,10 +20,10 @@ from mistral_bedrock.catalog import resolve
 from mistral_bedrock.engines import Engine
 from mistral_bedrock.engines.relay import Relay
 from mistral_bedrock.errors import ValidationException
+from mistral_bedrock.formats.window import WindowPolicy
 
 from ..config import RuntimeConfig
 from ..faults import FaultController
-from ..limits import WindowPolicy
 from .create import parse_create
 from .engine_backend import RecordContext
 from .executor import Executor

@@ -21,7 +21,6 @@ jobs (a bearer token's requests see ``us-east-1``'s).
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -32,6 +31,7 @@ from urllib.parse import parse_qsl, quote, unquote
 from starlette.types import Receive, Scope, Send
 
 from mistral_bedrock.errors import BedrockError, SerializationException, UnknownOperationException, ValidationException
+from mistral_bedrock.formats.json_body import load_json
 from mistral_bedrock.protocol.batch_operations import BatchOperationName, match_batch_path
 from mistral_bedrock.protocol.error_codes import ERROR_CODES
 
@@ -74,9 +74,14 @@ async def _request(scope: Scope, receive: Receive) -> AuthRequest:
     return AuthRequest(scope["method"], path, query, headers, b"".join(chunks))
 
 
+def _query(query_string: str) -> dict[str, str]:
+    # Blank values are kept: ``nameContains=`` is a value the front end refuses (length 0), not an absent member.
+    return dict(parse_qsl(query_string, keep_blank_values=True))
+
+
 def _json_body(body: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(body) if body.strip() else {}
+        data = load_json(body) if body.strip() else {}
     except (ValueError, UnicodeDecodeError):
         raise SerializationException("Could not parse the request body as JSON.") from None
     if not isinstance(data, dict):
@@ -138,7 +143,7 @@ class BatchEndpoint:
         table: dict[BatchOperationName, Callable[[], Answer]] = {
             BatchOperationName.CREATE: lambda: plane.create_job(request.body, region),
             BatchOperationName.GET: lambda: plane.get_job(identifier or "", region),
-            BatchOperationName.LIST: lambda: plane.list_jobs(dict(parse_qsl(request.query_string)), region),
+            BatchOperationName.LIST: lambda: plane.list_jobs(_query(request.query_string), region),
             BatchOperationName.STOP: lambda: plane.stop_job(identifier or "", region),
         }
         return table[operation.name]()

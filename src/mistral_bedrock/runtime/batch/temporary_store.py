@@ -43,3 +43,6 @@ class TemporaryStore:
 
     def write(self, uri: str, chunks: Iterator[bytes]) -> None:
         self._dir().write(uri, chunks)
+
+    def check_writable(self, prefix_uri: str) -> None:
+        self._dir().check_writable(prefix_uri)

@@ -1,5 +1,8 @@
 """The context window, as the runtime enforces it: the one place that decides whether a request fits.
 
+It lives with the formats because two sides ask it: the runtime (each request) and batch validation (each record,
+before anything is uploaded), and they must give the same answers.
+
 * A prompt that fills the window (input tokens ≥ the catalog's ``context_window``) is refused with
   ``Input is too long for requested model.``: Bedrock's words for an oversize prompt [R] (seen for other
   providers' models; for Mistral the wording is [I]).
@@ -18,8 +21,9 @@ import enum
 from dataclasses import replace
 
 from mistral_bedrock.errors import ValidationException
-from mistral_bedrock.formats import ParsedRequest
-from mistral_bedrock.formats.messages import CONTAINER_VALIDATION_ERROR
+
+from .format import ParsedRequest
+from .messages import CONTAINER_VALIDATION_ERROR
 
 __all__ = ["INPUT_TOO_LONG", "WindowPolicy", "fit_window"]
 
