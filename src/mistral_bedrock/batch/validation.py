@@ -62,6 +62,7 @@ __all__ = [
     "RecordValidator",
     "Severity",
     "ValidationReport",
+    "batch_record_refusal",
     "parse_model_input",
     "repeated_line_keys",
     "validate_lines",
@@ -252,6 +253,23 @@ def _catalog_limit_is_exact(spec: ModelSpec) -> bool:
     return spec.evidence.get("max_output", "").startswith(("[D]", "[R]"))
 
 
+def batch_record_refusal(invocation: InvocationType, body: Mapping[str, Any]) -> str | None:
+    """The message of a rule only batch applies to a record's ``modelInput``, or None.
+
+    One place for both sides: :class:`RecordValidator` predicts with it, and the runtime's jobs refuse with it. A
+    Converse-type body is the Converse request *minus* ``modelId`` [R]; one that carries it is refused as a native
+    body's schema refuses an unknown key (bifrost#4516 saw such records fail per record [R]; the words are [I]). A
+    ``toolConfig`` fails the record with a 400 [D]; a null one is absent, as Coral reads it [I].
+    """
+    if invocation is not InvocationType.CONVERSE:
+        return None
+    if "modelId" in body:
+        return _MODEL_ID_REFUSED
+    if body.get("toolConfig") is not None:
+        return CONVERSE_TOOLS_REFUSED
+    return None
+
+
 class RecordValidator:
     """Validates records one at a time; :func:`validate_records` and :func:`validate_lines` drive it.
 
@@ -332,11 +350,8 @@ class RecordValidator:
 
     def check_model_input(self, body: Mapping[str, Any]) -> tuple[Severity, str] | None:
         """The record's problem, if any: what Bedrock would answer the same body on demand, or a batch-only rule."""
-        if self.invocation is InvocationType.CONVERSE:
-            if "modelId" in body:
-                return "error", _MODEL_ID_REFUSED
-            if body.get("toolConfig") is not None:
-                return "error", CONVERSE_TOOLS_REFUSED
+        if (refusal := batch_record_refusal(self.invocation, body)) is not None:
+            return "error", refusal
         try:
             request = self._parse(body)
         except MistralBedrockError as exc:

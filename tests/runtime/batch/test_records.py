@@ -11,7 +11,9 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
+from mistral_bedrock.batch.invocation import InvocationType
 from mistral_bedrock.batch.results import CONVERSE_BLOCK_MEMBERS
+from mistral_bedrock.batch.validation import validate_lines
 from mistral_bedrock.runtime import ServerThread
 from tests.runtime.batch.conftest import MODEL, Jobs, chat_input, records
 
@@ -99,6 +101,27 @@ def test_a_null_tool_config_is_an_absent_one(jobs: Jobs) -> None:
     arn = jobs.create(jobs.write("converse-null/input.jsonl", records(100, converse)), modelInvocationType="Converse")
     job = jobs.settle(arn)
     assert (job["status"], job["successRecordCount"], job["errorRecordCount"]) == ("Completed", 100, 0)
+
+
+def test_the_runtime_refuses_the_records_validate_refuses(jobs: Jobs) -> None:
+    # One rule for both sides: a modelId inside a Converse record, and its toolConfig, are refused by the job with
+    # the message `batch validate` predicted for the same line.
+    def converse(i: int) -> dict[str, Any]:
+        body: dict[str, Any] = {"messages": [{"role": "user", "content": [{"text": f"q {i}"}]}]}
+        if i == 0:
+            body["modelId"] = MODEL
+        if i == 1:
+            body["toolConfig"] = {"tools": [{"toolSpec": {"name": "t", "inputSchema": {"json": {"type": "object"}}}}]}
+        return body
+
+    lines = records(100, converse)
+    report = validate_lines((json.dumps(line).encode() for line in lines), model=MODEL, invocation=InvocationType.CONVERSE)
+    predicted = {problem.record_id: problem.message for problem in report.problems if problem.severity == "error"}
+    arn = jobs.create(jobs.write("converse-rules/input.jsonl", lines), modelInvocationType="Converse")
+    assert jobs.settle(arn)["errorRecordCount"] == 2
+    refused = {line["recordId"]: line["error"]["errorMessage"] for line in jobs.output_lines(arn) if "error" in line}
+    assert refused == predicted
+    assert set(refused) == {"rec00000", "rec00001"}
 
 
 @pytest.mark.parametrize(

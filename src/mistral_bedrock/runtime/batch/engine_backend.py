@@ -18,7 +18,7 @@ from typing import Any
 from mistral_bedrock.batch.invocation import InvocationType
 from mistral_bedrock.batch.outcome import RecordError, RecordOutcome
 from mistral_bedrock.batch.results import with_converse_nulls
-from mistral_bedrock.batch.validation import CONVERSE_TOOLS_REFUSED
+from mistral_bedrock.batch.validation import batch_record_refusal
 from mistral_bedrock.catalog import ResolvedModel
 from mistral_bedrock.engines import Engine
 from mistral_bedrock.engines.relay import Relay
@@ -129,10 +129,8 @@ class EngineBackend:
 
     async def _invoke(self, invocation: InvocationType, model_input: Mapping[str, Any]) -> RecordOutcome:
         context = self.context
-        # A null member is an absent one, as Coral reads it [I]: only a toolConfig that is there refuses the record.
-        if invocation is InvocationType.CONVERSE and model_input.get("toolConfig") is not None:
-            # Documented: "Records that include toolConfig fail with a 400 error" [D]; the words are the docs' [I].
-            return RecordOutcome(error=RecordError(400, CONVERSE_TOOLS_REFUSED), error_code="ValidationException")
+        if (refusal := batch_record_refusal(invocation, model_input)) is not None:
+            return RecordOutcome(error=RecordError(400, refusal), error_code="ValidationException")
         operation = OPERATIONS[invocation.operation]
         model = context.model
         faults = context.faults.decide(model.model_id, operation.name.value)
