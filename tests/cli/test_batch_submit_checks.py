@@ -98,6 +98,7 @@ def test_the_handle_records_the_endpoint_from_the_environment_and_an_absolute_st
         ({"records": "many"}, "field 'records' must be an integer, not \"many\""),
         ({"extra": 1}, "unknown field 'extra'"),
         ({"name": None}, "field 'name' must be a string, not null"),
+        ({"invocation": "Chat"}, 'field \'invocation\' must be "InvokeModel" or "Converse", not "Chat"'),
     ],
 )
 def test_a_handle_with_a_field_of_the_wrong_type_is_named_in_one_line(

@@ -240,15 +240,23 @@ class JoinReport:
     def errors(self) -> list[str]:
         """Every disagreement, one sentence each (empty when the join is clean)."""
         out = []
-        for ids, what in (
-            (self.missing, "inputs have no output"),
-            (self.extra, "outputs match no input"),
-            (self.duplicate_inputs, "recordIds are used by more than one input"),
-            (self.duplicate_outputs, "recordIds appear on more than one output line"),
+        for ids, one, many in (
+            (self.missing, "input has no output", "inputs have no output"),
+            (self.extra, "output matches no input", "outputs match no input"),
+            (
+                self.duplicate_inputs,
+                "recordId is used by more than one input",
+                "recordIds are used by more than one input",
+            ),
+            (
+                self.duplicate_outputs,
+                "recordId appears on more than one output line",
+                "recordIds appear on more than one output line",
+            ),
         ):
             if ids:
                 shown = ", ".join(ids[:5]) + (", …" if len(ids) > 5 else "")
-                out.append(f"{len(ids)} {what}: {shown}")
+                out.append(f"{len(ids)} {one if len(ids) == 1 else many}: {shown}")
         return out
 
     @property

@@ -443,14 +443,14 @@ class RecordValidator:
                 0,
                 None,
                 f"{self.records} records: over the quota of {limits.records_per_file} records per input file; "
-                "split the input (plan_shards) or raise the quota",
+                "split the file (e.g. split -l 50000) or raise the quota",
             )
         if self.input_bytes > limits.bytes_per_file:
             self._problem(
                 0,
                 None,
                 f"{self.input_bytes} bytes: over the quota of {limits.bytes_per_file} bytes per input file; "
-                "split the input (plan_shards) or raise the quota",
+                "split the file (e.g. split -C 1000000000, which keeps lines whole) or raise the quota",
             )
         self._report = ValidationReport(
             records=self.records,

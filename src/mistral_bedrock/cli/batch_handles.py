@@ -1,10 +1,11 @@
 """Handle files: what ``batch submit`` writes before it creates a job, so that running it again never creates two.
 
-A handle is ``STATE_DIR/<job name>.json``. It is written after the upload and *before* CreateModelInvocationJob,
-holding everything that submission is (name, model, Region, endpoint, store, URIs, input digest, the idempotency
-token), and the job ARN is added once Create answers. A re-run finds the handle: with an ARN it creates nothing;
-without one (the process died between Create and the write) it sends Create again with the same token, which
-Bedrock answers with the job it already made [D].
+A handle is ``STATE_DIR/<job name>.json``. It is written before the upload and CreateModelInvocationJob, holding
+everything that submission is (name, model, Region, the endpoint used, the store, URIs, input digest, the
+idempotency token), and the job ARN is added once Create answers. A re-run finds the handle: with an ARN it
+creates nothing (and refuses other settings); without one (the process died between Create and the write) it sends
+Create again with the same token, which Bedrock answers with the job it already made [D]. A handle file whose
+fields have the wrong JSON types is refused naming the field, never read into a half-valid handle.
 
 Every later command takes JOB as a job name with a handle, a 12-character job id, a job ARN, or the name of a job
 submitted elsewhere (looked up with ListModelInvocationJobs): :func:`resolve_job`. A handle also tells them the
@@ -41,8 +42,9 @@ class JobHandle:
         model: The model id sent.
         invocation: ``InvokeModel`` or ``Converse``.
         region: The Region of the control plane (and of S3).
-        endpoint_url: The control plane's endpoint when one was given; None for Amazon Bedrock.
-        store: ``--store`` when given (a directory or an S3 endpoint URL); None for Amazon S3.
+        endpoint_url: The control plane's endpoint the submit used (``--endpoint-url``, else the environment's);
+            None for Amazon Bedrock.
+        store: ``--store`` when given (an absolute directory or an S3 endpoint URL); None for Amazon S3.
         input_file: The local input file, absolute.
         input_uri: The uploaded input object.
         output_uri: The output prefix.
@@ -103,7 +105,11 @@ def load_handle(state_dir: Path, name: str) -> JobHandle | None:
     return JobHandle(**data)
 
 
+# A handle's fields by JSON type; the rest are strings. A handle edited by hand is refused naming the field.
 _JSON_TYPES = {str: "a string", int: "an integer"}
+_INTEGER_FIELDS = frozenset({"records", "timeout_hours"})
+_OPTIONAL_FIELDS = frozenset({"endpoint_url", "store", "timeout_hours", "job_arn"})
+_INVOCATIONS = ("InvokeModel", "Converse")
 
 
 def _handle_problem(data: Any) -> str | None:
@@ -127,11 +133,10 @@ def _handle_problem(data: Any) -> str | None:
             continue
         expected = _JSON_TYPES[base] + (" or null" if optional else "")
         return f"field {field.name!r} must be {expected}, not {json.dumps(value)}"
+    if data["invocation"] not in _INVOCATIONS:
+        allowed = " or ".join(map(json.dumps, _INVOCATIONS))
+        return f"field 'invocation' must be {allowed}, not {json.dumps(data['invocation'])}"
     return None
-
-
-_INTEGER_FIELDS = frozenset({"records", "timeout_hours"})
-_OPTIONAL_FIELDS = frozenset({"endpoint_url", "store", "timeout_hours", "job_arn"})
 
 
 def save_handle(state_dir: Path, handle: JobHandle) -> Path:

@@ -136,6 +136,9 @@ def _stop_on_interrupt() -> Iterator[asyncio.Event]:
     def first() -> None:
         stop.set()
         loop.remove_signal_handler(signal.SIGINT)  # a second Ctrl-C is an ordinary KeyboardInterrupt
+        click.echo(
+            "mistral-bedrock: stopping: the records in flight finish first; Ctrl-C again stops at once", err=True
+        )
 
     loop.add_signal_handler(signal.SIGINT, first)
     try:
