@@ -115,7 +115,9 @@ def test_the_runtime_refuses_the_records_validate_refuses(jobs: Jobs) -> None:
         return body
 
     lines = records(100, converse)
-    report = validate_lines((json.dumps(line).encode() for line in lines), model=MODEL, invocation=InvocationType.CONVERSE)
+    report = validate_lines(
+        (json.dumps(line).encode() for line in lines), model=MODEL, invocation=InvocationType.CONVERSE
+    )
     predicted = {problem.record_id: problem.message for problem in report.problems if problem.severity == "error"}
     arn = jobs.create(jobs.write("converse-rules/input.jsonl", lines), modelInvocationType="Converse")
     assert jobs.settle(arn)["errorRecordCount"] == 2
