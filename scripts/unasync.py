@@ -29,20 +29,26 @@ TWINS = (
         CLIENT / "sync_stream.py",
         "A response stream of the synchronous client, :class:`Stream`",
     ),
+    (
+        CLIENT / "aio_batch.py",
+        CLIENT / "sync_batch.py",
+        "The batch control-plane client's synchronous shell, :class:`BatchControl`",
+    ),
 )
 
 
 def sync_docstring(what: str, source: Path) -> str:
     return f'''"""{what}, generated from ``{source.name}``.
 
-Do not edit: change ``{source.name}`` and run ``python scripts/unasync.py``. Both clients drive the same I/O-free
-core (:class:`~.core.ClientCore`), so they differ only in how they wait for bytes.
+Do not edit: change ``{source.name}`` and run ``python scripts/unasync.py``. Both shells drive the same I/O-free
+core, so they differ only in how they wait for bytes.
 """'''
 
 
 # Async spelling → sync spelling, longest first so that no entry rewrites part of a longer one.
 TOKENS = {
     "AsyncMistralBedrock": "MistralBedrock",
+    "AsyncBatchControl": "BatchControl",
     "AsyncConversation": "Conversation",
     "AsyncStream": "Stream",
     "AsyncClosing": "Closing",

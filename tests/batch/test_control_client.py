@@ -25,15 +25,11 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from mistral_bedrock.batch.invocation import InvocationType
 from mistral_bedrock.batch.jobs import create_job_request
 from mistral_bedrock.batch.status import JobStatus
-from mistral_bedrock.client.batch_control import (
-    AsyncBatchControl,
-    BatchControl,
-    BatchControlCore,
-    JobQuery,
-    control_endpoint_for,
-)
+from mistral_bedrock.client.aio_batch import AsyncBatchControl
+from mistral_bedrock.client.batch_control import BatchControlCore, JobQuery, control_endpoint_for
 from mistral_bedrock.client.retry import RetryPolicy
 from mistral_bedrock.client.settings import ClientSettings
+from mistral_bedrock.client.sync_batch import BatchControl
 from mistral_bedrock.errors import (
     ConflictException,
     ResourceNotFoundException,

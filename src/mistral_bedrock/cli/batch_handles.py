@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from .failures import UsageFailure
 
 if TYPE_CHECKING:
-    from ..client.batch_control import BatchControl
+    from ..client.sync_batch import BatchControl
 
 __all__ = ["JobHandle", "ResolvedJob", "handle_path", "load_handle", "resolve_job", "save_handle"]
 

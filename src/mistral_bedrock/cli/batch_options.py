@@ -27,7 +27,7 @@ from .failures import CommandFailure, UsageFailure
 if TYPE_CHECKING:
     from ..batch.invocation import InvocationType
     from ..batch.storage import ObjectStore
-    from ..client.batch_control import BatchControl
+    from ..client.sync_batch import BatchControl
     from .batch_handles import JobHandle
 
 __all__ = [
@@ -159,9 +159,9 @@ def open_control(options: ControlOptions, handle: JobHandle | None = None) -> It
     Raises:
         CommandFailure: No Region for Amazon Bedrock.
     """
-    from ..client.batch_control import BatchControl
     from ..client.settings import LOCAL_CREDENTIALS
     from ..client.signing import default_region
+    from ..client.sync_batch import BatchControl
     from .backend import NO_REGION, credentials_available
 
     endpoint = chosen_endpoint(options, handle)

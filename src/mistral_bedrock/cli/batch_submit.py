@@ -48,7 +48,7 @@ from .failures import CommandFailure, UsageFailure, describe, fail, guard
 
 if TYPE_CHECKING:
     from ..batch.storage import ObjectStore
-    from ..client.batch_control import BatchControl
+    from ..client.sync_batch import BatchControl
     from .batch_input import CheckedInput
 
 __all__ = ["command", "default_job_name", "input_object_uri"]

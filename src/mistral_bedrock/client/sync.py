@@ -1,7 +1,7 @@
 """The synchronous client, :class:`MistralBedrock`, generated from ``aio.py``.
 
-Do not edit: change ``aio.py`` and run ``python scripts/unasync.py``. Both clients drive the same I/O-free
-core (:class:`~.core.ClientCore`), so they differ only in how they wait for bytes.
+Do not edit: change ``aio.py`` and run ``python scripts/unasync.py``. Both shells drive the same I/O-free
+core, so they differ only in how they wait for bytes.
 """
 
 from __future__ import annotations

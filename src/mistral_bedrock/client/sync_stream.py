@@ -1,7 +1,7 @@
 """A response stream of the synchronous client, :class:`Stream`, generated from ``aio_stream.py``.
 
-Do not edit: change ``aio_stream.py`` and run ``python scripts/unasync.py``. Both clients drive the same I/O-free
-core (:class:`~.core.ClientCore`), so they differ only in how they wait for bytes.
+Do not edit: change ``aio_stream.py`` and run ``python scripts/unasync.py``. Both shells drive the same I/O-free
+core, so they differ only in how they wait for bytes.
 """
 
 from __future__ import annotations
