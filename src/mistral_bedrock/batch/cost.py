@@ -12,18 +12,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from ..catalog import lookup
 from ..errors import MistralBedrockError
-from ..formats import ParsedRequest
-from ..prompt import count_prompt_tokens
-from ..prompt.input_tokens import count_input_tokens
 from .invocation import InvocationType
 from .records import InputRecord
-from .validation import parse_model_input
+from .validation import parse_model_input, request_input_tokens, requested_max_tokens
 
 __all__ = ["Estimate", "estimate", "request_input_tokens", "requested_max_tokens"]
 
@@ -67,26 +63,6 @@ class Estimate:
     def saving(self) -> float | None:
         """On demand minus batch, in USD; None without a batch price."""
         return None if self.batch_cost is None else self.on_demand_cost - self.batch_cost
-
-
-def request_input_tokens(request: ParsedRequest) -> int:
-    """The input tokens of a parsed request, as the runtime reports them: a raw prompt tokenized as sent, a
-    conversation (with its tools) rendered by mistral-common."""
-    if request.prompt is not None:
-        return count_prompt_tokens(request.prompt, request.spec)
-    return count_input_tokens(request.messages, request.spec, request.tools)
-
-
-def requested_max_tokens(invocation: InvocationType, body: Mapping[str, Any]) -> int | None:
-    """A record's own max tokens (``max_tokens``, or Converse's ``inferenceConfig.maxTokens``), None when unset."""
-    if invocation is InvocationType.CONVERSE:
-        config = body.get("inferenceConfig")
-        value = config.get("maxTokens") if isinstance(config, Mapping) else None
-    else:
-        value = body.get("max_tokens")
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        return None
-    return int(value)
 
 
 class _Sampler:

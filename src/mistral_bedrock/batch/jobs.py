@@ -27,7 +27,7 @@ from ..formats.messages import coral_error
 from ..formats.service_constraints import ConstraintWalk
 from ..formats.service_model import Shape
 from .invocation import InvocationType
-from .limits import DEFAULT_LIMITS, BatchLimits
+from .limits import DEFAULT_LIMITS, JOB_NAME_PATTERN, BatchLimits
 from .status import JobStatus
 
 __all__ = [
@@ -52,7 +52,7 @@ BATCH_NOT_SUPPORTED = "Batch inference is not supported for the requested model.
 
 #: The service model's patterns, by shape name (botocore ``bedrock`` 2023-04-20) [D].
 PATTERNS: Mapping[str, str] = {
-    "ModelInvocationJobName": r"[a-zA-Z0-9]{1,63}(-*[a-zA-Z0-9\+\-\.]){0,63}",
+    "ModelInvocationJobName": JOB_NAME_PATTERN,
     "RoleArn": r"arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+",
     "ModelInvocationIdempotencyToken": r"[a-zA-Z0-9]{1,256}(-*[a-zA-Z0-9]){0,256}",
     "ModelId": (

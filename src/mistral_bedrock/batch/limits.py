@@ -152,7 +152,6 @@ def plan_shards(record_sizes: Iterable[int], limits: BatchLimits = DEFAULT_LIMIT
     job = file = 0
     start = count = size = 0  # the open file
     job_records = job_bytes = 0  # the open job, closed files only
-    index = -1
     for index, record_bytes in enumerate(record_sizes):
         if record_bytes > limits.bytes_per_file or record_bytes > limits.bytes_per_job:
             raise ValueError(f"record {index} is {record_bytes} bytes, more than an input file may hold")

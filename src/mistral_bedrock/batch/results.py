@@ -25,8 +25,6 @@ from typing import Any, Literal
 from ..catalog import lookup
 from ..conversation import ToolCall, Usage
 from ..errors import MalformedResponseError, MistralBedrockError
-from ..formats import dialect_for_body, format_for
-from ..formats.selection import converse_format
 from ..prompt import encode_text
 from .cost import request_input_tokens
 from .invocation import InvocationType
@@ -35,7 +33,7 @@ from .outcome import RecordError
 from .output import MANIFEST_NAME, Manifest
 from .records import InputRecord, split_lines
 from .status import JobStatus
-from .validation import parse_model_input
+from .validation import parse_model_input, record_format
 
 __all__ = [
     "CONVERSE_BLOCK_MEMBERS",
@@ -399,12 +397,8 @@ def normalise(record: OutputRecord, *, model: str, invocation: InvocationType) -
         return NormalisedResult(record.record_id, error=record.error)
     spec = lookup(model)
     invocation = InvocationType(invocation)
-    if invocation is InvocationType.CONVERSE:
-        fmt = converse_format()
-        body = strip_nulls(record.output)
-    else:
-        fmt = format_for(dialect_for_body(spec, record.model_input))
-        body = record.output
+    fmt = record_format(spec, invocation, record.model_input)
+    body = strip_nulls(record.output) if invocation is InvocationType.CONVERSE else record.output
     try:
         completion = fmt.parse_response(body, None)
     except (MalformedResponseError, LookupError, TypeError, AttributeError, ValueError) as exc:

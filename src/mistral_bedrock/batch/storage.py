@@ -11,6 +11,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -91,6 +92,12 @@ class DirStore:
             raise StoreError(f"not a bucket name: {uri.bucket!r}")
         return self.root / uri.bucket
 
+    def _existing_bucket(self, uri: S3Uri) -> Path:
+        bucket = self._bucket(uri)
+        if not bucket.is_dir():
+            raise StoreError(f"no such bucket: {uri.bucket}")
+        return bucket
+
     def _path(self, uri: S3Uri) -> Path:
         bucket = self._bucket(uri)
         parts = uri.key.split("/")
@@ -108,9 +115,7 @@ class DirStore:
             StoreError: The bucket does not exist, or the prefix leaves the store.
         """
         uri = parse_s3_uri(prefix_uri)
-        bucket = self._bucket(uri)
-        if not bucket.is_dir():
-            raise StoreError(f"no such bucket: {uri.bucket}")
+        bucket = self._existing_bucket(uri)
         # Walk only the directory the prefix's last "/" names: a prefix is not a path, so "in/da" matches
         # "in/data.jsonl" but must not walk the whole bucket.
         directory, _, _ = uri.key.rpartition("/")
@@ -179,9 +184,7 @@ class DirStore:
             StoreError: The bucket does not exist, the prefix leaves the store, or an object is in the way.
         """
         uri = parse_s3_uri(prefix_uri)
-        bucket = self._bucket(uri)
-        if not bucket.is_dir():
-            raise StoreError(f"no such bucket: {uri.bucket}")
+        bucket = self._existing_bucket(uri)
         directory = uri.key.rpartition("/")[0]
         path = self._path(S3Uri(uri.bucket, directory)) if directory else bucket
         for ancestor in (path, *path.parents):
@@ -212,6 +215,20 @@ class _ChunkReader:
         return out
 
 
+@contextmanager
+def _missing_as_store_error() -> Iterator[None]:
+    """A missing bucket or object, as boto3 reports it, raised as a :class:`StoreError`; any other failure is
+    raised as it is."""
+    try:
+        yield
+    except Exception as exc:
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+        # upload_fileobj may wrap the ClientError in boto3's S3UploadFailedError, which keeps only its text.
+        if code in _MISSING_CODES or any(name in str(exc) for name in ("NoSuchBucket", "NoSuchKey")):
+            raise StoreError(str(exc)) from None
+        raise
+
+
 class S3Store:
     """S3, or an S3-compatible endpoint, through a boto3 ``s3`` client.
 
@@ -228,39 +245,20 @@ class S3Store:
     def __repr__(self) -> str:
         return f"S3Store({self.client.meta.endpoint_url!r})"
 
-    @staticmethod
-    def _missing(exc: Exception) -> StoreError | None:
-        """A missing bucket or object as a :class:`StoreError`; None for any other failure (raised as it is)."""
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-        # upload_fileobj may wrap the ClientError in boto3's S3UploadFailedError, which keeps only its text.
-        if code in _MISSING_CODES or any(name in str(exc) for name in ("NoSuchBucket", "NoSuchKey")):
-            return StoreError(str(exc))
-        return None
-
     def list(self, prefix_uri: str) -> list[str]:
         """Every key under the prefix, through ``list_objects_v2``'s paginator, sorted."""
         uri = parse_s3_uri(prefix_uri)
         found: list[str] = []
-        try:
+        with _missing_as_store_error():
             for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=uri.bucket, Prefix=uri.key):
                 found.extend(f"s3://{uri.bucket}/{item['Key']}" for item in page.get("Contents", ()))
-        except Exception as exc:
-            missing = self._missing(exc)
-            if missing is None:
-                raise
-            raise missing from None
         return sorted(found)
 
     def read(self, uri: str) -> Iterator[bytes]:
         """The object's body, streamed in chunks of 1 MiB."""
         where = parse_s3_uri(uri)
-        try:
+        with _missing_as_store_error():
             body = self.client.get_object(Bucket=where.bucket, Key=where.key)["Body"]
-        except Exception as exc:
-            missing = self._missing(exc)
-            if missing is None:
-                raise
-            raise missing from None
         return self._chunks(body)
 
     @staticmethod
@@ -278,24 +276,14 @@ class S3Store:
             StoreError: The bucket does not exist.
         """
         uri = parse_s3_uri(prefix_uri)
-        try:
+        with _missing_as_store_error():
             self.client.list_objects_v2(Bucket=uri.bucket, Prefix=uri.key, MaxKeys=1)
-        except Exception as exc:
-            missing = self._missing(exc)
-            if missing is None:
-                raise
-            raise missing from None
 
     def write(self, uri: str, chunks: Iterator[bytes]) -> None:
         """Upload through the transfer manager (multipart for large objects)."""
         where = parse_s3_uri(uri)
-        try:
+        with _missing_as_store_error():
             self.client.upload_fileobj(_ChunkReader(chunks), where.bucket, where.key)
-        except Exception as exc:
-            missing = self._missing(exc)
-            if missing is None:
-                raise
-            raise missing from None
 
 
 def open_store(spec: str | Path) -> ObjectStore:

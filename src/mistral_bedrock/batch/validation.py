@@ -44,7 +44,7 @@ from typing import Any, Literal
 
 from ..catalog import ModelSpec, lookup
 from ..errors import MistralBedrockError, ValidationException
-from ..formats import ParsedRequest, dialect_for_body, format_for
+from ..formats import Format, ParsedRequest, dialect_for_body, format_for
 from ..formats.messages import SchemaViolation, schema_error
 from ..formats.selection import converse_format
 from ..formats.window import INPUT_TOO_LONG, WindowPolicy, fit_window
@@ -64,7 +64,10 @@ __all__ = [
     "ValidationReport",
     "batch_record_refusal",
     "parse_model_input",
+    "record_format",
     "repeated_line_keys",
+    "request_input_tokens",
+    "requested_max_tokens",
     "validate_lines",
     "validate_records",
 ]
@@ -141,16 +144,22 @@ class ValidationReport:
         return self.errors + self.warnings > len(self.problems)
 
 
+def record_format(spec: ModelSpec, invocation: InvocationType, body: Mapping[str, Any]) -> Format:
+    """The format that reads a record's ``modelInput`` and its ``modelOutput``, as the runtime picks it for the same
+    on-demand call (runtime/handlers.py): an InvokeModel body's by its dialect, a Converse request's the Converse
+    format."""
+    if invocation is InvocationType.CONVERSE:
+        return converse_format()
+    return format_for(dialect_for_body(spec, body))
+
+
 def parse_model_input(spec: ModelSpec, invocation: InvocationType, body: Mapping[str, Any]) -> ParsedRequest:
-    """A record's ``modelInput`` parsed as the runtime parses the same on-demand call (runtime/handlers.py): an
-    InvokeModel body by the format of its dialect, a Converse request by the Converse format.
+    """A record's ``modelInput`` parsed as the runtime parses the same on-demand call (:func:`record_format`).
 
     Raises:
         BedrockError: The body is refused, with Bedrock's message.
     """
-    if invocation is InvocationType.CONVERSE:
-        return converse_format().parse_request(spec, body, stream=False)
-    return format_for(dialect_for_body(spec, body)).parse_request(spec, body, stream=False)
+    return record_format(spec, invocation, body).parse_request(spec, body, stream=False)
 
 
 class _SeenIds:
@@ -246,6 +255,26 @@ def _max_tokens_of(model_input: Mapping[str, Any], invocation: InvocationType) -
         config = model_input.get("inferenceConfig")
         return (config, "maxTokens") if isinstance(config, Mapping) else None
     return model_input, "max_tokens"
+
+
+def requested_max_tokens(invocation: InvocationType, body: Mapping[str, Any]) -> int | None:
+    """A record's own max tokens (``max_tokens``, or Converse's ``inferenceConfig.maxTokens``), None when unset."""
+    where = _max_tokens_of(body, invocation)
+    value = where[0].get(where[1]) if where is not None else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        return None
+    return int(value)
+
+
+def request_input_tokens(request: ParsedRequest, limit: int | None = None) -> int:
+    """The input tokens of a parsed request, as the runtime reports them: a raw prompt tokenized as sent, a
+    conversation (with its tools) rendered by mistral-common.
+
+    ``limit``: counting a raw prompt may stop once the count reaches it (what a context-window check needs).
+    """
+    if request.prompt is not None:
+        return count_prompt_tokens(request.prompt, request.spec, limit)
+    return count_input_tokens(request.messages, request.spec, request.tools)
 
 
 def _catalog_limit_is_exact(spec: ModelSpec) -> bool:
@@ -373,10 +402,7 @@ class RecordValidator:
         requested = request.params.max_tokens
         if bound is not None and bound < window and bound + (requested or 0) <= window:
             return None
-        if request.prompt is not None:
-            count = count_prompt_tokens(request.prompt, self.spec, window)
-        else:
-            count = count_input_tokens(request.messages, self.spec, request.tools)
+        count = request_input_tokens(request, window)
         try:
             fit_window(request, count, WindowPolicy.REFUSE)  # the runtime's own rule, under its default policy
         except ValidationException as exc:

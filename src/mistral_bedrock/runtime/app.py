@@ -23,7 +23,6 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.routing import Route
@@ -41,6 +40,7 @@ from mistral_bedrock.prompt.tokenizers import get_tokenizer
 from mistral_bedrock.protocol.error_codes import ERROR_CODES
 from mistral_bedrock.protocol.operations import Operation, operation_for_suffix, split_model_path
 
+from .asgi import header_pairs, raw_path, read_body, read_request
 from .auth import AuthPolicy, AuthRequest, Principal, parse_auth_spec
 from .batch import BATCH_PATHS, BatchEndpoint, batch_endpoint
 from .config import RuntimeConfig
@@ -71,29 +71,6 @@ class RuntimeState:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
 
 
-def _raw_path(scope: Scope) -> str:
-    raw = scope.get("raw_path")
-    if raw:
-        return bytes(raw).decode("latin-1").split("?", 1)[0]
-    return quote(scope["path"], safe="/:@!$&'()*+,;=-._~")
-
-
-def _headers(scope: Scope) -> list[tuple[str, str]]:
-    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
 class _ModelEndpoint:
     """The Bedrock surface: every path outside the control routes lands here."""
 
@@ -112,10 +89,10 @@ class _ModelEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """One Bedrock request, as a pipeline: route → authenticate → resolve → faults → handle, then journal."""
-        exchange = _Exchange(time.perf_counter(), new_request_id(), await _read_body(receive), _raw_path(scope))
+        exchange = _Exchange(time.perf_counter(), new_request_id(), await read_body(receive), raw_path(scope))
         try:
             operation = self._route(scope, exchange)
-            headers = _headers(scope)
+            headers = header_pairs(scope)
             principal = self._authenticate(scope, exchange, headers)
             resolved = self._resolve(operation, exchange, headers, principal)
             faults = self._faults(operation, exchange, resolved)
@@ -268,19 +245,15 @@ class _ControlPlane:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = new_request_id()
-        body = await _read_body(receive)
-        raw_path = _raw_path(scope)
-        method = scope["method"]
-        route = self.routes.get(raw_path[len(CONTROL_PREFIX) + 1 :])
+        request = await read_request(scope, receive)
+        route = self.routes.get(request.raw_path[len(CONTROL_PREFIX) + 1 :])
         try:
-            if route is None or method not in route[0]:
+            if route is None or request.method not in route[0]:
                 raise UnknownOperationException(ERROR_CODES["UnknownOperationException"].message)
             _, handler, protected = route
             if protected:
-                query = bytes(scope.get("query_string", b"")).decode("latin-1")
-                request = AuthRequest(method, raw_path, query, tuple(_headers(scope)), body)
                 self.state.auth.check(request, self.state.clock())
-            response = handler(method, body, request_id)
+            response = handler(request.method, request.body, request_id)
         except BedrockError as error:
             response = error_response(error.status or 500, error.error_code, error.message, request_id)
         await response(scope, receive, send)

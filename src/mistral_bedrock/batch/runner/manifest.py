@@ -8,7 +8,12 @@ from pathlib import Path
 
 from ..output import Manifest
 
-__all__ = ["write_manifest"]
+__all__ = ["manifest_bytes", "write_manifest"]
+
+
+def manifest_bytes(manifest: Manifest) -> bytes:
+    """The bytes of ``manifest.json.out``, wherever it is written (a local file, or a job's output prefix)."""
+    return json.dumps(manifest.to_json()).encode()
 
 
 def write_manifest(path: Path, manifest: Manifest) -> None:
@@ -19,7 +24,7 @@ def write_manifest(path: Path, manifest: Manifest) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with temporary.open("wb") as stream:
-            stream.write(json.dumps(manifest.to_json()).encode())
+            stream.write(manifest_bytes(manifest))
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)

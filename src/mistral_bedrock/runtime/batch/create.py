@@ -18,7 +18,6 @@ The idempotency token, the job name and the in-progress cap need the other jobs:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from mistral_bedrock.batch.invocation import InvocationType
@@ -31,10 +30,15 @@ from mistral_bedrock.formats.json_body import load_json
 from .job import JobRequest
 from .settings import BatchSettings
 
-__all__ = ["parse_create"]
+__all__ = ["json_object", "parse_create"]
 
 
-def _body(raw: bytes) -> Mapping[str, Any]:
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A batch request's body as restJson1 reads it: empty is ``{}``; anything but a JSON object is refused.
+
+    Raises:
+        SerializationException: Not JSON, or JSON that is not an object.
+    """
     try:
         body = load_json(raw) if raw.strip() else {}
     except (ValueError, UnicodeDecodeError):
@@ -77,7 +81,7 @@ def parse_create(raw: bytes, region: str | None, settings: BatchSettings) -> Job
         SerializationException: The body is not a JSON object, or a member has the wrong JSON type.
         ValidationException: A shape constraint, or a model Bedrock would refuse for batch.
     """
-    body = _body(raw)
+    body = json_object(raw)
     check_create_request(body, settings.limits)
     invocation = InvocationType(body.get("modelInvocationType") or InvocationType.INVOKE_MODEL.value)
     timeout = body.get("timeoutDurationInHours")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,7 @@ from mistral_bedrock.engines.relay import Relay
 from mistral_bedrock.errors import BedrockError
 from mistral_bedrock.formats.messages import MALFORMED
 from mistral_bedrock.formats.window import WindowPolicy
-from mistral_bedrock.protocol.error_codes import parse_error
+from mistral_bedrock.protocol.error_codes import ERROR_CODES, parse_error
 from mistral_bedrock.protocol.operations import OPERATIONS, model_path
 
 from ..faults import FaultController
@@ -37,7 +37,7 @@ from ..responses import JSONBytesResponse
 __all__ = ["EngineBackend", "RecordContext"]
 
 logger = logging.getLogger("mistral_bedrock.runtime.batch")
-_INTERNAL = "The server encountered an internal error."
+_INTERNAL = ERROR_CODES["InternalServerException"].message
 # Records have no client waiting on a first byte: the floor that keeps some SDKs' streams whole does not apply [I].
 _BATCH_PACING = Pacing(min_first_byte_ms=0)
 
@@ -60,9 +60,9 @@ class RecordContext:
     faults: FaultController
     model: ResolvedModel
     region: str
-    padding: bool = True
-    count_tokens: bool = True
-    window: WindowPolicy = WindowPolicy.REFUSE
+    padding: bool
+    count_tokens: bool
+    window: WindowPolicy
 
 
 def _tokens(raw: object) -> int:
@@ -72,30 +72,25 @@ def _tokens(raw: object) -> int:
         return 0
 
 
-def _invoke_usage(response: JSONBytesResponse, output: Mapping[str, Any]) -> tuple[int, int]:
-    """InvokeModel's counts travel in headers (Mistral's native bodies carry none, or an OpenAI-style ``usage``)."""
+def _outcome(invocation: InvocationType, response: JSONBytesResponse) -> RecordOutcome:
+    """A record's answer as its output line carries it, with the tokens it used."""
+    output = json.loads(response.body)
+    if invocation is InvocationType.CONVERSE:
+        # Converse-type output carries every member of the content-block union, null where unset, as Bedrock
+        # writes it [R]; its counts are the body's.
+        usage = output.get("usage") or {}
+        return RecordOutcome(
+            output=with_converse_nulls(output),
+            input_tokens=_tokens(usage.get("inputTokens", 0)),
+            output_tokens=_tokens(usage.get("outputTokens", 0)),
+        )
+    # InvokeModel's counts travel in headers (Mistral's native bodies carry none, or an OpenAI-style ``usage``).
     headers = {k.lower(): v for k, v in response.headers.items()}
-    return (
-        _tokens(headers.get("x-amzn-bedrock-input-token-count", 0)),
-        _tokens(headers.get("x-amzn-bedrock-output-token-count", 0)),
+    return RecordOutcome(
+        output=output,
+        input_tokens=_tokens(headers.get("x-amzn-bedrock-input-token-count", 0)),
+        output_tokens=_tokens(headers.get("x-amzn-bedrock-output-token-count", 0)),
     )
-
-
-def _converse_usage(response: JSONBytesResponse, output: Mapping[str, Any]) -> tuple[int, int]:
-    usage = output.get("usage") or {}
-    return _tokens(usage.get("inputTokens", 0)), _tokens(usage.get("outputTokens", 0))
-
-
-# Per invocation type: how the usage is read, and how the output is written (Converse-type output carries every
-# member of the content-block union, null where unset, as Bedrock writes it [R]).
-_USAGE: dict[InvocationType, Callable[[JSONBytesResponse, Mapping[str, Any]], tuple[int, int]]] = {
-    InvocationType.INVOKE_MODEL: _invoke_usage,
-    InvocationType.CONVERSE: _converse_usage,
-}
-_OUTPUT: dict[InvocationType, Callable[[Mapping[str, Any]], Mapping[str, Any]]] = {
-    InvocationType.INVOKE_MODEL: lambda output: output,
-    InvocationType.CONVERSE: with_converse_nulls,
-}
 
 
 def _error(error: BedrockError) -> RecordOutcome:
@@ -157,6 +152,4 @@ class EngineBackend:
             code, message = parse_error(response.headers, response.body, response.status)
             error = BedrockError(message, error_code=code, status=response.status)
             return _error(error)
-        output = json.loads(response.body)
-        input_tokens, output_tokens = _USAGE[invocation](response, output)
-        return RecordOutcome(output=_OUTPUT[invocation](output), input_tokens=input_tokens, output_tokens=output_tokens)
+        return _outcome(invocation, response)

@@ -19,11 +19,12 @@ import random
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from mistral_bedrock.batch.output import MANIFEST_NAME, Manifest, output_name
-from mistral_bedrock.batch.runner import RunSettings, run_records, write_manifest
+from mistral_bedrock.batch.runner import RunSettings, run_records
+from mistral_bedrock.batch.runner.manifest import manifest_bytes
 from mistral_bedrock.batch.runner.progress import Progress
 from mistral_bedrock.batch.status import JobStatus
 from mistral_bedrock.batch.storage import ObjectStore, StoreError
@@ -49,13 +50,6 @@ def _chunks(path: Path) -> Iterator[bytes]:
     with path.open("rb") as stream:
         while chunk := stream.read(1 << 20):
             yield chunk
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """What the InProgress phase answers: each input file and its records' positions, in the order they are fed."""
-
-    files: Sequence[tuple[InputFile, Sequence[int]]]
 
 
 class Executor:
@@ -179,14 +173,15 @@ class Executor:
             job.parked = None
         lifecycle.move(job, JobStatus.STOPPED)
 
-    def _plan(self, job: Job, files: Sequence[InputFile]) -> _Plan:
-        """Each file's record positions in feed order: shuffled (seeded by the job), or the input's."""
+    def _plan(self, job: Job, files: Sequence[InputFile]) -> list[tuple[InputFile, Sequence[int]]]:
+        """What the InProgress phase answers: each file and its record positions in feed order, shuffled (seeded
+        by the job) or the input's."""
         if self.settings.order is OutputOrder.INPUT:
-            return _Plan([(f, range(len(f.offsets))) for f in files])
+            return [(f, range(len(f.offsets))) for f in files]
         rng = random.Random(f"{self.settings.seed}:{job.job_id}")
-        return _Plan([(f, rng.sample(range(len(f.offsets)), len(f.offsets))) for f in files])
+        return [(f, rng.sample(range(len(f.offsets)), len(f.offsets))) for f in files]
 
-    async def _process(self, job: Job, plan: _Plan, work: Path) -> None:
+    async def _process(self, job: Job, plan: Sequence[tuple[InputFile, Sequence[int]]], work: Path) -> None:
         lifecycle = self.lifecycle
         backend = EngineBackend(self.context(job))
         # In input order, one record at a time: concurrency would let completion order reshuffle the lines.
@@ -197,7 +192,7 @@ class Executor:
         done = Manifest(total=job.counts.total if job.counts else 0)
         written: list[tuple[InputFile, Path]] = []
         try:
-            for index, (input_file, order) in enumerate(plan.files):
+            for index, (input_file, order) in enumerate(plan):
                 if stop.is_set():
                     break
                 output = work / f"output-{index}.jsonl.out"  # its own file, and its own resume index beside it
@@ -208,7 +203,7 @@ class Executor:
                 lifecycle.touch(job)
         finally:
             watcher.cancel()
-        await asyncio.to_thread(self._write_output, job, written, done, work)
+        await asyncio.to_thread(self._write_output, job, written, done)
         if job.interrupt is Interrupt.STOP:
             await self._stopped(job)
         elif job.interrupt is Interrupt.EXPIRE and done.processed < done.total:
@@ -272,15 +267,14 @@ class Executor:
             lifecycle.touch(job)
         return counts
 
-    def _write_output(self, job: Job, written: list[tuple[InputFile, Path]], manifest: Manifest, work: Path) -> None:
+    def _write_output(self, job: Job, written: list[tuple[InputFile, Path]], manifest: Manifest) -> None:
         prefix = _output_prefix(job)
         try:
             for input_file, path in written:
                 if path.exists():
                     self.store.write(prefix + output_name(input_file.name), _chunks(path))
-            manifest_path = work / MANIFEST_NAME
-            write_manifest(manifest_path, manifest)
-            self.store.write(prefix + MANIFEST_NAME, _chunks(manifest_path))
+            # The store writes each object whole, so the manifest needs no local file of its own first.
+            self.store.write(prefix + MANIFEST_NAME, iter((manifest_bytes(manifest),)))
         except StoreError:
             raise JobFailure(f"Unable to write the output to {prefix}.") from None
 

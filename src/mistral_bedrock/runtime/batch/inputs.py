@@ -47,18 +47,14 @@ class InputFile:
     """One input file, copied to the job's work directory, and where its records are in the copy.
 
     Attributes:
-        uri: Where it is.
         name: Its name under the output prefix, before ``.out`` (see :func:`output_name_of`).
         copy: The local copy.
         offsets: The byte offset of each record's line in the copy, in input order.
-        size: Its size in bytes.
     """
 
-    uri: str
     name: str
     copy: Path
     offsets: array[int]
-    size: int
 
     def records(self, order: Iterable[int]) -> Iterator[InputRecord]:
         """The records at these positions (from 0, in input order), read back from the copy one at a time."""
@@ -151,7 +147,7 @@ class _Reader:
             ) from None
         except StoreError:
             raise JobFailure(f"Unable to read the input file {uri}.") from None
-        return InputFile(uri, name, copy, offsets, copy.stat().st_size)
+        return InputFile(name, copy, offsets)
 
 
 def read_inputs(

@@ -26,18 +26,19 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote
+from urllib.parse import parse_qsl, unquote
 
 from starlette.types import Receive, Scope, Send
 
-from mistral_bedrock.errors import BedrockError, SerializationException, UnknownOperationException, ValidationException
-from mistral_bedrock.formats.json_body import load_json
+from mistral_bedrock.errors import BedrockError, UnknownOperationException, ValidationException
 from mistral_bedrock.protocol.batch_operations import BatchOperationName, match_batch_path
 from mistral_bedrock.protocol.error_codes import ERROR_CODES
 
+from ..asgi import read_request
 from ..auth import AuthPolicy, AuthRequest
 from ..request_ids import new_request_id
 from ..responses import JSONBytesResponse, error_response, json_response
+from .create import json_object
 from .plane import BatchPlane
 
 __all__ = ["BATCH_CONTROL", "BATCH_PATHS", "DISABLED_MESSAGE", "BatchEndpoint"]
@@ -53,40 +54,16 @@ DISABLED_MESSAGE = (
 #: How long a settle waits at most when the request names no timeout, in seconds.
 SETTLE_TIMEOUT_S = 60.0
 _UNKNOWN = ERROR_CODES["UnknownOperationException"].message
+_INTERNAL = ERROR_CODES["InternalServerException"].message
 _JOB_ROUTE = re.compile(r"^/jobs/(?P<id>[^/]+)/(?P<action>advance|settle)$")
 logger = logging.getLogger("mistral_bedrock.runtime.batch")
 
 Answer = dict[str, Any]
 
 
-async def _request(scope: Scope, receive: Receive) -> AuthRequest:
-    """The request as auth and routing see it: the raw path (an ARN's ``%2F`` kept), raw query, headers, body."""
-    raw = scope.get("raw_path")
-    path = bytes(raw).decode("latin-1").split("?", 1)[0] if raw else quote(scope["path"], safe="/:@!$&'()*+,;=-._~")
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if message["type"] == "http.disconnect" or not message.get("more_body", False):
-            break
-    headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
-    query = bytes(scope.get("query_string", b"")).decode("latin-1")
-    return AuthRequest(scope["method"], path, query, headers, b"".join(chunks))
-
-
 def _query(query_string: str) -> dict[str, str]:
     # Blank values are kept: ``nameContains=`` is a value the front end refuses (length 0), not an absent member.
     return dict(parse_qsl(query_string, keep_blank_values=True))
-
-
-def _json_body(body: bytes) -> dict[str, Any]:
-    try:
-        data = load_json(body) if body.strip() else {}
-    except (ValueError, UnicodeDecodeError):
-        raise SerializationException("Could not parse the request body as JSON.") from None
-    if not isinstance(data, dict):
-        raise SerializationException("Start of list found where not expected")
-    return data
 
 
 def _number(data: dict[str, Any], name: str) -> float | None:
@@ -111,7 +88,7 @@ class BatchEndpoint:
         self.clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = await self.handle(await _request(scope, receive))
+        response = await self.handle(await read_request(scope, receive))
         await response(scope, receive, send)
 
     async def handle(self, request: AuthRequest) -> JSONBytesResponse:
@@ -130,9 +107,7 @@ class BatchEndpoint:
             return error_response(error.status or 500, error.error_code, error.message, request_id)
         except Exception:  # a bug must not take the server down or leak a traceback to the client
             logger.exception("internal error in batch request %s", request_id)
-            return error_response(
-                500, "InternalServerException", "The server encountered an internal error.", request_id
-            )
+            return error_response(500, "InternalServerException", _INTERNAL, request_id)
 
     @staticmethod
     def _operation(plane: BatchPlane, request: AuthRequest, region: str | None) -> Answer:
@@ -151,7 +126,7 @@ class BatchEndpoint:
     @staticmethod
     async def _control(plane: BatchPlane, request: AuthRequest, region: str | None) -> Answer:
         rest = request.raw_path[len(BATCH_CONTROL) :]
-        data = _json_body(request.body)
+        data = json_object(request.body)
         job = _JOB_ROUTE.match(rest)
         routes: dict[tuple[str, str], Callable[[], Awaitable[Answer]]] = {
             ("GET", ""): _described(plane, lambda: None),
