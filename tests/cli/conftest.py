@@ -7,16 +7,24 @@ named ``*cli_runtime`` so that it is never mistaken for the bare ``ServerThread`
 * ``cli_runtime``: a healthy runtime whose journal starts empty (function scope, over one runtime per session);
 * ``slow_cli_runtime``: 50 ms between stream events, so an answer can be interrupted while it streams;
 * ``throttling_cli_runtime``: every request is throttled.
+
+The ``batch`` tests share two more: ``plane``, a runtime with a batch store of its own (one per module), and
+``work``, a test's directory, after which the plane holds no job in any phase.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from mistral_bedrock.runtime import ServerThread, create_app
 from tests.cli.cli_support import Runtime
+
+if TYPE_CHECKING:
+    from tests.cli.test_batch_cli import Plane
 
 
 def _runtime(*faults: str) -> Iterator[Runtime]:
@@ -50,3 +58,18 @@ def slow_cli_runtime() -> Iterator[Runtime]:
 def throttling_cli_runtime() -> Iterator[Runtime]:
     """A runtime that throttles every request."""
     yield from _runtime("ThrottlingException:count=100000")
+
+
+@pytest.fixture(scope="module")
+def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Plane]:
+    """A runtime whose batch store is a fresh directory, with boto3 and its control endpoint (one per module)."""
+    from tests.cli.test_batch_cli import serve_plane  # boto3 is imported only by the tests that need a plane
+
+    yield from serve_plane(tmp_path_factory)
+
+
+@pytest.fixture
+def work(tmp_path: Path, plane: Plane) -> Iterator[Path]:
+    """The test's directory; afterwards the plane holds no job in any phase."""
+    yield tmp_path
+    plane.hold()  # no test leaves a hold behind

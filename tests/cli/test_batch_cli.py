@@ -61,17 +61,6 @@ def serve_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Plane]:
             running.close()
 
 
-@pytest.fixture(scope="module")
-def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Plane]:
-    yield from serve_plane(tmp_path_factory)
-
-
-@pytest.fixture
-def work(tmp_path: Path, plane: Plane) -> Iterator[Path]:
-    yield tmp_path
-    plane.hold()  # no test leaves a hold behind
-
-
 def records(path: Path, count: int, **extra: Any) -> Path:
     lines = []
     for i in range(count):

@@ -4,23 +4,10 @@ corrected re-run. Unmodified boto3 counts the jobs the runtime holds."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.cli.cli_support import clean_env, ok, run_cli
-from tests.cli.test_batch_cli import MODEL, ROLE, Plane, batch, records, serve_plane, submit
-
-
-@pytest.fixture(scope="module")
-def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Plane]:
-    yield from serve_plane(tmp_path_factory)
-
-
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    return tmp_path
+from tests.cli.test_batch_cli import MODEL, ROLE, Plane, batch, records, submit
 
 
 def test_submit_refuses_before_uploading_anything(plane: Plane, work: Path) -> None:

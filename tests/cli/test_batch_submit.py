@@ -8,23 +8,10 @@ Unmodified boto3 counts the jobs the runtime holds and creates the job whose eve
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.cli.cli_support import ok
-from tests.cli.test_batch_cli import MODEL, ROLE, Plane, batch, records, serve_plane, submit
-
-
-@pytest.fixture(scope="module")
-def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Plane]:
-    yield from serve_plane(tmp_path_factory)
-
-
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    return tmp_path
+from tests.cli.test_batch_cli import MODEL, ROLE, Plane, batch, records, submit
 
 
 def test_a_crash_between_create_and_saving_the_arn_creates_no_second_job(plane: Plane, work: Path) -> None:

@@ -4,23 +4,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.cli.cli_support import clean_env, ok, run_cli
-from tests.cli.test_batch_cli import MODEL, ROLE, Plane, batch, records, serve_plane, submit
-
-
-@pytest.fixture(scope="module")
-def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Plane]:
-    yield from serve_plane(tmp_path_factory)
-
-
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    return tmp_path
+from tests.cli.test_batch_cli import MODEL, ROLE, Plane, batch, records, submit
 
 
 def test_a_rerun_with_another_setting_after_the_job_exists_is_refused(plane: Plane, work: Path) -> None:

@@ -7,24 +7,10 @@ time; unmodified boto3 reads the job's status independently.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.cli.cli_support import Terminal, clean_env, ok
-from tests.cli.test_batch_cli import Plane, batch, records, serve_plane, submit
-
-
-@pytest.fixture(scope="module")
-def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Plane]:
-    yield from serve_plane(tmp_path_factory)
-
-
-@pytest.fixture
-def work(tmp_path: Path, plane: Plane) -> Iterator[Path]:
-    yield tmp_path
-    plane.hold()  # no test leaves a hold behind
+from tests.cli.test_batch_cli import Plane, batch, records, submit
 
 
 def test_wait_gives_up_without_touching_the_job_and_stop_ends_it(plane: Plane, work: Path) -> None:

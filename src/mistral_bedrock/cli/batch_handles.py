@@ -29,9 +29,6 @@ if TYPE_CHECKING:
 
 __all__ = ["JobHandle", "ResolvedJob", "handle_path", "load_handle", "resolve_job", "save_handle"]
 
-_JOB_ID = re.compile(r"[a-z0-9]{12}")
-_JOB_ARN = re.compile(r"arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:model-invocation-job/[a-z0-9]{12}")
-
 
 @dataclass(frozen=True)
 class JobHandle:
@@ -206,6 +203,8 @@ def resolve_job(job: str, state_dir: Path) -> ResolvedJob:
     Raises:
         UsageFailure: A handle without an ARN (its submit did not finish).
     """
+    from ..batch.jobs import JOB_IDENTIFIER_PATTERN
+
     handle = load_handle(state_dir, job) if "/" not in job and not job.startswith(".") else None
     if handle is not None:
         if handle.job_arn is None:
@@ -214,6 +213,6 @@ def resolve_job(job: str, state_dir: Path) -> ResolvedJob:
                 "mistral-bedrock batch submit again to finish it"
             )
         return ResolvedJob(job, handle.job_arn, handle, state_dir)
-    if _JOB_ARN.fullmatch(job) or _JOB_ID.fullmatch(job):
+    if re.fullmatch(JOB_IDENTIFIER_PATTERN, job):  # a job id, or a job ARN, as the service model spells them
         return ResolvedJob(job, job, None, state_dir)
     return ResolvedJob(job, None, None, state_dir)

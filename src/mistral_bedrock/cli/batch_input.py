@@ -16,11 +16,21 @@ from pathlib import Path
 
 from ..batch.invocation import InvocationType
 from ..batch.limits import DEFAULT_LIMITS
+from ..batch.records import numbered_lines
 from ..batch.validation import Problem, ValidationReport, validate_lines
+from ..errors import MistralBedrockError
+from .failures import fail
 
-__all__ = ["CheckedInput", "check_input", "problem_line"]
+__all__ = ["CheckedInput", "check_input", "file_chunks", "problem_line"]
 
 _CHUNK_BYTES = 1 << 20
+
+
+def file_chunks(path: Path) -> Iterator[bytes]:
+    """A file's bytes in 1 MiB chunks, opened when the first is asked for and closed after the last."""
+    with path.open("rb") as stream:
+        while chunk := stream.read(_CHUNK_BYTES):
+            yield chunk
 
 
 @dataclass(frozen=True)
@@ -56,41 +66,38 @@ def check_input(
     """Validate a records file as a job's input (or, with ``on_demand``, as ``batch run``'s: no job-size quotas).
 
     Raises:
-        ValidationException: The catalog does not know the model.
-        OSError: The file cannot be read.
+        UsageFailure: The catalog does not know the model, or the file cannot be read.
     """
     digest = hashlib.sha256()
     lines: array[int] = array("L")
 
+    def hashed() -> Iterator[bytes]:
+        for chunk in file_chunks(path):
+            digest.update(chunk)
+            yield chunk
+
     def non_blank() -> Iterator[bytes]:
-        # split_lines' rule (\n only; whitespace-only lines are no records), keeping each line's number.
-        physical = 0
-        pending = b""
-        with path.open("rb") as stream:
-            while chunk := stream.read(_CHUNK_BYTES):
-                digest.update(chunk)
-                *complete, pending = (pending + chunk).split(b"\n")
-                for line in complete:
-                    physical += 1
-                    if line.strip():
-                        lines.append(physical)
-                        yield line
-        if pending.strip():
-            lines.append(physical + 1)
-            yield pending
+        for line in numbered_lines(hashed()):
+            lines.append(line.number)
+            yield line.data
 
     limits = DEFAULT_LIMITS
     if on_demand:  # nothing is a job: no floor, no per-file ceilings
         limits = replace(limits, min_records_per_job=0, records_per_file=2**63, bytes_per_file=2**63)
-    report = validate_lines(
-        non_blank(),
-        model=model,
-        invocation=invocation,
-        limits=limits,
-        region=region,
-        file_name=None if on_demand else path.name,
-        max_problems=max_problems,
-    )
+    try:
+        report = validate_lines(
+            non_blank(),
+            model=model,
+            invocation=invocation,
+            limits=limits,
+            region=region,
+            file_name=None if on_demand else path.name,
+            max_problems=max_problems,
+        )
+    except MistralBedrockError as exc:
+        raise fail(exc) from None
+    except OSError as exc:
+        raise fail(f"cannot read {path}: {exc.strerror or exc}") from None
     return CheckedInput(path, report, digest.hexdigest(), lines)
 
 

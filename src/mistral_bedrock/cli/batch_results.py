@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..errors import MistralBedrockError
+from .backend import note
 from .batch_handles import resolve_job
 from .batch_options import ControlOptions, control_options, open_control, open_object_store, store_option
 from .batch_show import verdict
@@ -77,19 +78,19 @@ def _outputs(paths: list[Path], problems: list[str]) -> list[OutputRecord]:
     ``problems`` and skipped, so the readable lines are still joined and the job reported, not refused whole."""
     from ..batch.records import split_lines
     from ..batch.results import OutputLineError, is_manifest, parse_output_line
+    from .batch_input import file_chunks
 
     records: list[OutputRecord] = []
     for path in paths:
         if path.name.endswith(".out") and not is_manifest(path.name):
-            with path.open("rb") as stream:
-                for index, line in enumerate(split_lines(iter(lambda: stream.read(1 << 20), b""))):
-                    try:
-                        record = parse_output_line(index, line)
-                    except OutputLineError as exc:
-                        problems.append(f"{path}: {exc}: the line is not counted")
-                        continue
-                    if record is not None:
-                        records.append(record)
+            for index, line in enumerate(split_lines(file_chunks(path))):
+                try:
+                    record = parse_output_line(index, line)
+                except OutputLineError as exc:
+                    problems.append(f"{path}: {exc}: the line is not counted")
+                    continue
+                if record is not None:
+                    records.append(record)
     return records
 
 
@@ -106,7 +107,8 @@ def command(job: str, out: Path, store: str | None, control: ControlOptions) -> 
 
     Exits 1 unless the job completed with every record answered.
     """
-    from ..batch.results import OutputCounts, join, normalise, read_manifest, reconcile
+    from ..batch.output import MANIFEST_NAME
+    from ..batch.results import OutputCounts, is_manifest, join, normalise, read_manifest, reconcile
     from ..batch.storage import StoreError
 
     resolved = resolve_job(job, control.state_dir)
@@ -125,7 +127,7 @@ def command(job: str, out: Path, store: str | None, control: ControlOptions) -> 
         paths = _download(objects, found, folder)
         inputs = _inputs(objects, found)
         outputs = _outputs(paths, problems)
-        manifest_path = next((path for path in paths if path.name == "manifest.json.out"), None)
+        manifest_path = next((path for path in paths if is_manifest(path.name)), None)
         manifest = read_manifest([manifest_path.read_bytes()]) if manifest_path else None
     except StoreError as exc:
         raise fail(f"reading the job's files failed: {exc}") from None
@@ -136,7 +138,7 @@ def command(job: str, out: Path, store: str | None, control: ControlOptions) -> 
     joined = join(inputs, outputs)
     problems.extend(joined.errors)
     if manifest is None:
-        problems.append(f"no manifest.json.out under {found.output_prefix}")
+        problems.append(f"no {MANIFEST_NAME} under {found.output_prefix}")
     else:
         problems.extend(reconcile(manifest, found, OutputCounts.of(outputs)))
     try:
@@ -155,10 +157,8 @@ def command(job: str, out: Path, store: str | None, control: ControlOptions) -> 
     )
     if failed:
         message, count = Counter(record.error.message for record in failed if record.error).most_common(1)[0]
-        click.echo(
-            f"mistral-bedrock: the commonest error ({plural(count, 'record')}): {' '.join(message.split())}", err=True
-        )
+        note(f"the commonest error ({plural(count, 'record')}): {' '.join(message.split())}")
     for problem in problems:
-        click.echo(f"mistral-bedrock: {problem}", err=True)
+        note(problem)
     if failed or problems or verdict(found) is not None:
         raise click.exceptions.Exit(1)

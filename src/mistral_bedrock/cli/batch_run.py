@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..errors import MistralBedrockError
-from .backend import BackendOptions, backend_options, open_backend
+from .backend import BackendOptions, backend_options, note, open_backend
 from .batch_options import invocation
 from .batch_words import plural
 from .failures import EXIT_INTERRUPTED, UsageFailure, fail, guard
@@ -44,9 +44,9 @@ __all__ = ["command", "output_path"]
 def _count_records(path: Path) -> int:
     """Records in the file (non-blank lines), for the progress bar's total; no JSON is parsed."""
     from ..batch.records import split_lines
+    from .batch_input import file_chunks
 
-    with path.open("rb") as stream:
-        return sum(1 for _ in split_lines(iter(lambda: stream.read(1 << 20), b"")))
+    return sum(1 for _ in split_lines(file_chunks(path)))
 
 
 @contextmanager
@@ -105,7 +105,7 @@ async def _run(
         client = AsyncMistralBedrock.like(opened.client)
         try:
             resolved = for_region(model, client.region)
-            click.echo(f"mistral-bedrock: answering with {opened.label}", err=True)
+            note(f"answering with {opened.label}")
             with (
                 path.open("rb") as stream,
                 _progress_display(total) as show,
@@ -136,9 +136,7 @@ def _stop_on_interrupt() -> Iterator[asyncio.Event]:
     def first() -> None:
         stop.set()
         loop.remove_signal_handler(signal.SIGINT)  # a second Ctrl-C is an ordinary KeyboardInterrupt
-        click.echo(
-            "mistral-bedrock: stopping: the records in flight finish first; Ctrl-C again stops at once", err=True
-        )
+        note("stopping: the records in flight finish first; Ctrl-C again stops at once")
 
     loop.add_signal_handler(signal.SIGINT, first)
     try:
@@ -287,8 +285,7 @@ def command(
             cut = _final_manifest(output, total)
             if cut is not None:
                 write_manifest(manifest_path, cut)
-            click.echo(f"mistral-bedrock: stopped; what was written stays in {output}: run the same command to resume",
-                       err=True)  # fmt: skip
+            note(f"stopped; what was written stays in {output}: run the same command to resume")
         raise
     except RecordLineError as exc:
         raise fail(f"{file}: {exc}; what was written stays in {output} (batch validate lists every problem)") from None
@@ -299,10 +296,9 @@ def command(
     manifest = replace(report.manifest, total=total)
     write_manifest(manifest_path, manifest)
     if report.stopped:
-        click.echo(
-            f"mistral-bedrock: stopped after {plural(manifest.processed, 'record')}; they stay in {output}: run the "
-            "same command to resume",
-            err=True,
+        note(
+            f"stopped after {plural(manifest.processed, 'record')}; they stay in {output}: run the "
+            "same command to resume"
         )
         raise click.exceptions.Exit(EXIT_INTERRUPTED)
     click.echo(
@@ -312,7 +308,5 @@ def command(
     for label, value in _costs(spec, report):
         click.echo(f"{label:<10} {value}")
     if manifest.errors:
-        click.echo(
-            f"mistral-bedrock: {plural(manifest.errors, 'record')} failed; their error lines are in {output}", err=True
-        )
+        note(f"{plural(manifest.errors, 'record')} failed; their error lines are in {output}")
         raise click.exceptions.Exit(1)

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from .backend import note
 from .batch_handles import resolve_job
 from .batch_options import ControlOptions, control_options, open_control
 from .batch_show import summary_lines, verdict
@@ -34,5 +35,5 @@ def command(job: str, control: ControlOptions, as_json: bool) -> None:
             click.echo(f"{label:<10} {value}")
     problem = verdict(found)
     if problem is not None:
-        click.echo(f"mistral-bedrock: {problem}", err=True)
+        note(problem)
         raise click.exceptions.Exit(1)

@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import click
 
 from ..batch.invocation import InvocationType
 from ..errors import BedrockError, MistralBedrockError
+from .backend import note
 from .batch_handles import JobHandle, handle_path, load_handle, save_handle
 from .batch_options import (
     ControlOptions,
@@ -79,19 +79,10 @@ def input_object_uri(input_uri: str, path: Path) -> str:
     raise UsageFailure(f"--input-uri {input_uri!r} must name a .jsonl object or a prefix ending in /")
 
 
-def _note(message: str) -> None:
-    click.echo(f"mistral-bedrock: {message}", err=True)
-
-
 def _checked(file: Path, model: str, converse: bool, region: str | None) -> CheckedInput:
     from .batch_input import check_input, problem_line
 
-    try:
-        checked = check_input(file, model=model, invocation=invocation(converse), region=region)
-    except MistralBedrockError as exc:
-        raise fail(exc) from None
-    except OSError as exc:
-        raise fail(f"cannot read {file}: {exc.strerror or exc}") from None
+    checked = check_input(file, model=model, invocation=invocation(converse), region=region)
     for problem in checked.report.problems:
         click.echo(problem_line(checked, problem), err=True)
     if not checked.report.ok:
@@ -113,14 +104,10 @@ def _confirm(yes: bool) -> None:
 
 def _upload(store: ObjectStore, uri: str, path: Path) -> None:
     from ..batch.storage import StoreError
-
-    def chunks() -> Iterator[bytes]:
-        with path.open("rb") as stream:
-            while chunk := stream.read(1 << 20):
-                yield chunk
+    from .batch_input import file_chunks
 
     try:
-        store.write(uri, chunks())
+        store.write(uri, file_chunks(path))
     except StoreError as exc:
         raise CommandFailure(f"upload to {uri} failed: {exc}") from None
     except OSError as exc:  # a --store directory that cannot be written
@@ -166,10 +153,9 @@ def command(
     checked = _checked(file, model, converse, control.region)
     job_name = name or default_job_name(file, checked.digest)
     handle = load_handle(control.state_dir, job_name)
+    handle_file = handle_path(control.state_dir, job_name)
     if handle is not None and handle.input_digest != checked.digest:
-        raise UsageFailure(
-            f"job {job_name} was submitted from other input ({_handle_file(control, job_name)}); pass another --name"
-        )
+        raise UsageFailure(f"job {job_name} was submitted from other input ({handle_file}); pass another --name")
     with guard(), open_control(control, handle) as client:
         try:
             model_id = for_region(model, client.region).identifier
@@ -196,16 +182,14 @@ def command(
             if changed is not None:
                 raise UsageFailure(
                     f"job {job_name} was already submitted with another {changed} "
-                    f"({_handle_file(control, job_name)}); to submit a new job, pass another --name"
+                    f"({handle_file}); to submit a new job, pass another --name"
                 )
-            _note(
-                f"{job_name} was already submitted; nothing new was created (mistral-bedrock batch status {job_name})"
-            )
+            note(f"{job_name} was already submitted; nothing new was created (mistral-bedrock batch status {job_name})")
             click.echo(handle.job_arn)
             return
         if changed is not None:
             raise UsageFailure(
-                f"job {job_name} has an unfinished submit with another {changed} ({_handle_file(control, job_name)}): "
+                f"job {job_name} has an unfinished submit with another {changed} ({handle_file}): "
                 "run it again as it was; its Create may have created the job"
             )
         _check_create(asked)  # a request the service would refuse stops here, before anything is uploaded
@@ -214,7 +198,7 @@ def command(
                 click.echo(f"{label:<10} {value}", err=True)
             _confirm(yes)
         else:
-            _note(f"finishing the submit of {job_name}: Create is sent again with its token, so no second job is made")
+            note(f"finishing the submit of {job_name}: Create is sent again with its token, so no second job is made")
         fresh = handle is None
         handle = handle or asked
         # The handle is written before the upload: a state directory that cannot hold it stops the submit while
@@ -229,7 +213,7 @@ def command(
             raise
         arn = _create(client, handle, where)
     _save(control, handle.with_arn(arn))
-    _note(f"submitted {job_name}; handle {where}; follow it with: mistral-bedrock batch wait {job_name}")
+    note(f"submitted {job_name}; handle {where}; follow it with: mistral-bedrock batch wait {job_name}")
     click.echo(arn)
 
 
@@ -240,21 +224,38 @@ def _absolute_store(store: str | None) -> str | None:
     return str(Path(store).resolve())
 
 
+class _CreateArguments(TypedDict):
+    job_name: str
+    role_arn: str
+    model_id: str
+    input_uri: str
+    output_uri: str
+    client_request_token: str
+    invocation: InvocationType
+    timeout_hours: int | None
+
+
+def _create_arguments(handle: JobHandle) -> _CreateArguments:
+    """The Create the handle makes, as keywords of both ``create_job_request`` and ``BatchControl.create_job``: the
+    request checked before the upload is the one sent after it."""
+    return {
+        "job_name": handle.name,
+        "role_arn": handle.role_arn,
+        "model_id": handle.model,
+        "input_uri": handle.input_uri,
+        "output_uri": handle.output_uri,
+        "client_request_token": handle.client_request_token,
+        "invocation": InvocationType(handle.invocation),
+        "timeout_hours": handle.timeout_hours,
+    }
+
+
 def _check_create(handle: JobHandle) -> None:
     """Build the Create request the handle makes and check it as the service's front end would."""
     from ..batch.jobs import create_job_request
 
     try:
-        create_job_request(
-            job_name=handle.name,
-            role_arn=handle.role_arn,
-            model_id=handle.model,
-            input_uri=handle.input_uri,
-            output_uri=handle.output_uri,
-            invocation=InvocationType(handle.invocation),
-            client_request_token=handle.client_request_token,
-            timeout_hours=handle.timeout_hours,
-        )
+        create_job_request(**_create_arguments(handle))
     except MistralBedrockError as exc:
         raise CommandFailure(f"{describe(exc)}; nothing was uploaded or submitted") from None
 
@@ -266,11 +267,6 @@ def _save(control: ControlOptions, handle: JobHandle) -> Path:
         raise CommandFailure(
             f"cannot write the job's handle in --state-dir {control.state_dir}: {exc.strerror or exc}"
         ) from None
-
-
-def _handle_file(control: ControlOptions, name: str) -> Path:
-    """The handle file of job ``name``."""
-    return handle_path(control.state_dir, name)
 
 
 # What a re-run of an unfinished submit must repeat exactly: the Create it finishes is the one the token names.
@@ -288,16 +284,7 @@ def _changed(handle: JobHandle, asked: JobHandle) -> str | None:
 def _create(client: BatchControl, handle: JobHandle, where: Path) -> str:
     """Create the job with the handle's token; a definite refusal removes the handle, since no job exists then."""
     try:
-        return client.create_job(
-            job_name=handle.name,
-            role_arn=handle.role_arn,
-            model_id=handle.model,
-            input_uri=handle.input_uri,
-            output_uri=handle.output_uri,
-            client_request_token=handle.client_request_token,
-            invocation=InvocationType(handle.invocation),
-            timeout_hours=handle.timeout_hours,
-        )
+        return client.create_job(**_create_arguments(handle))
     except BedrockError as exc:
         # A 4xx other than throttling is an answer: nothing was created, so a corrected re-run may start afresh.
         # Anything else (a 5xx, a broken connection) leaves it unknown; the handle stays, and a re-run re-sends

@@ -14,10 +14,8 @@ from pathlib import Path
 
 import click
 
-from ..errors import MistralBedrockError
 from .batch_options import invocation
 from .batch_words import plural
-from .failures import fail
 
 __all__ = ["command"]
 
@@ -33,15 +31,10 @@ def command(file: Path, model: str, converse: bool, region: str | None, on_deman
     """Validate FILE (JSONL records) for MODEL; exit 1 when any record or the file has an error."""
     from .batch_input import check_input, problem_line
 
-    try:
-        checked = check_input(
-            file, model=model, invocation=invocation(converse), region=region, on_demand=on_demand,
-            max_problems=max_problems,
-        )  # fmt: skip
-    except MistralBedrockError as exc:
-        raise fail(exc) from None
-    except OSError as exc:
-        raise fail(f"cannot read {file}: {exc.strerror or exc}") from None
+    checked = check_input(
+        file, model=model, invocation=invocation(converse), region=region, on_demand=on_demand,
+        max_problems=max_problems,
+    )  # fmt: skip
     report = checked.report
     for problem in report.problems:
         click.echo(problem_line(checked, problem))

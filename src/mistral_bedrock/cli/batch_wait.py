@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from .backend import note
 from .batch_handles import resolve_job
 from .batch_options import ControlOptions, chosen_endpoint, control_options, open_control
 from .batch_show import counts_text, elapsed_text, time_text, verdict
@@ -103,25 +104,23 @@ def command(job: str, interval: float, timeout: float | None, control: ControlOp
                     break
                 pause = interval * rng.uniform(1 - _JITTER, 1 + _JITTER)
                 if deadline is not None and time.monotonic() + pause > deadline:
-                    click.echo(
-                        f"mistral-bedrock: gave up waiting after {timeout:g} s; {found.job_id} is still "
-                        f"{found.status.value} and goes on: resume with mistral-bedrock batch wait {job}",
-                        err=True,
+                    note(
+                        f"gave up waiting after {timeout:g} s; {found.job_id} is still "
+                        f"{found.status.value} and goes on: resume with mistral-bedrock batch wait {job}"
                     )
                     raise click.exceptions.Exit(EXIT_TIMEOUT)
                 time.sleep(pause)
     except click.exceptions.Exit as exc:
         if exc.exit_code == EXIT_INTERRUPTED:
-            click.echo(
-                f"mistral-bedrock: stopped waiting; the job goes on (mistral-bedrock batch wait {job} resumes, "
-                f"mistral-bedrock batch stop {job} stops it)",
-                err=True,
+            note(
+                f"stopped waiting; the job goes on (mistral-bedrock batch wait {job} resumes, "
+                f"mistral-bedrock batch stop {job} stops it)"
             )
         raise
     problem = verdict(found)
     if problem is not None:
         # Only records that were answered have error lines to show.
         hint = f" (mistral-bedrock batch results {job} shows them)" if found.partial_failure else ""
-        click.echo(f"mistral-bedrock: {problem}{hint}", err=True)
+        note(f"{problem}{hint}")
         raise click.exceptions.Exit(1)
     click.echo(f"{found.job_name}: Completed · {counts_text(found)}")

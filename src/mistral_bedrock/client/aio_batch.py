@@ -24,38 +24,7 @@ from .usage_errors import ClientClosedError
 __all__ = ["AsyncBatchControl"]
 
 
-def _transport_error(exc: httpx.TransportError) -> TransportError:
-    return TransportError(f"{type(exc).__name__}: {exc}")
-
-
-class _Shell:
-    """What both shells hold: the core, the retry policy and the settings that made them."""
-
-    def __init__(self, settings: ClientSettings, retry: RetryPolicy | None) -> None:
-        self._settings = settings
-        self._core = BatchControlCore.from_settings(settings)
-        self.retry = retry or RetryPolicy()
-        self._closed = False
-
-    @property
-    def endpoint_url(self) -> str:
-        """Where the requests go."""
-        return self._core.endpoint_url
-
-    @property
-    def region(self) -> str:
-        """The signing Region."""
-        return self._core.region
-
-    def _next_delay(self, attempt: int, error: MistralBedrockError, started: float) -> float:
-        """The wait before the next attempt; raises ``error`` when there is none."""
-        delay = self.retry.next_delay(attempt, error, time.monotonic() - started)
-        if delay is None:
-            raise error
-        return delay
-
-
-class AsyncBatchControl(_Shell, AsyncClosing):
+class AsyncBatchControl(AsyncClosing):
     """Batch inference jobs on Amazon Bedrock's control plane, asynchronously.
 
     With no arguments it uses the standard AWS chain for credentials and Region, and honours
@@ -93,7 +62,9 @@ class AsyncBatchControl(_Shell, AsyncClosing):
             region, profile, endpoint_url, aws_access_key_id, aws_secret_access_key, aws_session_token, api_key,
             timeout, connect_timeout,
         )  # fmt: skip
-        super().__init__(settings, retry)
+        self._core = BatchControlCore.from_settings(settings)
+        self.retry = retry or RetryPolicy()
+        self._closed = False
         self._owns_http = http_client is None
         self._http = http_client or settings.async_http()
 
@@ -102,6 +73,16 @@ class AsyncBatchControl(_Shell, AsyncClosing):
         self._closed = True
         if self._owns_http:
             await self._http.aclose()
+
+    @property
+    def endpoint_url(self) -> str:
+        """Where the requests go."""
+        return self._core.endpoint_url
+
+    @property
+    def region(self) -> str:
+        """The signing Region."""
+        return self._core.region
 
     async def _send(self, request: ControlRequest) -> bytes:
         """Send with retries until a 200 arrives; its body."""
@@ -122,8 +103,11 @@ class AsyncBatchControl(_Shell, AsyncClosing):
             except httpx.TransportError as exc:
                 if self._closed:  # closed by another task while this call waited  # sync: -
                     raise ClientClosedError from exc  # sync: -
-                error = _transport_error(exc)
-            await asyncio.sleep(self._next_delay(attempt, error, started))
+                error = TransportError(f"{type(exc).__name__}: {exc}")
+            delay = self.retry.next_delay(attempt, error, time.monotonic() - started)
+            if delay is None:
+                raise error
+            await asyncio.sleep(delay)
 
     async def create_job(
         self,

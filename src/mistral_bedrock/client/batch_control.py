@@ -53,6 +53,11 @@ _UNRESERVED = "-_.~"
 _JSON = {"Content-Type": "application/json"}
 
 
+def _environment_endpoint() -> str | None:
+    """The first of :data:`CONTROL_ENDPOINT_ENVS` that is set and not empty."""
+    return next((os.environ[name] for name in CONTROL_ENDPOINT_ENVS if os.environ.get(name)), None)
+
+
 def control_endpoint_for(region: str, explicit: str | None) -> str:
     """The control plane's URL: explicit, else :data:`CONTROL_ENDPOINT_ENVS`, else ``https://bedrock.{region}…``.
 
@@ -63,9 +68,9 @@ def control_endpoint_for(region: str, explicit: str | None) -> str:
     Returns:
         The endpoint, without a trailing slash.
     """
-    for candidate in (explicit, *(os.environ.get(name) for name in CONTROL_ENDPOINT_ENVS)):
-        if candidate:
-            return candidate.rstrip("/")
+    endpoint = explicit or _environment_endpoint()
+    if endpoint:
+        return endpoint.rstrip("/")
     suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
     return f"https://bedrock.{region}.{suffix}"
 
@@ -182,9 +187,7 @@ class BatchControlCore:
         Raises:
             ValueError: No Region is configured and no endpoint given, or the endpoint is not an http(s) URL.
         """
-        explicit = settings.endpoint_url or next(
-            (os.environ[name] for name in CONTROL_ENDPOINT_ENVS if os.environ.get(name)), None
-        )
+        explicit = settings.endpoint_url or _environment_endpoint()
         region = settings.region or default_region(settings.profile)
         if region is None and explicit is None:
             raise ValueError("no AWS region configured: pass region=… or set AWS_REGION")

@@ -23,38 +23,7 @@ from .usage_errors import ClientClosedError
 __all__ = ["BatchControl"]
 
 
-def _transport_error(exc: httpx.TransportError) -> TransportError:
-    return TransportError(f"{type(exc).__name__}: {exc}")
-
-
-class _Shell:
-    """What both shells hold: the core, the retry policy and the settings that made them."""
-
-    def __init__(self, settings: ClientSettings, retry: RetryPolicy | None) -> None:
-        self._settings = settings
-        self._core = BatchControlCore.from_settings(settings)
-        self.retry = retry or RetryPolicy()
-        self._closed = False
-
-    @property
-    def endpoint_url(self) -> str:
-        """Where the requests go."""
-        return self._core.endpoint_url
-
-    @property
-    def region(self) -> str:
-        """The signing Region."""
-        return self._core.region
-
-    def _next_delay(self, attempt: int, error: MistralBedrockError, started: float) -> float:
-        """The wait before the next attempt; raises ``error`` when there is none."""
-        delay = self.retry.next_delay(attempt, error, time.monotonic() - started)
-        if delay is None:
-            raise error
-        return delay
-
-
-class BatchControl(_Shell, Closing):
+class BatchControl(Closing):
     """Batch inference jobs on Amazon Bedrock's control plane, synchronously.
 
     With no arguments it uses the standard AWS chain for credentials and Region, and honours
@@ -92,7 +61,9 @@ class BatchControl(_Shell, Closing):
             region, profile, endpoint_url, aws_access_key_id, aws_secret_access_key, aws_session_token, api_key,
             timeout, connect_timeout,
         )  # fmt: skip
-        super().__init__(settings, retry)
+        self._core = BatchControlCore.from_settings(settings)
+        self.retry = retry or RetryPolicy()
+        self._closed = False
         self._owns_http = http_client is None
         self._http = http_client or settings.sync_http()
 
@@ -101,6 +72,16 @@ class BatchControl(_Shell, Closing):
         self._closed = True
         if self._owns_http:
             self._http.close()
+
+    @property
+    def endpoint_url(self) -> str:
+        """Where the requests go."""
+        return self._core.endpoint_url
+
+    @property
+    def region(self) -> str:
+        """The signing Region."""
+        return self._core.region
 
     def _send(self, request: ControlRequest) -> bytes:
         """Send with retries until a 200 arrives; its body."""
@@ -119,8 +100,11 @@ class BatchControl(_Shell, Closing):
                     return response.content
                 error = self._core.error(response.status_code, response.headers, response.content)
             except httpx.TransportError as exc:
-                error = _transport_error(exc)
-            time.sleep(self._next_delay(attempt, error, started))
+                error = TransportError(f"{type(exc).__name__}: {exc}")
+            delay = self.retry.next_delay(attempt, error, time.monotonic() - started)
+            if delay is None:
+                raise error
+            time.sleep(delay)
 
     def create_job(
         self,
