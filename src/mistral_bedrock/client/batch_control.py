@@ -31,7 +31,7 @@ from ..batch.jobs import BatchJob, check_create_request, check_job_identifier
 from ..batch.status import JobStatus
 from ..errors import BedrockError, MalformedResponseError
 from ..protocol.batch_operations import BATCH_OPERATIONS, BatchOperationName, batch_path
-from .core import ClientCore
+from .core import ClientCore, endpoint_for
 from .settings import ClientSettings
 from .signing import Signer, default_region
 
@@ -68,11 +68,7 @@ def control_endpoint_for(region: str, explicit: str | None) -> str:
     Returns:
         The endpoint, without a trailing slash.
     """
-    endpoint = explicit or _environment_endpoint()
-    if endpoint:
-        return endpoint.rstrip("/")
-    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-    return f"https://bedrock.{region}.{suffix}"
+    return endpoint_for(region, explicit, host="bedrock", envs=CONTROL_ENDPOINT_ENVS)
 
 
 def _query_time(value: datetime) -> str:

@@ -47,13 +47,18 @@ _SNIPPET_CHARS = 200
 ENDPOINT_ENVS = ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL")
 
 
-def endpoint_for(region: str, explicit: str | None) -> str:
-    """Explicit endpoint, else the service-specific and generic env vars, else Bedrock's regional endpoint."""
-    for candidate in (explicit, *(os.environ.get(name) for name in ENDPOINT_ENVS)):
+def endpoint_for(
+    region: str, explicit: str | None, *, host: str = "bedrock-runtime", envs: tuple[str, ...] = ENDPOINT_ENVS
+) -> str:
+    """Explicit endpoint, else the service-specific and generic env vars, else the service's regional endpoint.
+
+    ``host`` and ``envs`` name the service: bedrock-runtime by default, ``bedrock`` for the batch control plane.
+    """
+    for candidate in (explicit, *(os.environ.get(name) for name in envs)):
         if candidate:
             return candidate.rstrip("/")
     suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-    return f"https://bedrock-runtime.{region}.{suffix}"
+    return f"https://{host}.{region}.{suffix}"
 
 
 def _payload(body: Mapping[str, Any]) -> bytes:
